@@ -1,0 +1,406 @@
+//! The link stage: from a flat list of documents to an [`Archive`], with the
+//! cross-document indexes every page needs (ids, taxonomies, the timeline), each
+//! built once in a single pass so nothing is quadratic in documents or terms.
+
+mod timeline;
+
+pub use timeline::{Timeline, TimelineEntry, TimelineEntryKind, TimelineMonth, TimelineYear};
+
+use crate::config::{Config, TaxonomyConfig};
+use crate::diagnostics::Diagnostic;
+use crate::document::{slugify, Document};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+/// One term of a taxonomy (a topic, an organisation, a type) and its documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// The term as first written in the archive (terms compare case-insensitively).
+    pub name: String,
+    /// URL segment of its page.
+    pub slug: String,
+    /// Indexes into [`Archive::documents`], newest first.
+    pub documents: Vec<usize>,
+}
+
+/// A taxonomy with its terms, sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taxonomy {
+    /// Its configuration (key, names, URL path).
+    pub config: TaxonomyConfig,
+    /// Its terms, alphabetically (case-insensitive), then by slug.
+    pub terms: Vec<Term>,
+}
+
+impl Taxonomy {
+    /// The site path of the taxonomy's index page (`topics/`).
+    pub fn path(&self) -> String {
+        format!("{}/", self.config.path)
+    }
+
+    /// The site path of one term's page (`topics/<slug>/`).
+    pub fn term_path(&self, term: &Term) -> String {
+        format!("{}/{}/", self.config.path, term.slug)
+    }
+
+    /// The term a document lists under this taxonomy, by its written form.
+    pub fn find(&self, name: &str) -> Option<&Term> {
+        let key = term_key(name);
+        self.terms.iter().find(|t| term_key(&t.name) == key)
+    }
+}
+
+/// The whole archive, linked: documents newest first and the indexes over them.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    /// Site configuration.
+    pub config: Config,
+    /// Every published document, newest first (ties by id, so order is stable).
+    pub documents: Vec<Document>,
+    /// Position of each id in `documents`.
+    pub by_id: HashMap<String, usize>,
+    /// Taxonomies in configured order.
+    pub taxonomies: Vec<Taxonomy>,
+    /// Documents and events by year and month.
+    pub timeline: Timeline,
+    /// Attachments to publish: (file relative to the site root, site path).
+    pub attachments: Vec<(PathBuf, String)>,
+}
+
+impl Archive {
+    /// For each document, the (taxonomy index, term index) pairs it is filed under, in
+    /// the order the document lists them; built once for all document pages.
+    pub fn terms_of_documents(&self) -> Vec<Vec<(usize, usize)>> {
+        let mut out = vec![Vec::new(); self.documents.len()];
+        for (ti, tax) in self.taxonomies.iter().enumerate() {
+            for (ki, term) in tax.terms.iter().enumerate() {
+                for &d in &term.documents {
+                    out[d].push((ti, ki));
+                }
+            }
+        }
+        for (d, list) in out.iter_mut().enumerate() {
+            let doc = &self.documents[d];
+            list.sort_by_key(|&(ti, ki)| {
+                let tax = &self.taxonomies[ti];
+                let written = doc.terms.get(&tax.config.key);
+                let pos = written
+                    .and_then(|w| {
+                        w.iter()
+                            .position(|n| term_key(n) == term_key(&tax.terms[ki].name))
+                    })
+                    .unwrap_or(usize::MAX);
+                (ti, pos)
+            });
+        }
+        out
+    }
+}
+
+/// How terms compare: case-insensitively, with runs of white space folded.
+pub fn term_key(term: &str) -> String {
+    term.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Links documents into an archive, or reports every cross-document problem:
+/// duplicate ids, terms whose slugs collide, aliases that collide, missing originals.
+pub fn link(
+    config: Config,
+    mut documents: Vec<Document>,
+    attachment_files: &[PathBuf],
+) -> Result<Archive, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    // Documents arrive in file-path order; the first file wins every tie below.
+    documents.sort_by(|a, b| a.file.cmp(&b.file));
+
+    let mut first_file: HashMap<&str, &Document> = HashMap::with_capacity(documents.len());
+    for doc in &documents {
+        if let Some(first) = first_file.get(doc.id.as_str()) {
+            errors.push(
+                doc.diagnostic_at_key(
+                    "id",
+                    format!(
+                        "duplicate id `{}`: also used by {}",
+                        doc.id,
+                        first.file.display()
+                    ),
+                )
+                .with_help("ids must be unique in the archive; each one is a permanent URL"),
+            );
+        } else {
+            first_file.insert(&doc.id, doc);
+        }
+    }
+
+    // Original files shipped next to documents.
+    let available: HashSet<&PathBuf> = attachment_files.iter().collect();
+    let mut attachments = Vec::new();
+    for doc in &documents {
+        let Some(file) = doc.source.as_ref().and_then(|s| s.file.as_ref()) else {
+            continue;
+        };
+        let dir = doc.file.parent().map(PathBuf::from).unwrap_or_default();
+        let path = dir.join(file);
+        if available.contains(&path) {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            attachments.push((path, format!("{}{}", doc.path(), name)));
+        } else {
+            errors.push(
+                doc.diagnostic_at_key(
+                    "source",
+                    format!(
+                        "`source.file` names {}, which does not exist",
+                        path.display()
+                    ),
+                )
+                .with_help(
+                    "put the original next to the document's Markdown file, or correct the name",
+                ),
+            );
+        }
+    }
+
+    documents.sort_by(|a, b| {
+        b.date
+            .sort_key()
+            .cmp(&a.date.sort_key())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let by_id: HashMap<String, usize> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.clone(), i))
+        .collect();
+
+    let taxonomies: Vec<Taxonomy> = config
+        .taxonomies
+        .iter()
+        .map(|tc| build_taxonomy(tc, &documents, &mut errors))
+        .collect();
+
+    check_aliases(&documents, &taxonomies, &mut errors);
+    let timeline = Timeline::build(&documents);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    attachments.sort();
+    Ok(Archive {
+        config,
+        documents,
+        by_id,
+        taxonomies,
+        timeline,
+        attachments,
+    })
+}
+
+fn build_taxonomy(
+    tc: &TaxonomyConfig,
+    documents: &[Document],
+    errors: &mut Vec<Diagnostic>,
+) -> Taxonomy {
+    // key -> (name, slug, first document index, docs)
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    let mut terms: Vec<Term> = Vec::new();
+    let mut term_file: Vec<usize> = Vec::new();
+    let mut by_slug: HashMap<String, usize> = HashMap::new();
+    // Walk documents in file order for a deterministic display name, but record
+    // indexes in the archive's newest-first order.
+    let mut order: Vec<usize> = (0..documents.len()).collect();
+    order.sort_by(|&a, &b| documents[a].file.cmp(&documents[b].file));
+    for &d in &order {
+        let doc = &documents[d];
+        let Some(names) = doc.terms.get(&tc.key) else {
+            continue;
+        };
+        for name in names {
+            let key = term_key(name);
+            if let Some(&t) = by_key.get(&key) {
+                if terms[t].documents.last() != Some(&d) && !terms[t].documents.contains(&d) {
+                    terms[t].documents.push(d);
+                }
+                continue;
+            }
+            let slug = slugify(name);
+            if slug.is_empty() {
+                errors.push(doc.diagnostic_at_key(
+                    &tc.key,
+                    format!(
+                        "{} `{name}` has no letters or digits to make a URL from",
+                        tc.singular.to_lowercase()
+                    ),
+                ));
+                continue;
+            }
+            if let Some(&other) = by_slug.get(&slug) {
+                let other_doc = &documents[term_file[other]];
+                errors.push(
+                    doc.diagnostic_at_key(
+                        &tc.key,
+                        format!(
+                            "{} `{name}` and `{}` (in {}) would share the URL /{}/{slug}/",
+                            tc.singular.to_lowercase(),
+                            terms[other].name,
+                            other_doc.file.display(),
+                            tc.path
+                        ),
+                    )
+                    .with_help("spell the term the same way in both documents"),
+                );
+                continue;
+            }
+            by_slug.insert(slug.clone(), terms.len());
+            by_key.insert(key, terms.len());
+            term_file.push(d);
+            terms.push(Term {
+                name: name.trim().to_string(),
+                slug,
+                documents: vec![d],
+            });
+        }
+    }
+    for t in &mut terms {
+        t.documents.sort_unstable();
+    }
+    terms.sort_by(|a, b| {
+        term_key(&a.name)
+            .cmp(&term_key(&b.name))
+            .then_with(|| a.slug.cmp(&b.slug))
+    });
+    Taxonomy {
+        config: tc.clone(),
+        terms,
+    }
+}
+
+/// Aliases must not take the path of a real page or of another alias.
+fn check_aliases(documents: &[Document], taxonomies: &[Taxonomy], errors: &mut Vec<Diagnostic>) {
+    let mut pages: HashSet<String> = documents.iter().map(Document::path).collect();
+    for fixed in ["", "documents/", "timeline/", "search/"] {
+        pages.insert(fixed.to_string());
+    }
+    for tax in taxonomies {
+        pages.insert(tax.path());
+        for term in &tax.terms {
+            pages.insert(tax.term_path(term));
+        }
+    }
+    let mut seen: BTreeMap<&str, &Document> = BTreeMap::new();
+    for doc in documents {
+        for alias in &doc.aliases {
+            let is_page = pages.contains(alias.as_str())
+                || alias.starts_with("static/")
+                || alias.starts_with("timeline/")
+                || alias == "index.html"
+                || alias == "404.html";
+            if is_page {
+                errors.push(doc.diagnostic_at_key(
+                    "aliases",
+                    format!("alias `/{alias}` collides with a page the archive publishes"),
+                ));
+            } else if let Some(other) = seen.get(alias.as_str()) {
+                errors.push(doc.diagnostic_at_key(
+                    "aliases",
+                    format!(
+                        "alias `/{alias}` is also claimed by {}",
+                        other.file.display()
+                    ),
+                ));
+            } else {
+                seen.insert(alias, doc);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::SourceFile;
+    use std::path::Path;
+
+    fn doc(file: &str, front: &str) -> Document {
+        let config =
+            Config::parse(Path::new("site.toml"), "title = \"T\"\nbase_url = \"/\"\n").unwrap();
+        let src = SourceFile {
+            path: PathBuf::from(file),
+            text: format!("---\n{front}\n---\nBody\n"),
+        };
+        crate::document::parse_document(&src, &config).unwrap()
+    }
+
+    fn config() -> Config {
+        Config::parse(Path::new("site.toml"), "title = \"T\"\nbase_url = \"/\"\n").unwrap()
+    }
+
+    #[test]
+    fn terms_fold_case_and_list_documents_newest_first() {
+        let docs = vec![
+            doc(
+                "a.md",
+                "id: a\ntitle: A\ndate: 2019\ntopics: [Migration, AI]",
+            ),
+            doc(
+                "b.md",
+                "id: b\ntitle: B\ndate: 2020-05-01\ntopics: [migration]",
+            ),
+            doc("c.md", "id: c\ntitle: C\ndate: 2018\ntopics: [Other]"),
+        ];
+        let archive = link(config(), docs, &[]).unwrap();
+        let topics = &archive.taxonomies[0];
+        let names: Vec<_> = topics.terms.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["AI", "Migration", "Other"]);
+        let migration = topics.find("MIGRATION").unwrap();
+        let ids: Vec<_> = migration
+            .documents
+            .iter()
+            .map(|&i| archive.documents[i].id.as_str())
+            .collect();
+        assert_eq!(ids, ["b", "a"]);
+    }
+
+    #[test]
+    fn duplicate_ids_name_both_files() {
+        let docs = vec![
+            doc("x/one.md", "id: a\ntitle: A\ndate: 2019"),
+            doc("y/two.md", "id: a\ntitle: B\ndate: 2019"),
+        ];
+        let errs = link(config(), docs, &[]).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].file, PathBuf::from("y/two.md"));
+        assert_eq!(errs[0].line, 2);
+        assert!(errs[0].message.contains("x/one.md"), "{}", errs[0].message);
+    }
+
+    #[test]
+    fn colliding_slugs_are_errors() {
+        let docs = vec![
+            doc("a.md", "id: a\ntitle: A\ndate: 2019\ntopics: [EU-LISA]"),
+            doc("b.md", "id: b\ntitle: B\ndate: 2019\ntopics: [eu lisa]"),
+        ];
+        let errs = link(config(), docs, &[]).unwrap_err();
+        assert!(errs[0].message.contains("a.md"), "{}", errs[0].message);
+        assert_eq!(errs[0].file, PathBuf::from("b.md"));
+        assert_eq!(errs[0].line, 5);
+    }
+
+    #[test]
+    fn alias_collisions_are_errors() {
+        let docs = vec![
+            doc(
+                "a.md",
+                "id: a\ntitle: A\ndate: 2019\naliases: [/documents/b/]",
+            ),
+            doc("b.md", "id: b\ntitle: B\ndate: 2019\naliases: [/old/x]"),
+            doc("c.md", "id: c\ntitle: C\ndate: 2019\naliases: [old/x/]"),
+        ];
+        let errs = link(config(), docs, &[]).unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+    }
+}

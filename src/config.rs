@@ -1,0 +1,302 @@
+//! `site.toml` -> [`Config`]: typed, with defaults, unknown keys rejected so that a
+//! typo in the configuration is caught instead of silently ignored.
+
+use crate::diagnostics::{line_col, Diagnostic};
+use serde::Deserialize;
+use std::path::Path;
+
+/// The name of the configuration file at the root of every archive.
+pub const CONFIG_FILE: &str = "site.toml";
+
+/// A taxonomy: a front-matter key whose values are terms with index pages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxonomyConfig {
+    /// The front-matter key (`topics`, `organisations`, `type`, or a site's own, e.g. `countries`).
+    pub key: String,
+    /// The heading of its index page ("Topics").
+    pub name: String,
+    /// One term's label ("Topic").
+    pub singular: String,
+    /// The URL segment of its pages (`topics` gives `/topics/` and `/topics/<slug>/`).
+    pub path: String,
+}
+
+/// Raw `site.toml` as written by the user.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    title: String,
+    #[serde(default)]
+    description: String,
+    base_url: String,
+    #[serde(default = "default_language")]
+    language: String,
+    #[serde(default = "default_theme")]
+    theme: String,
+    #[serde(default)]
+    publisher: Option<String>,
+    #[serde(default = "default_latest")]
+    latest_documents: usize,
+    #[serde(default)]
+    taxonomies: Vec<TaxonomyConfig>,
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+fn default_theme() -> String {
+    "default".into()
+}
+fn default_latest() -> usize {
+    10
+}
+
+/// The site's configuration, resolved and ready to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The archive's name.
+    pub title: String,
+    /// One paragraph on what the archive holds.
+    pub description: String,
+    /// Scheme and host, without a trailing slash (`https://example.github.io`); empty when
+    /// the site was configured with a bare path.
+    pub origin: String,
+    /// The path the site is served under, always starting and ending with `/` (`/archive/`).
+    pub base_path: String,
+    /// Default language (BCP 47) of documents that do not say.
+    pub language: String,
+    /// Name of the theme directory under `themes/`.
+    pub theme: String,
+    /// Who publishes the archive (a newsroom, an NGO); shown in the footer and citations.
+    pub publisher: Option<String>,
+    /// How many documents the home page lists.
+    pub latest_documents: usize,
+    /// Taxonomies in display order: the defaults, then the site's own.
+    pub taxonomies: Vec<TaxonomyConfig>,
+}
+
+/// The taxonomies every archive has unless `site.toml` redefines them by key.
+pub fn default_taxonomies() -> Vec<TaxonomyConfig> {
+    let t = |key: &str, name: &str, singular: &str, path: &str| TaxonomyConfig {
+        key: key.into(),
+        name: name.into(),
+        singular: singular.into(),
+        path: path.into(),
+    };
+    vec![
+        t("topics", "Topics", "Topic", "topics"),
+        t(
+            "organisations",
+            "Organisations",
+            "Organisation",
+            "organisations",
+        ),
+        t("type", "Document types", "Type", "types"),
+    ]
+}
+
+impl Config {
+    /// Parses `site.toml` text; `file` is only used to name the file in errors.
+    pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (line, col) = e.span().map_or((0, 0), |s| line_col(text, s.start));
+            let message = e.message().trim().to_string();
+            vec![Diagnostic::at(file, text, line, col, message)]
+        })?;
+        let mut errors = Vec::new();
+        let locate = |key: &str| -> (usize, usize) {
+            text.lines()
+                .position(|l| l.trim_start().starts_with(key))
+                .map_or((0, 0), |i| (i + 1, 1))
+        };
+        let (origin, base_path) = match split_base_url(&raw.base_url) {
+            Ok(parts) => parts,
+            Err(msg) => {
+                let (line, col) = locate("base_url");
+                errors.push(Diagnostic::at(file, text, line, col, msg).with_help(
+                    "write an absolute URL such as \"https://example.github.io/archive/\" or a path such as \"/\"",
+                ));
+                (String::new(), "/".into())
+            }
+        };
+        let mut taxonomies = default_taxonomies();
+        for tax in raw.taxonomies {
+            let (line, col) = locate("[[taxonomies]]");
+            if !crate::document::is_valid_slug(&tax.path) {
+                errors.push(Diagnostic::at(
+                    file,
+                    text,
+                    line,
+                    col,
+                    format!(
+                        "taxonomy path `{}` must be lower-case letters, digits and hyphens",
+                        tax.path
+                    ),
+                ));
+            }
+            if crate::document::RESERVED_KEYS.contains(&tax.key.as_str())
+                && !default_taxonomies().iter().any(|d| d.key == tax.key)
+            {
+                errors.push(Diagnostic::at(
+                    file,
+                    text,
+                    line,
+                    col,
+                    format!("taxonomy key `{}` is already a front-matter field", tax.key),
+                ));
+            }
+            match taxonomies.iter_mut().find(|t| t.key == tax.key) {
+                Some(existing) => *existing = tax,
+                None => taxonomies.push(tax),
+            }
+        }
+        for (i, a) in taxonomies.iter().enumerate() {
+            if taxonomies[..i].iter().any(|b| b.path == a.path)
+                || RESERVED_PATHS.contains(&a.path.as_str())
+            {
+                let (line, col) = locate("[[taxonomies]]");
+                errors.push(Diagnostic::at(
+                    file,
+                    text,
+                    line,
+                    col,
+                    format!("taxonomy path `{}` is already used by another page", a.path),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Config {
+            title: raw.title,
+            description: raw.description,
+            origin,
+            base_path,
+            language: raw.language,
+            theme: raw.theme,
+            publisher: raw.publisher,
+            latest_documents: raw.latest_documents,
+            taxonomies,
+        })
+    }
+
+    /// Replaces the base URL (from `--base-url`), keeping everything else.
+    pub fn with_base_url(mut self, base_url: &str) -> Result<Config, String> {
+        let (origin, base_path) = split_base_url(base_url)?;
+        self.origin = origin;
+        self.base_path = base_path;
+        Ok(self)
+    }
+
+    /// The public URL of a site path, honouring a sub-path base such as `/archive/`.
+    /// Every link the generator or a template emits goes through here, so none can
+    /// forget the sub-path that GitHub Pages project sites are served under.
+    pub fn url(&self, path: &str) -> String {
+        let mut out = String::with_capacity(self.base_path.len() + path.len());
+        out.push_str(&self.base_path);
+        out.push_str(path.trim_start_matches('/'));
+        out
+    }
+
+    /// The absolute URL (with scheme and host) of a site path, for canonical links,
+    /// feeds and citations; falls back to the base-path URL when no host is configured.
+    pub fn absolute_url(&self, path: &str) -> String {
+        format!("{}{}", self.origin, self.url(path))
+    }
+
+    /// The configured base URL, as it would be written in `site.toml`.
+    pub fn base_url(&self) -> String {
+        self.absolute_url("")
+    }
+}
+
+/// Top-level paths the generator itself writes; taxonomies must not take them.
+pub const RESERVED_PATHS: &[&str] = &["documents", "timeline", "static", "search", "api"];
+
+/// Splits a base URL into origin and a normalised base path.
+fn split_base_url(base_url: &str) -> Result<(String, String), String> {
+    let base_url = base_url.trim();
+    let (origin, path) = if let Some(rest) = base_url
+        .strip_prefix("https://")
+        .map(|r| ("https://", r))
+        .or_else(|| base_url.strip_prefix("http://").map(|r| ("http://", r)))
+    {
+        let (scheme, rest) = rest;
+        let (host, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        if host.is_empty() || host.contains(['?', '#', ' ']) {
+            return Err(format!("base_url `{base_url}` has no valid host"));
+        }
+        (format!("{scheme}{host}"), path.to_string())
+    } else if base_url.starts_with('/') {
+        (String::new(), base_url.to_string())
+    } else {
+        return Err(format!(
+            "base_url `{base_url}` must start with `https://`, `http://` or `/`"
+        ));
+    };
+    if path.contains(['?', '#', ' ', '\\']) || path.split('/').any(|s| s == "..") {
+        return Err(format!("base_url `{base_url}` has an invalid path"));
+    }
+    let mut path = path;
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    Ok((origin, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
+        Config::parse(Path::new("site.toml"), text)
+    }
+
+    #[test]
+    fn url_honours_sub_path() {
+        let c = parse("title = \"A\"\nbase_url = \"https://x.github.io/archive\"\n").unwrap();
+        assert_eq!(c.base_path, "/archive/");
+        assert_eq!(c.url("documents/a/"), "/archive/documents/a/");
+        assert_eq!(c.url("/"), "/archive/");
+        assert_eq!(
+            c.absolute_url("documents/a/"),
+            "https://x.github.io/archive/documents/a/"
+        );
+    }
+
+    #[test]
+    fn root_base_url() {
+        let c = parse("title = \"A\"\nbase_url = \"https://example.org\"\n").unwrap();
+        assert_eq!(c.url("topics/"), "/topics/");
+        let c = c.with_base_url("/sub/").unwrap();
+        assert_eq!(c.url("topics/"), "/sub/topics/");
+        assert_eq!(c.absolute_url("x/"), "/sub/x/");
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_line() {
+        let err = parse("title = \"A\"\nbase_url = \"/\"\ntitel = \"B\"\n").unwrap_err();
+        assert_eq!(err[0].line, 3, "{:?}", err);
+        assert!(err[0].message.contains("titel"), "{}", err[0].message);
+    }
+
+    #[test]
+    fn bad_base_url_is_an_error() {
+        let err = parse("title = \"A\"\nbase_url = \"example.org\"\n").unwrap_err();
+        assert_eq!(err[0].line, 2);
+    }
+
+    #[test]
+    fn site_taxonomies_are_added() {
+        let c = parse(
+            "title = \"A\"\nbase_url = \"/\"\n[[taxonomies]]\nkey = \"countries\"\nname = \"Countries\"\nsingular = \"Country\"\npath = \"countries\"\n",
+        )
+        .unwrap();
+        let keys: Vec<_> = c.taxonomies.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["topics", "organisations", "type", "countries"]);
+    }
+}

@@ -1,0 +1,205 @@
+//! Content problems as data: every error names a file, a line and a column, so
+//! that an editor can jump to it, and all of a run's errors are reported at once.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A problem in the user's content, located precisely enough to jump to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file as the user names it: relative to the site root where possible.
+    pub file: PathBuf,
+    /// 1-based line in the file as the user sees it; 0 when the problem concerns the whole file.
+    pub line: usize,
+    /// 1-based column (in characters); 0 when unknown.
+    pub column: usize,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// What to do about it, if we can tell.
+    pub help: Option<String>,
+    /// The offending line of the file, shown under the message.
+    pub source_line: Option<String>,
+}
+
+impl Diagnostic {
+    /// A problem concerning a whole file (no line to point at).
+    pub fn file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: file.into(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+            help: None,
+            source_line: None,
+        }
+    }
+
+    /// A problem at a position of a file whose text is known, so the line can be quoted.
+    pub fn at(
+        file: impl Into<PathBuf>,
+        text: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        let source_line = if line > 0 {
+            text.lines()
+                .nth(line - 1)
+                .map(|l| l.trim_end_matches('\r').to_string())
+        } else {
+            None
+        };
+        Diagnostic {
+            file: file.into(),
+            line,
+            column,
+            message: message.into(),
+            help: None,
+            source_line,
+        }
+    }
+
+    /// Adds a hint on how to fix the problem.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn sort_key(&self) -> (&Path, usize, usize, &str) {
+        (&self.file, self.line, self.column, &self.message)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.display();
+        match (self.line, self.column) {
+            (0, _) => write!(f, "{file}: error: {}", self.message)?,
+            (line, 0) => write!(f, "{file}:{line}: error: {}", self.message)?,
+            (line, col) => write!(f, "{file}:{line}:{col}: error: {}", self.message)?,
+        }
+        if let Some(src) = &self.source_line {
+            let gutter = self.line.to_string();
+            let pad = " ".repeat(gutter.len());
+            write!(f, "\n{pad} |\n{gutter} | {src}")?;
+            if self.column > 0 {
+                let caret_pad: String = src
+                    .chars()
+                    .take(self.column - 1)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                write!(f, "\n{pad} | {caret_pad}^")?;
+            }
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All the problems of one run, sorted by file and position.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Sorts and deduplicates, so output is stable whatever order the stages ran in.
+    pub fn sorted(mut list: Vec<Diagnostic>) -> Self {
+        list.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        list.dedup();
+        Diagnostics(list)
+    }
+
+    /// True when there is nothing to report.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many problems there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The problems, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Self {
+        Diagnostics(vec![d])
+    }
+}
+
+impl From<Vec<Diagnostic>> for Diagnostics {
+    fn from(list: Vec<Diagnostic>) -> Self {
+        Diagnostics::sorted(list)
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "{d}\n")?;
+        }
+        let n = self.0.len();
+        write!(
+            f,
+            "error: {n} problem{} found; nothing was written",
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// Converts a byte offset in `text` to a 1-based (line, column) pair, counting
+/// columns in characters so a caret lines up under non-ASCII text.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let mut safe = offset;
+    while safe > 0 && !text.is_char_boundary(safe) {
+        safe -= 1;
+    }
+    let before = &text[..safe];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let text = "ab\ncdé f\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 3), (2, 1));
+        assert_eq!(line_col(text, 8), (2, 5));
+        assert_eq!(line_col(text, 1000), (3, 1));
+    }
+
+    #[test]
+    fn display_reads_like_a_compiler() {
+        let d = Diagnostic::at("content/x.md", "---\nid: X\n---\n", 2, 5, "bad id")
+            .with_help("use lower case");
+        let s = d.to_string();
+        assert!(s.starts_with("content/x.md:2:5: error: bad id"), "{s}");
+        assert!(s.contains("2 | id: X"), "{s}");
+        assert!(s.contains("    ^"), "{s}");
+        assert!(s.contains("= help: use lower case"), "{s}");
+    }
+
+    #[test]
+    fn diagnostics_sort_by_file_then_line() {
+        let a = Diagnostic::at("b.md", "", 1, 1, "x");
+        let b = Diagnostic::at("a.md", "", 9, 1, "y");
+        let c = Diagnostic::at("a.md", "", 2, 1, "z");
+        let all = Diagnostics::sorted(vec![a, b, c]);
+        let order: Vec<_> = all.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(order, ["z", "y", "x"]);
+    }
+}

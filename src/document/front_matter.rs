@@ -1,0 +1,387 @@
+//! Splitting a document into front matter and body, and reading the YAML.
+//!
+//! `serde_yaml` is frozen upstream. Every use of it sits in [`parse_yaml`], which
+//! turns its output into our own [`Yaml`] tree, so a maintained API-compatible fork
+//! (`serde_norway`, `serde_yaml_ng`) can replace it by changing one line.
+
+use crate::diagnostics::line_col;
+
+/// A YAML value, reduced to what front matter needs. Mapping order is kept so
+/// that errors come out in the order the user wrote the keys.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Yaml {
+    /// `~`, `null` or an empty value.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A number, as YAML printed it (integers keep all their digits).
+    Number(String),
+    /// Any string scalar.
+    String(String),
+    /// A sequence.
+    List(Vec<Yaml>),
+    /// A mapping with its keys as strings.
+    Map(Vec<(String, Yaml)>),
+}
+
+impl Yaml {
+    /// What kind of value this is, in words for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Yaml::Null => "an empty value",
+            Yaml::Bool(_) => "a boolean",
+            Yaml::Number(_) => "a number",
+            Yaml::String(_) => "a string",
+            Yaml::List(_) => "a list",
+            Yaml::Map(_) => "a mapping",
+        }
+    }
+
+    /// Converts to JSON for templates (the free-form `extra` map).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Yaml::Null => J::Null,
+            Yaml::Bool(b) => J::Bool(*b),
+            Yaml::Number(n) => n
+                .parse::<i64>()
+                .map(J::from)
+                .or_else(|_| n.parse::<f64>().map(J::from))
+                .unwrap_or_else(|_| J::String(n.clone())),
+            Yaml::String(s) => J::String(s.clone()),
+            Yaml::List(items) => J::Array(items.iter().map(Yaml::to_json).collect()),
+            Yaml::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// The one place that calls the YAML library. Errors carry a byte offset into `text`.
+pub fn parse_yaml(text: &str) -> Result<Yaml, (usize, String)> {
+    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+        let offset = e.location().map_or(0, |l| l.index());
+        let mut message = e.to_string();
+        // The library appends " at line N column M", which is relative to the front
+        // matter and would mislead: the caller reports the file's own position.
+        if let Some(i) = message.find(" at line ") {
+            message.truncate(i);
+        }
+        (offset, message)
+    })?;
+    Ok(from_serde_yaml(value))
+}
+
+fn from_serde_yaml(value: serde_yaml::Value) -> Yaml {
+    use serde_yaml::Value as V;
+    match value {
+        V::Null => Yaml::Null,
+        V::Bool(b) => Yaml::Bool(b),
+        V::Number(n) => Yaml::Number(n.to_string()),
+        V::String(s) => Yaml::String(s),
+        V::Sequence(items) => Yaml::List(items.into_iter().map(from_serde_yaml).collect()),
+        V::Mapping(map) => Yaml::Map(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let key = match from_serde_yaml(k) {
+                        Yaml::String(s) | Yaml::Number(s) => s,
+                        Yaml::Bool(b) => b.to_string(),
+                        Yaml::Null => "~".to_string(),
+                        other => format!("<{}>", other.kind()),
+                    };
+                    (key, from_serde_yaml(v))
+                })
+                .collect(),
+        ),
+        V::Tagged(tagged) => from_serde_yaml(tagged.value),
+    }
+}
+
+/// A document file split at its front-matter fences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split<'a> {
+    /// The YAML between the fences.
+    pub yaml: &'a str,
+    /// Byte offset of `yaml` in the file.
+    pub yaml_offset: usize,
+    /// The Markdown after the closing fence.
+    pub body: &'a str,
+    /// 1-based line of the file on which the body starts.
+    pub body_line: usize,
+}
+
+/// Why a file could not be split into front matter and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SplitError {
+    /// The file does not start with a `---` line.
+    Missing,
+    /// The opening `---` is never closed.
+    Unterminated,
+}
+
+/// Splits `text` (without a BOM) at its `---` fences. The closing fence may also be
+/// `...`, as YAML allows. Line endings may be `\n` or `\r\n`.
+pub fn split(text: &str) -> Result<Split<'_>, SplitError> {
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().ok_or(SplitError::Missing)?;
+    if first.trim_end() != "---" {
+        return Err(SplitError::Missing);
+    }
+    let yaml_offset = first.len();
+    let mut offset = yaml_offset;
+    let mut line_no = 1;
+    for line in lines {
+        line_no += 1;
+        let fence = line.trim_end_matches(['\n', '\r']);
+        if fence == "---" || fence == "..." {
+            let body_start = offset + line.len();
+            return Ok(Split {
+                yaml: &text[yaml_offset..offset],
+                yaml_offset,
+                body: &text[body_start..],
+                body_line: line_no + 1,
+            });
+        }
+        offset += line.len();
+    }
+    Err(SplitError::Unterminated)
+}
+
+/// One step of a path to a value in the front matter: a key or a list index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// A mapping key.
+    Key(&'a str),
+    /// A list item.
+    Index(usize),
+}
+
+/// Finds where keys and list items stand in the YAML text, so that errors found
+/// after parsing (a wrong type, an invalid date) can still name a line and column.
+///
+/// It reads block-style YAML line by line; for flow style (`{date: 2019}`) it finds
+/// the key inside the line. Where it cannot tell, it answers the nearest enclosing
+/// position it knows, which is still the right line in practice.
+pub struct Locator<'a> {
+    /// (byte offset of line start, line) for each line of the YAML.
+    lines: Vec<(usize, &'a str)>,
+    base_offset: usize,
+}
+
+impl<'a> Locator<'a> {
+    /// A locator for `yaml`, which starts at `base_offset` in the file.
+    pub fn new(yaml: &'a str, base_offset: usize) -> Self {
+        let mut lines = Vec::new();
+        let mut off = 0;
+        for l in yaml.split_inclusive('\n') {
+            lines.push((off, l.trim_end_matches(['\n', '\r'])));
+            off += l.len();
+        }
+        Locator { lines, base_offset }
+    }
+
+    /// Byte offset in the file of the value at `path` (of its key when `key` is true).
+    pub fn offset(&self, path: &[Step<'_>], key: bool) -> usize {
+        let mut lo = 0;
+        let mut hi = self.lines.len();
+        let mut indent_floor: Option<usize> = None;
+        let mut found = self.base_offset;
+        for (depth, step) in path.iter().enumerate() {
+            let last = depth + 1 == path.len();
+            let hit = match step {
+                Step::Key(k) => self.find_key(lo, hi, indent_floor, k),
+                Step::Index(i) => self.find_item(lo, hi, *i),
+            };
+            let Some((line_idx, col, value_col)) = hit else {
+                return found;
+            };
+            let (line_off, line) = self.lines[line_idx];
+            let col = if last && !key { value_col } else { col };
+            found = self.base_offset + line_off + col.min(line.len());
+            // The value's block spans the following lines indented deeper than this one.
+            let own_indent = indent_of(line);
+            let mut end = line_idx + 1;
+            while end < hi {
+                let l = self.lines[end].1;
+                let ends_block = !l.trim().is_empty()
+                    && indent_of(l) <= own_indent
+                    && !l.trim_start().starts_with('#')
+                    && (matches!(step, Step::Key(_))
+                        || indent_of(l) < own_indent
+                        || l.trim_start().starts_with('-'));
+                if ends_block {
+                    break;
+                }
+                end += 1;
+            }
+            // Flow values stay on the key's line; nested steps search from there.
+            lo = line_idx;
+            hi = end.max(line_idx + 1);
+            indent_floor = Some(col);
+        }
+        found
+    }
+
+    /// Finds `key:` in lines lo..hi at indentation >= floor: (line, key column, value column).
+    fn find_key(
+        &self,
+        lo: usize,
+        hi: usize,
+        floor: Option<usize>,
+        key: &str,
+    ) -> Option<(usize, usize, usize)> {
+        for idx in lo..hi {
+            let line = self.lines[idx].1;
+            for (start, _) in line.match_indices(key) {
+                let before = &line[..start];
+                let after = &line[start + key.len()..];
+                let quoted_after = after.strip_prefix(['"', '\'']).unwrap_or(after);
+                if !quoted_after.starts_with(':') {
+                    continue;
+                }
+                let prev = before.trim_end_matches(['"', '\'']).chars().last();
+                let boundary = matches!(prev, None | Some(' ' | '{' | ',' | '-' | '\t'));
+                if !boundary {
+                    continue;
+                }
+                if let Some(f) = floor {
+                    if idx != lo && start < f {
+                        continue;
+                    }
+                } else if !before.trim().is_empty() {
+                    continue;
+                }
+                let colon = start + key.len() + (after.len() - quoted_after.len());
+                let rest = &line[colon + 1..];
+                let value_col = colon + 1 + (rest.len() - rest.trim_start().len());
+                return Some((idx, start, value_col));
+            }
+        }
+        None
+    }
+
+    /// Finds the i-th item of the list whose key is at line lo: (line, column, column).
+    fn find_item(&self, lo: usize, hi: usize, i: usize) -> Option<(usize, usize, usize)> {
+        let key_line = self.lines[lo].1;
+        // Flow list on the key's own line: `[a, b, c]`.
+        if let Some(open) = key_line.find('[') {
+            let mut col = open + 1;
+            for (n, piece) in key_line[open + 1..].split(',').enumerate() {
+                if n == i {
+                    let lead = piece.len() - piece.trim_start().len();
+                    return Some((lo, col + lead, col + lead));
+                }
+                col += piece.len() + 1;
+            }
+            return Some((lo, open, open));
+        }
+        let mut item_indent = None;
+        let mut n = 0;
+        for idx in lo + 1..hi {
+            let line = self.lines[idx].1;
+            let trimmed = line.trim_start();
+            if !trimmed.starts_with('-') {
+                continue;
+            }
+            let ind = indent_of(line);
+            if *item_indent.get_or_insert(ind) != ind {
+                continue;
+            }
+            if n == i {
+                let value = ind + 1 + (trimmed[1..].len() - trimmed[1..].trim_start().len());
+                return Some((idx, value, value));
+            }
+            n += 1;
+        }
+        None
+    }
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// Converts a YAML error offset into the file's own (line, column).
+pub fn yaml_error_position(
+    file_text: &str,
+    split_offset: usize,
+    yaml_offset: usize,
+) -> (usize, usize) {
+    line_col(file_text, split_offset + yaml_offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_front_matter_and_body() {
+        let s = split("---\nid: a\n---\n# Body\n").unwrap();
+        assert_eq!(s.yaml, "id: a\n");
+        assert_eq!(s.body, "# Body\n");
+        assert_eq!(s.body_line, 4);
+        assert_eq!(s.yaml_offset, 4);
+    }
+
+    #[test]
+    fn split_handles_crlf_and_dots() {
+        let s = split("---\r\nid: a\r\n...\r\nbody").unwrap();
+        assert_eq!(s.yaml, "id: a\r\n");
+        assert_eq!(s.body, "body");
+    }
+
+    #[test]
+    fn split_errors() {
+        assert_eq!(split(""), Err(SplitError::Missing));
+        assert_eq!(split("# Title\n"), Err(SplitError::Missing));
+        assert_eq!(split("---\nid: a\n"), Err(SplitError::Unterminated));
+    }
+
+    #[test]
+    fn yaml_errors_carry_offsets() {
+        let (off, msg) = parse_yaml("id: a\ntitle: [unclosed\n").unwrap_err();
+        assert!(off > 0, "{off} {msg}");
+        assert!(!msg.contains(" at line "), "{msg}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        assert!(parse_yaml("id: a\nid: b\n").is_err());
+    }
+
+    #[test]
+    fn locates_nested_values() {
+        let yaml = "id: a\nsource:\n  authority: Council\n  url: http://x\nevents:\n  - date: 2019-04\n    title: Seminar\n  - {date: 2015-05, title: Agenda}\ntopics: [a, b, c]\n";
+        let loc = Locator::new(yaml, 4);
+        let file = format!("---\n{yaml}---\n");
+        let at = |path: &[Step], key| line_col(&file, loc.offset(path, key));
+        assert_eq!(at(&[Step::Key("id")], true), (2, 1));
+        assert_eq!(at(&[Step::Key("id")], false), (2, 5));
+        assert_eq!(at(&[Step::Key("source"), Step::Key("url")], false), (5, 8));
+        assert_eq!(
+            at(
+                &[Step::Key("events"), Step::Index(0), Step::Key("date")],
+                false
+            ),
+            (7, 11)
+        );
+        assert_eq!(
+            at(
+                &[Step::Key("events"), Step::Index(0), Step::Key("title")],
+                false
+            ),
+            (8, 12)
+        );
+        assert_eq!(
+            at(
+                &[Step::Key("events"), Step::Index(1), Step::Key("date")],
+                false
+            ),
+            (9, 12)
+        );
+        assert_eq!(at(&[Step::Key("topics"), Step::Index(2)], false), (10, 16));
+    }
+}

@@ -1,0 +1,177 @@
+//! The first stage: read `site.toml`, the documents under `content/documents/`, and
+//! the theme. This is one of the two places that touch the disk.
+
+use crate::config::{Config, CONFIG_FILE};
+use crate::diagnostics::Diagnostic;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// Where documents live under the site root.
+pub const DOCUMENTS_DIR: &str = "content/documents";
+
+/// A document file as read from disk, before parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the site root, as shown in errors (`content/documents/2019/x.md`).
+    pub path: PathBuf,
+    /// The file's text, UTF-8, without a byte-order mark.
+    pub text: String,
+}
+
+/// Everything the build reads from the content folder.
+#[derive(Debug, Default)]
+pub struct Content {
+    /// Markdown documents, sorted by path so every run sees them in the same order.
+    pub documents: Vec<SourceFile>,
+    /// Other files under `content/documents/` (originals such as PDFs), relative to the
+    /// site root; they are published only when a document's `source.file` names them.
+    pub attachments: Vec<PathBuf>,
+}
+
+/// Reads and parses `site.toml`.
+pub fn load_config(root: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let path = root.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        vec![Diagnostic::file(
+            CONFIG_FILE,
+            format!("cannot read the site configuration: {e}"),
+        )
+        .with_help(format!(
+            "run annals in the archive's root folder, or pass --root; looked for {}",
+            path.display()
+        ))]
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    Config::parse(Path::new(CONFIG_FILE), text)
+}
+
+/// Walks `content/documents/` and reads every Markdown file, in parallel.
+///
+/// Hidden files and folders (`.git`, `.DS_Store`) are skipped. Symbolic links are
+/// followed only when they stay inside the site root; loops and links that leave
+/// the root are errors, so that publishing never reaches outside the archive.
+pub fn load_content(root: &Path) -> (Content, Vec<Diagnostic>) {
+    let mut errors = Vec::new();
+    let dir = root.join(DOCUMENTS_DIR);
+    if !dir.is_dir() {
+        errors.push(
+            Diagnostic::file(DOCUMENTS_DIR, "the documents folder does not exist")
+                .with_help("put one Markdown file per document under content/documents/"),
+        );
+        return (Content::default(), errors);
+    }
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut markdown = Vec::new();
+    let mut attachments = Vec::new();
+    let walker = WalkDir::new(&dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let at = e
+                    .path()
+                    .map(|p| relative(root, p))
+                    .unwrap_or_else(|| PathBuf::from(DOCUMENTS_DIR));
+                let message = if e.loop_ancestor().is_some() {
+                    "symbolic link loop: this folder links back to one of its parents".to_string()
+                } else {
+                    format!(
+                        "cannot read: {}",
+                        e.io_error().map_or(e.to_string(), |io| io.to_string())
+                    )
+                };
+                errors.push(Diagnostic::file(at, message));
+                continue;
+            }
+        };
+        if entry.path_is_symlink() {
+            let inside = entry
+                .path()
+                .canonicalize()
+                .map(|p| p.starts_with(&canonical_root))
+                .unwrap_or(false);
+            if !inside {
+                errors.push(Diagnostic::file(
+                    relative(root, entry.path()),
+                    "symbolic link points outside the archive; copy the file in instead",
+                ));
+                continue;
+            }
+        }
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = relative(root, entry.path());
+        let is_markdown = entry
+            .path()
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+        if is_markdown {
+            markdown.push((entry.path().to_path_buf(), rel));
+        } else {
+            attachments.push(rel);
+        }
+    }
+    let read: Vec<Result<SourceFile, Diagnostic>> = markdown
+        .par_iter()
+        .map(|(abs, rel)| read_source(abs, rel))
+        .collect();
+    let mut documents = Vec::with_capacity(read.len());
+    for r in read {
+        match r {
+            Ok(s) => documents.push(s),
+            Err(d) => errors.push(d),
+        }
+    }
+    (
+        Content {
+            documents,
+            attachments,
+        },
+        errors,
+    )
+}
+
+fn read_source(abs: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
+    let bytes = std::fs::read(abs)
+        .map_err(|e| Diagnostic::file(rel, format!("cannot read the file: {e}")))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let prefix = String::from_utf8_lossy(&bytes[..valid]);
+            let (line, col) = crate::diagnostics::line_col(&prefix, prefix.len());
+            return Err(
+                Diagnostic::at(rel, &prefix, line, col, "the file is not valid UTF-8").with_help(
+                    "save the file as UTF-8 (most editors offer this under \"Save with encoding\")",
+                ),
+            );
+        }
+    };
+    if let Some(pos) = text.find('\0') {
+        let (line, col) = crate::diagnostics::line_col(&text, pos);
+        return Err(
+            Diagnostic::at(rel, &text, line, col, "the file contains a NUL byte")
+                .with_help("the file is probably binary or damaged; remove the NUL characters"),
+        );
+    }
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(stripped) => stripped.to_string(),
+        None => text,
+    };
+    Ok(SourceFile {
+        path: rel.to_path_buf(),
+        text,
+    })
+}
+
+/// `path` relative to `root`, for messages; unchanged if it is not under `root`.
+pub fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}

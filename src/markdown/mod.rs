@@ -1,0 +1,322 @@
+//! Markdown bodies to HTML, by mapping pulldown-cmark's event stream: redaction
+//! markers, heading ids, safe link targets, escaped raw HTML and highlighted code
+//! are all transformations of events, never regexes over rendered HTML.
+
+mod highlight;
+mod redaction;
+
+pub use highlight::highlight_css;
+pub use redaction::Redaction;
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// A heading of a document body, for tables of contents and anchors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Heading {
+    /// 1–6.
+    pub level: u8,
+    /// The anchor id (explicit `{#id}` or derived from the text).
+    pub id: String,
+    /// The heading's plain text.
+    pub text: String,
+}
+
+/// A rendered body and what was learnt while rendering it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderedBody {
+    /// Safe HTML: raw HTML in the source is escaped, links cannot run script.
+    pub html: String,
+    /// Every redaction in reading order.
+    pub redactions: Vec<Redaction>,
+    /// Headings in reading order.
+    pub headings: Vec<Heading>,
+    /// True when the body contains a fenced code block that was highlighted.
+    pub has_code: bool,
+}
+
+/// The Markdown extensions annals supports: CommonMark plus tables, footnotes,
+/// strikethrough and heading attributes (`## Title {#id}`).
+pub fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Renders a document body to safe HTML.
+pub fn render(markdown: &str) -> RenderedBody {
+    let events: Vec<Event<'_>> = merge_text(Parser::new_ext(markdown, options()));
+    let mut out = RenderedBody::default();
+    let mut mapped: Vec<Event<'_>> = Vec::with_capacity(events.len());
+    let mut used_ids: HashSet<String> = HashSet::new();
+    let mut i = 0;
+    while i < events.len() {
+        match &events[i] {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
+                // Collect the heading's inline events to derive its text and id.
+                let end = events[i..]
+                    .iter()
+                    .position(|e| matches!(e, Event::End(TagEnd::Heading(_))))
+                    .map_or(events.len(), |p| i + p);
+                let inner = &events[i + 1..end.min(events.len())];
+                let text = plain_text(inner);
+                let base = match id {
+                    Some(id) if !id.is_empty() => id.to_string(),
+                    _ => heading_slug(&text),
+                };
+                let unique = unique_id(&base, &mut used_ids);
+                out.headings.push(Heading {
+                    level: heading_level(*level),
+                    id: unique.clone(),
+                    text,
+                });
+                mapped.push(Event::Start(Tag::Heading {
+                    level: *level,
+                    id: Some(CowStr::from(unique)),
+                    classes: classes.clone(),
+                    attrs: attrs.clone(),
+                }));
+                for e in inner {
+                    push_inline(e.clone(), &mut mapped, &mut out.redactions);
+                }
+                if end < events.len() {
+                    mapped.push(events[end].clone());
+                }
+                i = end + 1;
+                continue;
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                let mut code = String::new();
+                let mut j = i + 1;
+                while j < events.len() {
+                    match &events[j] {
+                        Event::Text(t) => code.push_str(t),
+                        Event::End(TagEnd::CodeBlock) => break,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let html = highlight::code_block(&code, &lang);
+                out.has_code |= !lang.is_empty();
+                mapped.push(Event::Html(CowStr::from(html)));
+                i = j + 1;
+                continue;
+            }
+            other => push_inline(other.clone(), &mut mapped, &mut out.redactions),
+        }
+        i += 1;
+    }
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, mapped.into_iter());
+    out.html = html;
+    out
+}
+
+/// Maps one event outside headings and code blocks: redactions in text, safe links,
+/// raw HTML shown as text.
+fn push_inline<'a>(event: Event<'a>, out: &mut Vec<Event<'a>>, redactions: &mut Vec<Redaction>) {
+    match event {
+        Event::Text(text) => redaction::split_into(text, out, redactions),
+        Event::Html(raw) | Event::InlineHtml(raw) => out.push(Event::Text(raw)),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => out.push(Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        })),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => out.push(Event::Start(Tag::Image {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        })),
+        other => out.push(other),
+    }
+}
+
+/// Keeps a link target only if it cannot run script: `javascript:`, `vbscript:`,
+/// `data:` and other unknown schemes become `#`.
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let cleaned: String = url
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .take(32)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let scheme = cleaned.split_once(':').map(|(s, _)| s);
+    match scheme {
+        None => url,
+        Some(s) if s.contains(['/', '?', '#']) => url,
+        Some("http" | "https" | "mailto" | "tel" | "doc") => url,
+        Some(_) => CowStr::from("#"),
+    }
+}
+
+/// Joins adjacent text events (pulldown-cmark splits text at `[`, `]` and entities),
+/// so that markers such as `[redacted]` can be recognised in one piece.
+fn merge_text<'a>(parser: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
+    let mut out: Vec<Event<'a>> = Vec::new();
+    for event in parser {
+        if let Event::Text(t) = &event {
+            if let Some(Event::Text(prev)) = out.last_mut() {
+                let mut joined = prev.to_string();
+                joined.push_str(t);
+                *prev = CowStr::from(joined);
+                continue;
+            }
+        }
+        out.push(event);
+    }
+    out
+}
+
+/// The plain text of a run of inline events.
+pub fn plain_text(events: &[Event<'_>]) -> String {
+    let mut s = String::new();
+    for e in events {
+        match e {
+            Event::Text(t) | Event::Code(t) => s.push_str(t),
+            Event::SoftBreak | Event::HardBreak => s.push(' '),
+            _ => {}
+        }
+    }
+    s.trim().to_string()
+}
+
+/// An id for a heading: its words, lower-cased, joined by hyphens. Numbers such as
+/// `4.2` keep their dot so section numbers stay recognisable (`4-2` would be ambiguous).
+fn heading_slug(text: &str) -> String {
+    let mut out = String::new();
+    let mut dash = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if dash && !out.is_empty() {
+                if out.ends_with('.') {
+                    out.pop();
+                }
+                out.push('-');
+            }
+            dash = false;
+            out.extend(c.to_lowercase());
+        } else if c == '.' && out.ends_with(|p: char| p.is_ascii_digit()) && !dash {
+            out.push('.');
+        } else {
+            dash = true;
+        }
+    }
+    let out = out.trim_end_matches('.').to_string();
+    if out.is_empty() {
+        "section".to_string()
+    } else {
+        out
+    }
+}
+
+fn unique_id(base: &str, used: &mut HashSet<String>) -> String {
+    let mut candidate = base.to_string();
+    let mut n = 1;
+    while !used.insert(candidate.clone()) {
+        candidate = format!("{base}-{n}");
+        n += 1;
+    }
+    candidate
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_get_unique_ids() {
+        let r = render(
+            "## 1. Introduction\n\n## Introduction\n\n## Introduction\n\n### Custom {#here}\n",
+        );
+        let ids: Vec<_> = r.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["1-introduction", "introduction", "introduction-1", "here"]
+        );
+        assert!(
+            r.html
+                .contains("<h2 id=\"1-introduction\">1. Introduction</h2>"),
+            "{}",
+            r.html
+        );
+    }
+
+    #[test]
+    fn section_numbers_keep_dots() {
+        assert_eq!(
+            heading_slug("4.2. Creating a data lake"),
+            "4.2-creating-a-data-lake"
+        );
+    }
+
+    #[test]
+    fn raw_html_is_shown_not_executed() {
+        let r = render("Hello <script>alert(1)</script>\n\n<div onclick=\"x()\">hi</div>\n");
+        assert!(!r.html.contains("<script"), "{}", r.html);
+        assert!(!r.html.contains("<div"), "{}", r.html);
+        assert!(r.html.contains("&lt;script&gt;"), "{}", r.html);
+    }
+
+    #[test]
+    fn dangerous_links_are_neutralised() {
+        let r = render("[a](javascript:alert(1)) [b](JaVa\tScript:x) [c](data:text/html,x) [d](https://ok.org) [e](../rel.md) [f](#frag)\n");
+        assert!(!r.html.to_lowercase().contains("javascript"), "{}", r.html);
+        assert!(!r.html.contains("data:"), "{}", r.html);
+        assert!(r.html.contains("href=\"https://ok.org\""));
+        assert!(r.html.contains("href=\"../rel.md\""));
+        assert!(r.html.contains("href=\"#frag\""));
+    }
+
+    #[test]
+    fn tables_footnotes_strikethrough() {
+        let r = render("| a | b |\n|---|---|\n| 1 | 2 |\n\nText[^1] ~~old~~\n\n[^1]: Note.\n");
+        assert!(r.html.contains("<table>"));
+        assert!(r.html.contains("<del>old</del>"));
+        assert!(r.html.contains("footnote-definition"), "{}", r.html);
+    }
+
+    #[test]
+    fn code_blocks_are_highlighted_with_classes() {
+        let r = render("```rust\nfn main() {}\n```\n");
+        assert!(r.has_code);
+        assert!(r.html.contains("class=\"hl-"), "{}", r.html);
+        assert!(!r.html.contains("style="), "{}", r.html);
+    }
+}

@@ -1,0 +1,145 @@
+//! Redactions: what an institution blanked out before release.
+//!
+//! Editors write `[redacted]` or `[redacted: <legal ground>]` in the body. They render
+//! as a visible, labelled bar, never as the literal brackets, and are counted so the
+//! document header can say how much was withheld.
+
+use pulldown_cmark::{CowStr, Event};
+use serde::Serialize;
+
+/// One redaction in a document body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Redaction {
+    /// The legal ground given for it, e.g. `Article 4(1)(b)`, if the editor noted one.
+    pub ground: Option<String>,
+}
+
+const MARKER: &str = "[redacted";
+
+/// Splits a text event at redaction markers, pushing text and marker HTML.
+pub fn split_into<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>, found: &mut Vec<Redaction>) {
+    if !contains_marker(&text) {
+        out.push(Event::Text(text));
+        return;
+    }
+    let mut rest: &str = &text;
+    let mut owned_parts: Vec<Event<'a>> = Vec::new();
+    while let Some((start, end, ground)) = next_marker(rest) {
+        if start > 0 {
+            owned_parts.push(Event::Text(CowStr::from(rest[..start].to_string())));
+        }
+        owned_parts.push(Event::InlineHtml(CowStr::from(marker_html(
+            ground.as_deref(),
+        ))));
+        found.push(Redaction { ground });
+        rest = &rest[end..];
+    }
+    if !rest.is_empty() {
+        owned_parts.push(Event::Text(CowStr::from(rest.to_string())));
+    }
+    out.extend(owned_parts);
+}
+
+fn contains_marker(text: &str) -> bool {
+    text.as_bytes()
+        .windows(MARKER.len())
+        .any(|w| w.eq_ignore_ascii_case(MARKER.as_bytes()))
+}
+
+/// Finds the next `[redacted]` / `[redacted: ground]`: (start, end, ground).
+fn next_marker(text: &str) -> Option<(usize, usize, Option<String>)> {
+    let mut from = 0;
+    while let Some(pos) = find_ci(&text[from..], MARKER) {
+        let start = from + pos;
+        let after = &text[start + MARKER.len()..];
+        if let Some(tail) = after.strip_prefix(']') {
+            let _ = tail;
+            return Some((start, start + MARKER.len() + 1, None));
+        }
+        if let Some(ground_part) = after.strip_prefix(':') {
+            if let Some(close) = ground_part.find(']') {
+                let ground = ground_part[..close].trim();
+                let end = start + MARKER.len() + 1 + close + 1;
+                let ground = (!ground.is_empty()).then(|| ground.to_string());
+                return Some((start, end, ground));
+            }
+        }
+        from = start + MARKER.len();
+    }
+    None
+}
+
+fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The marker's HTML. The visible word "redacted" is the accessible name, so screen
+/// readers announce it; the ground is in the title and a data attribute for the
+/// theme's hover/focus note. `tabindex` lets keyboard users reach the ground.
+fn marker_html(ground: Option<&str>) -> String {
+    match ground {
+        None => "<span class=\"redaction\" title=\"Redacted\"><span class=\"redaction-label\">redacted</span></span>".into(),
+        Some(g) => {
+            let g = escape_attr(g);
+            format!(
+                "<span class=\"redaction\" tabindex=\"0\" title=\"Redacted: {g}\" data-ground=\"{g}\"><span class=\"redaction-label\">redacted</span><span class=\"redaction-ground\"> ({g})</span></span>"
+            )
+        }
+    }
+}
+
+fn escape_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::render;
+
+    #[test]
+    fn markers_render_as_labelled_spans() {
+        let r = render("Participants: [redacted] and [Redacted: Article 4(1)(b)].\n");
+        assert_eq!(r.redactions.len(), 2);
+        assert_eq!(r.redactions[1].ground.as_deref(), Some("Article 4(1)(b)"));
+        assert!(!r.html.contains("[redacted"), "{}", r.html);
+        assert!(r.html.contains("class=\"redaction\""), "{}", r.html);
+        assert!(
+            r.html.contains("data-ground=\"Article 4(1)(b)\""),
+            "{}",
+            r.html
+        );
+    }
+
+    #[test]
+    fn ground_is_escaped() {
+        let r = render("[redacted: <img src=x onerror=alert(1)>]\n");
+        assert!(!r.html.contains("<img"), "{}", r.html);
+    }
+
+    #[test]
+    fn code_keeps_the_literal_marker() {
+        let r = render("Write `[redacted]` to mark a redaction.\n");
+        assert!(r.redactions.is_empty());
+        assert!(r.html.contains("<code>[redacted]</code>"), "{}", r.html);
+    }
+
+    #[test]
+    fn unclosed_marker_is_text() {
+        let r = render("[redacted: never closed\n");
+        assert!(r.redactions.is_empty());
+    }
+}

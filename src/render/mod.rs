@@ -1,0 +1,430 @@
+//! The render stage: `&Archive` + templates -> one [`OutputFile`] at a time.
+//!
+//! Site-wide data (the site, taxonomies, document summaries) is converted to template
+//! values once and shared by reference-counted clones, so a page costs only its own
+//! data. Rendering never touches the disk; [`crate::output`] writes.
+
+pub mod views;
+
+use crate::archive::Archive;
+use crate::diagnostics::Diagnostic;
+use crate::document::Document;
+use crate::markdown;
+use crate::theme::Theme;
+use std::path::PathBuf;
+use tera::{Context, Kwargs, State, Tera, Value};
+use views::*;
+
+/// A file of the built site: its path below the output root and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Site path, `/`-separated (`documents/x/index.html`).
+    pub path: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
+/// Where a file's bytes come from: rendered here, or copied from the content folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Bytes made by the build.
+    File(OutputFile),
+    /// A file copied as is: (source relative to the site root, site path).
+    Copy(PathBuf, String),
+}
+
+/// Every page the archive publishes, as a cheap descriptor rendered on demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// `/`
+    Home,
+    /// `/documents/`
+    DocumentList,
+    /// `/documents/<id>/`
+    Document(usize),
+    /// `/<taxonomy>/`
+    TaxonomyIndex(usize),
+    /// `/<taxonomy>/<slug>/`
+    Term(usize, usize),
+    /// `/timeline/`
+    Timeline,
+    /// `/timeline/<year>/`
+    TimelineYear(usize),
+    /// A redirect from an old URL: (document, alias index).
+    Alias(usize, usize),
+}
+
+/// Above this many entries, `/timeline/` lists years only and each year page
+/// carries the entries, so the page stays readable and light.
+pub const TIMELINE_INLINE_LIMIT: usize = 2_000;
+
+/// Compiled templates and the site-wide values every page shares.
+pub struct Renderer<'a> {
+    archive: &'a Archive,
+    tera: Tera,
+    summaries: Vec<Value>,
+    doc_terms: Vec<Vec<(usize, usize)>>,
+    template_origins: Vec<(String, PathBuf, String)>,
+}
+
+impl<'a> Renderer<'a> {
+    /// Compiles the theme's templates and prepares the shared values.
+    pub fn new(archive: &'a Archive, theme: &Theme) -> Result<Self, Vec<Diagnostic>> {
+        let config = &archive.config;
+        let mut tera = Tera::new();
+        tera.autoescape_on(vec![".html", ".xml", ".htm"]);
+        let templates: Vec<(&str, &str)> = theme
+            .templates
+            .iter()
+            .map(|t| (t.name.as_str(), t.text.as_str()))
+            .collect();
+        let template_origins: Vec<(String, PathBuf, String)> = theme
+            .templates
+            .iter()
+            .map(|t| (t.name.clone(), t.origin.clone(), t.text.clone()))
+            .collect();
+        if let Err(e) = tera.add_raw_templates(templates) {
+            return Err(vec![template_diagnostic(&e, &template_origins)]);
+        }
+        let base_path = config.base_path.clone();
+        tera.register_function(
+            "url",
+            move |kwargs: Kwargs, _: &State| -> tera::TeraResult<String> {
+                let path: String = kwargs.must_get::<&str>("path")?.to_string();
+                Ok(format!("{base_path}{}", path.trim_start_matches('/')))
+            },
+        );
+
+        let site = SiteView {
+            title: config.title.clone(),
+            description: config.description.clone(),
+            base_url: config.base_url(),
+            base_path: config.base_path.clone(),
+            language: config.language.clone(),
+            publisher: config.publisher.clone(),
+            taxonomies: archive
+                .taxonomies
+                .iter()
+                .map(|t| TaxonomyView::new(t, config))
+                .collect(),
+            document_count: archive.documents.len(),
+            urls: SiteUrls {
+                home: config.url(""),
+                documents: config.url("documents/"),
+                timeline: config.url("timeline/"),
+                stylesheet: config.url("static/style.css"),
+                highlight_stylesheet: config.url("static/highlight.css"),
+            },
+        };
+        tera.global_context().insert("site", &site);
+
+        let summaries = archive
+            .documents
+            .iter()
+            .map(|d| Value::from_serializable(&DocumentSummary::new(d, config)))
+            .collect();
+        Ok(Renderer {
+            archive,
+            tera,
+            summaries,
+            doc_terms: archive.terms_of_documents(),
+            template_origins,
+        })
+    }
+
+    /// Every page of the archive, in a stable order.
+    pub fn pages(&self) -> Vec<Page> {
+        let a = self.archive;
+        let mut pages = vec![Page::Home, Page::DocumentList, Page::Timeline];
+        pages.extend((0..a.documents.len()).map(Page::Document));
+        for (ti, tax) in a.taxonomies.iter().enumerate() {
+            pages.push(Page::TaxonomyIndex(ti));
+            pages.extend((0..tax.terms.len()).map(|ki| Page::Term(ti, ki)));
+        }
+        pages.extend((0..a.timeline.years.len()).map(Page::TimelineYear));
+        for (di, doc) in a.documents.iter().enumerate() {
+            pages.extend((0..doc.aliases.len()).map(|n| Page::Alias(di, n)));
+        }
+        pages
+    }
+
+    /// The site path a page is written to.
+    pub fn page_path(&self, page: Page) -> String {
+        let a = self.archive;
+        let dir = match page {
+            Page::Home => String::new(),
+            Page::DocumentList => "documents/".into(),
+            Page::Document(i) => a.documents[i].path(),
+            Page::TaxonomyIndex(t) => a.taxonomies[t].path(),
+            Page::Term(t, k) => a.taxonomies[t].term_path(&a.taxonomies[t].terms[k]),
+            Page::Timeline => "timeline/".into(),
+            Page::TimelineYear(y) => timeline_year_path(a.timeline.years[y].year),
+            Page::Alias(d, n) => {
+                let alias = &a.documents[d].aliases[n];
+                if alias.ends_with(".html") || alias.ends_with(".htm") {
+                    return alias.clone();
+                }
+                alias.clone()
+            }
+        };
+        // Directory-style pages are `<dir>/index.html`.
+        format!("{dir}index.html")
+    }
+
+    /// Renders one page.
+    pub fn render(&self, page: Page) -> Result<OutputFile, Diagnostic> {
+        let a = self.archive;
+        let config = &a.config;
+        let mut ctx = Context::new();
+        let path = self.page_path(page);
+        let page_url = config.url(path.trim_end_matches("index.html"));
+        ctx.insert("page_url", &page_url);
+        let template = match page {
+            Page::Home => {
+                let latest: Vec<Value> = self
+                    .summaries
+                    .iter()
+                    .take(config.latest_documents)
+                    .cloned()
+                    .collect();
+                ctx.insert_value("latest", Value::from(latest));
+                let taxonomies: Vec<TaxonomyWithTerms> = a
+                    .taxonomies
+                    .iter()
+                    .map(|t| TaxonomyWithTerms {
+                        taxonomy: TaxonomyView::new(t, config),
+                        terms: term_views(t, config),
+                    })
+                    .collect();
+                ctx.insert("taxonomies", &taxonomies);
+                let years: Vec<TimelineYearView> = a
+                    .timeline
+                    .years
+                    .iter()
+                    .map(|y| timeline_year_view(a, y, false))
+                    .collect();
+                ctx.insert("years", &years);
+                "index.html"
+            }
+            Page::DocumentList => {
+                ctx.insert_value("documents", Value::from(self.summaries.clone()));
+                "documents.html"
+            }
+            Page::Document(i) => {
+                ctx.insert("doc", &self.document_view(i));
+                "document.html"
+            }
+            Page::TaxonomyIndex(t) => {
+                let tax = &a.taxonomies[t];
+                ctx.insert("taxonomy", &TaxonomyView::new(tax, config));
+                ctx.insert("terms", &term_views(tax, config));
+                "taxonomy.html"
+            }
+            Page::Term(t, k) => {
+                let tax = &a.taxonomies[t];
+                let term = &tax.terms[k];
+                ctx.insert("taxonomy", &TaxonomyView::new(tax, config));
+                ctx.insert(
+                    "term",
+                    &LinkView {
+                        name: term.name.clone(),
+                        url: config.url(&tax.term_path(term)),
+                    },
+                );
+                let docs: Vec<Value> = term
+                    .documents
+                    .iter()
+                    .map(|&d| self.summaries[d].clone())
+                    .collect();
+                ctx.insert_value("documents", Value::from(docs));
+                "term.html"
+            }
+            Page::Timeline => {
+                let total: usize = a
+                    .timeline
+                    .years
+                    .iter()
+                    .map(|y| y.document_count + y.event_count)
+                    .sum();
+                let inline = total <= TIMELINE_INLINE_LIMIT;
+                let years: Vec<TimelineYearView> = a
+                    .timeline
+                    .years
+                    .iter()
+                    .map(|y| timeline_year_view(a, y, inline))
+                    .collect();
+                ctx.insert("years", &years);
+                ctx.insert("entries_inline", &inline);
+                "timeline.html"
+            }
+            Page::TimelineYear(y) => {
+                let years = &a.timeline.years;
+                ctx.insert("year", &timeline_year_view(a, &years[y], true));
+                let neighbour = |i: Option<usize>| {
+                    i.and_then(|i| years.get(i)).map(|y| LinkView {
+                        name: y.year.to_string(),
+                        url: config.url(&timeline_year_path(y.year)),
+                    })
+                };
+                ctx.insert("previous", &neighbour(y.checked_sub(1)));
+                ctx.insert("next", &neighbour(Some(y + 1)));
+                "timeline_year.html"
+            }
+            Page::Alias(d, _) => {
+                let doc = &a.documents[d];
+                ctx.insert(
+                    "target",
+                    &LinkView {
+                        name: doc.title.clone(),
+                        url: config.url(&doc.path()),
+                    },
+                );
+                ctx.insert("permalink", &config.absolute_url(&doc.path()));
+                "alias.html"
+            }
+        };
+        let html = self
+            .tera
+            .render(template, &ctx)
+            .map_err(|e| template_diagnostic(&e, &self.template_origins))?;
+        Ok(OutputFile {
+            path,
+            bytes: html.into_bytes(),
+        })
+    }
+
+    fn document_view(&self, i: usize) -> DocumentView {
+        let a = self.archive;
+        let config = &a.config;
+        let doc: &Document = &a.documents[i];
+        let body = markdown::render(&doc.body);
+        let mut taxonomies: Vec<DocumentTerms> = Vec::new();
+        for &(ti, ki) in &self.doc_terms[i] {
+            let tax = &a.taxonomies[ti];
+            let term = &tax.terms[ki];
+            let link = LinkView {
+                name: term.name.clone(),
+                url: config.url(&tax.term_path(term)),
+            };
+            match taxonomies.last_mut() {
+                Some(last) if last.taxonomy.key == tax.config.key => last.terms.push(link),
+                _ => taxonomies.push(DocumentTerms {
+                    taxonomy: TaxonomyView::new(tax, config),
+                    terms: vec![link],
+                }),
+            }
+        }
+        let source = doc.source.as_ref().map(|s| ProvenanceView {
+            authority: s.authority.clone(),
+            request: s.request.clone(),
+            request_url: s.request_url.clone(),
+            released: s.released.as_ref().map(DateView::from),
+            url: s.url.clone(),
+            file: s.file.as_ref().and_then(|f| {
+                let name = f.rsplit('/').next()?.to_string();
+                Some(LinkView {
+                    url: config.url(&format!("{}{}", doc.path(), name)),
+                    name,
+                })
+            }),
+            sha256: s.sha256.clone(),
+        });
+        let events = doc
+            .events
+            .iter()
+            .map(|e| EventView {
+                date: DateView::from(&e.date),
+                title: e.title.clone(),
+                description: e.description.clone(),
+                timeline_url: format!(
+                    "{}#{}",
+                    config.url(&timeline_year_path(e.date.year)),
+                    month_anchor(&e.date)
+                ),
+            })
+            .collect();
+        DocumentView {
+            summary: DocumentSummary::new(doc, config),
+            permalink: config.absolute_url(&doc.path()),
+            language: doc.language.clone(),
+            markings: doc.markings.clone(),
+            taxonomies,
+            source,
+            events,
+            timeline_url: format!(
+                "{}#{}",
+                config.url(&timeline_year_path(doc.date.year)),
+                month_anchor(&doc.date)
+            ),
+            redaction_count: body.redactions.len(),
+            has_code: body.has_code,
+            headings: body.headings,
+            body: body.html,
+            extra: doc.extra.clone(),
+        }
+    }
+}
+
+/// The site as every template sees it (`site.*`).
+#[derive(Debug, Clone, serde::Serialize)]
+struct SiteView {
+    title: String,
+    description: String,
+    base_url: String,
+    base_path: String,
+    language: String,
+    publisher: Option<String>,
+    taxonomies: Vec<TaxonomyView>,
+    document_count: usize,
+    urls: SiteUrls,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+struct SiteUrls {
+    home: String,
+    documents: String,
+    timeline: String,
+    stylesheet: String,
+    highlight_stylesheet: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+struct TaxonomyWithTerms {
+    taxonomy: TaxonomyView,
+    terms: Vec<TermView>,
+}
+
+/// Turns a Tera error into a diagnostic naming the template file and line.
+fn template_diagnostic(e: &tera::Error, origins: &[(String, PathBuf, String)]) -> Diagnostic {
+    match e.kind() {
+        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
+            let message = format!("template error: {}", report.message());
+            let span = report.span();
+            match origins.iter().find(|(n, _, _)| n == report.filename()) {
+                Some((_, origin, text)) => Diagnostic::at(
+                    origin.clone(),
+                    text,
+                    span.start_line,
+                    span.start_col + 1,
+                    message,
+                ),
+                None => {
+                    let mut d = Diagnostic::file(PathBuf::from(report.filename()), message);
+                    d.line = span.start_line;
+                    d.column = span.start_col + 1;
+                    d
+                }
+            }
+        }
+        other => {
+            let mut msg = other.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                msg.push_str(": ");
+                msg.push_str(&s.to_string());
+                source = s.source();
+            }
+            Diagnostic::file(PathBuf::from("templates"), format!("template error: {msg}"))
+        }
+    }
+}
