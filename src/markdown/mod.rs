@@ -2,6 +2,7 @@
 //! markers, heading ids, safe link targets, escaped raw HTML and highlighted code
 //! are all transformations of events, never regexes over rendered HTML.
 
+mod footnotes;
 mod highlight;
 mod redaction;
 
@@ -119,6 +120,7 @@ pub fn render(markdown: &str) -> RenderedBody {
         }
         i += 1;
     }
+    let mapped = footnotes::rearrange(mapped);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, mapped.into_iter());
     out.html = html;
@@ -309,7 +311,21 @@ mod tests {
         let r = render("| a | b |\n|---|---|\n| 1 | 2 |\n\nText[^1] ~~old~~\n\n[^1]: Note.\n");
         assert!(r.html.contains("<table>"));
         assert!(r.html.contains("<del>old</del>"));
-        assert!(r.html.contains("footnote-definition"), "{}", r.html);
+        assert!(r.html.contains("<li id=\"fn-1\">"), "{}", r.html);
+        assert!(r.html.contains("href=\"#fn-1\""), "{}", r.html);
+        assert!(r.html.contains("href=\"#fnref-1\""), "{}", r.html);
+    }
+
+    #[test]
+    fn footnotes_are_numbered_by_first_reference_and_moved_to_the_end() {
+        let r = render("[^b]: Bee.\n\nFirst[^a], second[^b], again[^a].\n\n[^a]: Ay.\n\nAfter.\n");
+        let html = &r.html;
+        let ay = html.find("Ay.").unwrap();
+        let bee = html.find("Bee.").unwrap();
+        let after = html.find("After.").unwrap();
+        assert!(after < ay && ay < bee, "{html}");
+        assert!(html.contains("id=\"fnref-1-2\""), "{html}");
+        assert!(html.contains("[^missing]") || !html.contains("missing"));
     }
 
     #[test]
