@@ -19,6 +19,7 @@ pub mod document;
 pub mod load;
 pub mod markdown;
 pub mod output;
+pub mod publish;
 pub mod render;
 pub mod theme;
 
@@ -177,19 +178,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         .collect();
     let mut errors = errors;
     let mut files = pages.len() + 1;
-    let mut extra: Vec<render::OutputFile> = prepared
-        .theme
-        .assets
-        .iter()
-        .map(|a| render::OutputFile {
-            path: format!("static/{}", a.name),
-            bytes: a.bytes.clone(),
-        })
-        .collect();
-    extra.push(render::OutputFile {
-        path: "static/highlight.css".into(),
-        bytes: markdown::highlight_css().into_bytes(),
-    });
+    let extra = match publish::generated_files(archive, &prepared.theme) {
+        Ok(extra) => extra,
+        Err(e) => {
+            errors.extend(e);
+            Vec::new()
+        }
+    };
     for file in &extra {
         if let Err(e) = staging.write(file) {
             errors.push(Diagnostic::file(

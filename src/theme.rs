@@ -53,6 +53,8 @@ const DEFAULT_THEME: &[(&str, &str)] = embedded!(
     "templates/timeline.html",
     "templates/timeline_year.html",
     "templates/alias.html",
+    "templates/search.html",
+    "templates/404.html",
     "templates/partials/document_list.html",
     "templates/partials/timeline_entries.html",
     "static/style.css",

@@ -7,9 +7,12 @@ use std::collections::HashMap;
 
 /// Moves footnote definitions to the end and rewrites references as links.
 pub fn rearrange(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
-    let has_footnotes = events
-        .iter()
-        .any(|e| matches!(e, Event::FootnoteReference(_) | Event::Start(Tag::FootnoteDefinition(_))));
+    let has_footnotes = events.iter().any(|e| {
+        matches!(
+            e,
+            Event::FootnoteReference(_) | Event::Start(Tag::FootnoteDefinition(_))
+        )
+    });
     if !has_footnotes {
         return events;
     }
@@ -62,7 +65,11 @@ pub fn rearrange(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
             });
             entry.1 += 1;
             let (n, k) = *entry;
-            let id = if k == 1 { format!("fnref-{n}") } else { format!("fnref-{n}-{k}") };
+            let id = if k == 1 {
+                format!("fnref-{n}")
+            } else {
+                format!("fnref-{n}-{k}")
+            };
             out.push(Event::InlineHtml(CowStr::from(format!(
                 "<sup class=\"footnote-ref\"><a id=\"{id}\" href=\"#fn-{n}\" role=\"doc-noteref\" aria-label=\"Note {n}\">{n}</a></sup>"
             ))));

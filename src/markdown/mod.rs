@@ -2,6 +2,7 @@
 //! markers, heading ids, safe link targets, escaped raw HTML and highlighted code
 //! are all transformations of events, never regexes over rendered HTML.
 
+pub mod anchors;
 mod footnotes;
 mod highlight;
 mod redaction;
@@ -24,6 +25,25 @@ pub struct Heading {
     pub text: String,
 }
 
+/// The plain text of one citable block, for search: redactions removed, white
+/// space folded. `anchor` is empty for text outside citable blocks (notes, code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextBlock {
+    /// The block's pinpoint anchor or heading id.
+    pub anchor: String,
+    /// Its text.
+    pub text: String,
+}
+
+impl TextBlock {
+    fn normalised(self) -> TextBlock {
+        TextBlock {
+            anchor: self.anchor,
+            text: self.text.split_whitespace().collect::<Vec<_>>().join(" "),
+        }
+    }
+}
+
 /// A rendered body and what was learnt while rendering it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RenderedBody {
@@ -35,6 +55,10 @@ pub struct RenderedBody {
     pub headings: Vec<Heading>,
     /// True when the body contains a fenced code block that was highlighted.
     pub has_code: bool,
+    /// Pinpoint anchors of the body's citable blocks, in reading order.
+    pub anchors: Vec<String>,
+    /// Searchable text by block (headings and citable blocks), without redacted text.
+    pub blocks: Vec<TextBlock>,
 }
 
 /// The Markdown extensions annals supports: CommonMark plus tables, footnotes,
@@ -52,8 +76,83 @@ pub fn render(markdown: &str) -> RenderedBody {
     let mut out = RenderedBody::default();
     let mut mapped: Vec<Event<'_>> = Vec::with_capacity(events.len());
     let mut used_ids: HashSet<String> = HashSet::new();
+    // Blocks opened with an anchor are closed by hand: (expected end, closing HTML),
+    // and the nesting depth at which each was opened.
+    let mut close_stack: Vec<(TagEnd, &str)> = Vec::new();
+    let mut open_depths: Vec<usize> = Vec::new();
+    let mut depth = 0usize;
+    let mut text_stack: Vec<TextBlock> = Vec::new();
+    // Text outside citable blocks (footnotes, code) is searchable at the document level.
+    let mut loose = TextBlock {
+        anchor: String::new(),
+        text: String::new(),
+    };
+    let anchors = anchors::assign(&events);
+    for id in anchors.iter().flatten() {
+        used_ids.insert(id.clone());
+    }
     let mut i = 0;
     while i < events.len() {
+        if let Some(id) = &anchors[i] {
+            out.anchors.push(id.clone());
+            let pin = format!(
+                "<a class=\"pin\" href=\"#{id}\" aria-label=\"Link to paragraph {id}\">¶</a>"
+            );
+            match &events[i] {
+                Event::Start(Tag::Paragraph) => {
+                    mapped.push(Event::Html(CowStr::from(format!("<p id=\"{id}\">{pin}"))));
+                    close_stack.push((TagEnd::Paragraph, "</p>\n"));
+                }
+                Event::Start(Tag::Item) => {
+                    mapped.push(Event::Html(CowStr::from(format!("<li id=\"{id}\">{pin}"))));
+                    close_stack.push((TagEnd::Item, "</li>\n"));
+                }
+                Event::Start(Tag::BlockQuote(_)) => {
+                    mapped.push(Event::Html(CowStr::from(format!(
+                        "<blockquote id=\"{id}\">{pin}\n"
+                    ))));
+                    close_stack.push((TagEnd::BlockQuote(None), "</blockquote>\n"));
+                }
+                other => {
+                    mapped.push(Event::Html(CowStr::from(format!(
+                        "<div class=\"table-wrap\" id=\"{id}\">{pin}\n"
+                    ))));
+                    mapped.push(other.clone());
+                    close_stack.push((TagEnd::Table, "</div>\n"));
+                }
+            }
+            open_depths.push(depth);
+            text_stack.push(TextBlock {
+                anchor: id.clone(),
+                text: String::new(),
+            });
+            depth += 1;
+            i += 1;
+            continue;
+        }
+        match &events[i] {
+            Event::Start(_) => depth += 1,
+            Event::End(end) => {
+                depth = depth.saturating_sub(1);
+                if open_depths.last() == Some(&depth) {
+                    open_depths.pop();
+                    if let Some(block) = text_stack.pop() {
+                        if !block.text.trim().is_empty() {
+                            out.blocks.push(block.normalised());
+                        }
+                    }
+                    if let Some((kind, close)) = close_stack.pop() {
+                        if kind == TagEnd::Table {
+                            mapped.push(Event::End(end.clone()));
+                        }
+                        mapped.push(Event::Html(CowStr::from(close)));
+                    }
+                    i += 1;
+                    continue;
+                }
+            }
+            _ => {}
+        }
         match &events[i] {
             Event::Start(Tag::Heading {
                 level,
@@ -73,6 +172,13 @@ pub fn render(markdown: &str) -> RenderedBody {
                     _ => heading_slug(&text),
                 };
                 let unique = unique_id(&base, &mut used_ids);
+                out.blocks.push(
+                    TextBlock {
+                        anchor: unique.clone(),
+                        text: redaction::strip(&text),
+                    }
+                    .normalised(),
+                );
                 out.headings.push(Heading {
                     level: heading_level(*level),
                     id: unique.clone(),
@@ -110,15 +216,39 @@ pub fn render(markdown: &str) -> RenderedBody {
                     }
                     j += 1;
                 }
+                loose.text.push_str(&code);
+                loose.text.push(' ');
                 let html = highlight::code_block(&code, &lang);
                 out.has_code |= !lang.is_empty();
                 mapped.push(Event::Html(CowStr::from(html)));
                 i = j + 1;
                 continue;
             }
-            other => push_inline(other.clone(), &mut mapped, &mut out.redactions),
+            other => {
+                if let Event::Text(t) | Event::Code(t) = other {
+                    let target = text_stack.last_mut().unwrap_or(&mut loose);
+                    target.text.push_str(&redaction::strip(t));
+                } else if matches!(
+                    other,
+                    Event::SoftBreak
+                        | Event::HardBreak
+                        | Event::End(
+                            TagEnd::Paragraph
+                                | TagEnd::Item
+                                | TagEnd::TableCell
+                                | TagEnd::FootnoteDefinition
+                                | TagEnd::BlockQuote(_)
+                        )
+                ) {
+                    text_stack.last_mut().unwrap_or(&mut loose).text.push(' ');
+                }
+                push_inline(other.clone(), &mut mapped, &mut out.redactions)
+            }
         }
         i += 1;
+    }
+    if !loose.text.trim().is_empty() {
+        out.blocks.push(loose.normalised());
     }
     let mapped = footnotes::rearrange(mapped);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
@@ -334,5 +464,70 @@ mod tests {
         assert!(r.has_code);
         assert!(r.html.contains("class=\"hl-"), "{}", r.html);
         assert!(!r.html.contains("style="), "{}", r.html);
+    }
+}
+
+#[cfg(test)]
+mod anchor_tests {
+    use super::*;
+
+    #[test]
+    fn blocks_get_source_or_running_anchors() {
+        let md = "## 1. Intro\n\nFirst plain.\n\n1.1. Numbered para.\n\n- item a\n- item b\n\n> quote\n\n| a |\n|---|\n| 1 |\n\n4.2. Another *with emphasis*.\n\nLast plain[^1].\n\n[^1]: Note para.\n";
+        let r = render(md);
+        assert_eq!(
+            r.anchors,
+            ["p1", "p1.1", "p2", "p3", "p4", "p5", "p4.2", "p6"]
+        );
+        assert!(
+            r.html
+                .contains("<p id=\"p1.1\"><a class=\"pin\" href=\"#p1.1\""),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("<li id=\"p2\">"), "{}", r.html);
+        assert!(r.html.contains("<blockquote id=\"p4\">"), "{}", r.html);
+        assert!(
+            r.html.contains("<div class=\"table-wrap\" id=\"p5\">"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("</table>\n</div>"), "{}", r.html);
+        assert!(r.html.contains("<em>with emphasis</em>.</p>"), "{}", r.html);
+        // Balanced tags.
+        for tag in ["p", "li", "blockquote", "div", "table", "ul"] {
+            let open = r.html.matches(&format!("<{tag}>")).count()
+                + r.html.matches(&format!("<{tag} ")).count();
+            let close = r.html.matches(&format!("</{tag}>")).count();
+            assert_eq!(open, close, "{tag}: {}", r.html);
+        }
+    }
+
+    #[test]
+    fn text_blocks_exclude_redactions() {
+        let r = render("## Intro\n\nMet [redacted: personal data] at **Europol**.\n\n- one\n- two\n\nNote[^1].\n\n[^1]: Footnote text.\n");
+        let blocks: Vec<(&str, &str)> = r
+            .blocks
+            .iter()
+            .map(|b| (b.anchor.as_str(), b.text.as_str()))
+            .collect();
+        assert_eq!(
+            blocks,
+            [
+                ("intro", "Intro"),
+                ("p1", "Met at Europol."),
+                ("p2", "one"),
+                ("p3", "two"),
+                ("p4", "Note."),
+                ("", "Footnote text.")
+            ]
+        );
+    }
+
+    #[test]
+    fn editing_text_keeps_anchors() {
+        let a = render("One.\n\n2.1. Two.\n\nThree.\n").anchors;
+        let b = render("One, edited at length.\n\n2.1. Two, edited.\n\nThree.\n").anchors;
+        assert_eq!(a, b);
     }
 }

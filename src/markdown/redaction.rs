@@ -40,6 +40,22 @@ pub fn split_into<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>, found: &mut Ve
     out.extend(owned_parts);
 }
 
+/// The text with every redaction marker removed: what search may index.
+pub fn strip(text: &str) -> String {
+    if !contains_marker(text) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((start, end, _)) = next_marker(rest) {
+        out.push_str(&rest[..start]);
+        out.push(' ');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn contains_marker(text: &str) -> bool {
     text.as_bytes()
         .windows(MARKER.len())

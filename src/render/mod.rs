@@ -52,6 +52,10 @@ pub enum Page {
     TimelineYear(usize),
     /// A redirect from an old URL: (document, alias index).
     Alias(usize, usize),
+    /// `/search/`
+    Search,
+    /// `/404.html`, served by GitHub Pages for any missing path.
+    NotFound,
 }
 
 /// Above this many entries, `/timeline/` lists years only and each year page
@@ -112,6 +116,7 @@ impl<'a> Renderer<'a> {
                 home: config.url(""),
                 documents: config.url("documents/"),
                 timeline: config.url("timeline/"),
+                search: config.url("search/"),
                 stylesheet: config.url("static/style.css"),
                 highlight_stylesheet: config.url("static/highlight.css"),
             },
@@ -135,7 +140,13 @@ impl<'a> Renderer<'a> {
     /// Every page of the archive, in a stable order.
     pub fn pages(&self) -> Vec<Page> {
         let a = self.archive;
-        let mut pages = vec![Page::Home, Page::DocumentList, Page::Timeline];
+        let mut pages = vec![
+            Page::Home,
+            Page::DocumentList,
+            Page::Timeline,
+            Page::Search,
+            Page::NotFound,
+        ];
         pages.extend((0..a.documents.len()).map(Page::Document));
         for (ti, tax) in a.taxonomies.iter().enumerate() {
             pages.push(Page::TaxonomyIndex(ti));
@@ -158,6 +169,8 @@ impl<'a> Renderer<'a> {
             Page::TaxonomyIndex(t) => a.taxonomies[t].path(),
             Page::Term(t, k) => a.taxonomies[t].term_path(&a.taxonomies[t].terms[k]),
             Page::Timeline => "timeline/".into(),
+            Page::Search => "search/".into(),
+            Page::NotFound => return "404.html".into(),
             Page::TimelineYear(y) => timeline_year_path(a.timeline.years[y].year),
             Page::Alias(d, n) => {
                 let alias = &a.documents[d].aliases[n];
@@ -167,7 +180,6 @@ impl<'a> Renderer<'a> {
                 alias.clone()
             }
         };
-        // Directory-style pages are `<dir>/index.html`.
         format!("{dir}index.html")
     }
 
@@ -270,6 +282,8 @@ impl<'a> Renderer<'a> {
                 ctx.insert("next", &neighbour(Some(y + 1)));
                 "timeline_year.html"
             }
+            Page::Search => "search.html",
+            Page::NotFound => "404.html",
             Page::Alias(d, _) => {
                 let doc = &a.documents[d];
                 ctx.insert(
@@ -384,6 +398,7 @@ struct SiteUrls {
     home: String,
     documents: String,
     timeline: String,
+    search: String,
     stylesheet: String,
     highlight_stylesheet: String,
 }

@@ -1,0 +1,35 @@
+//! Files the site publishes besides its HTML pages: theme assets, the code
+//! highlighting stylesheet, and (in submodules) machine-readable files. Each
+//! generator is a pure function of the archive returning [`OutputFile`]s; the
+//! write stage stores them with the pages.
+
+use crate::archive::Archive;
+use crate::diagnostics::Diagnostic;
+use crate::markdown;
+use crate::render::OutputFile;
+use crate::theme::Theme;
+
+/// Every non-page file of the site.
+pub fn generated_files(
+    archive: &Archive,
+    theme: &Theme,
+) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
+    let _ = archive;
+    let mut files: Vec<OutputFile> = theme
+        .assets
+        .iter()
+        .map(|a| OutputFile {
+            path: format!("static/{}", a.name),
+            bytes: a.bytes.clone(),
+        })
+        .collect();
+    files.push(OutputFile {
+        path: "static/highlight.css".into(),
+        bytes: markdown::highlight_css().into_bytes(),
+    });
+    files.push(OutputFile {
+        path: ".nojekyll".into(),
+        bytes: Vec::new(),
+    });
+    Ok(files)
+}
