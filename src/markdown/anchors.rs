@@ -24,10 +24,10 @@ pub fn assign(events: &[Event<'_>]) -> Vec<Option<String>> {
     let mut depth_table = 0usize;
     for (i, e) in events.iter().enumerate() {
         match e {
-            Event::Start(Tag::Paragraph) => {
-                if depth_item == 0 && depth_quote == 0 && depth_note == 0 && depth_table == 0 {
-                    citable.push(i);
-                }
+            Event::Start(Tag::Paragraph)
+                if depth_item == 0 && depth_quote == 0 && depth_note == 0 && depth_table == 0 =>
+            {
+                citable.push(i);
             }
             Event::Start(Tag::Item) => {
                 if depth_note == 0 && depth_quote == 0 {

@@ -33,9 +33,11 @@ pub fn rearrange(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
                 if *depth == 0 {
                     let label = std::mem::take(label);
                     let inner = std::mem::take(inner);
-                    if !definitions.contains_key(&label) {
-                        definition_order.push(label.clone());
-                        definitions.insert(label, inner);
+                    if let std::collections::hash_map::Entry::Vacant(slot) =
+                        definitions.entry(label.clone())
+                    {
+                        definition_order.push(label);
+                        slot.insert(inner);
                     }
                     current = None;
                 } else {

@@ -143,7 +143,7 @@ pub fn render(markdown: &str) -> RenderedBody {
                     }
                     if let Some((kind, close)) = close_stack.pop() {
                         if kind == TagEnd::Table {
-                            mapped.push(Event::End(end.clone()));
+                            mapped.push(Event::End(*end));
                         }
                         mapped.push(Event::Html(CowStr::from(close)));
                     }
