@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod archive;
+pub mod cite;
 pub mod config;
 pub mod diagnostics;
 pub mod document;
@@ -117,8 +118,12 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     if !errors.is_empty() {
         return Err(Diagnostics::sorted(errors));
     }
-    let archive =
-        archive::link(config, documents, &content.attachments).map_err(Diagnostics::sorted)?;
+    // Originals are read and hashed here, at the edge, so that link stays pure.
+    let (originals, original_errors) = load::read_originals(root, &documents);
+    if !original_errors.is_empty() {
+        return Err(Diagnostics::sorted(original_errors));
+    }
+    let archive = archive::link(config, documents, &originals).map_err(Diagnostics::sorted)?;
     match theme {
         Some(theme) => Ok(Prepared { archive, theme }),
         None => Err(Diagnostics::sorted(errors)),
@@ -164,20 +169,24 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let pages = renderer.pages();
     // Render and write each page as it is made, so memory stays flat however many
     // pages there are.
+    let written = std::sync::atomic::AtomicUsize::new(0);
     let errors: Vec<Diagnostic> = pages
         .par_iter()
         .filter_map(|&page| {
-            let file = match renderer.render(page) {
+            let files = match renderer.render(page) {
                 Ok(f) => f,
                 Err(d) => return Some(d),
             };
-            staging.write(&file).err().map(|e| {
-                Diagnostic::file(output_dir.join(&file.path), format!("cannot write: {e}"))
+            written.fetch_add(files.len(), std::sync::atomic::Ordering::Relaxed);
+            files.iter().find_map(|file| {
+                staging.write(file).err().map(|e| {
+                    Diagnostic::file(output_dir.join(&file.path), format!("cannot write: {e}"))
+                })
             })
         })
         .collect();
     let mut errors = errors;
-    let mut files = pages.len() + 1;
+    let mut files = written.into_inner() + 1;
     let extra = match publish::generated_files(archive, &prepared.theme) {
         Ok(extra) => extra,
         Err(e) => {
@@ -194,7 +203,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         }
         files += 1;
     }
-    for (source, site_path) in &archive.attachments {
+    for (original, site_path) in &archive.attachments {
+        let source = &original.path;
         if let Err(e) = staging.copy(&options.root.join(source), site_path) {
             errors.push(Diagnostic::file(
                 source.clone(),

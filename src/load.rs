@@ -175,3 +175,85 @@ fn read_source(abs: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
 pub fn relative(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
+
+/// An original file shipped next to a document (a PDF), with what the provenance
+/// panel and citations report about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Original {
+    /// Path relative to the site root.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lower-case hexadecimal SHA-256 of its bytes.
+    pub sha256: String,
+}
+
+/// Reads and hashes every original named by a document's `source.file`, in
+/// parallel. A missing file, or one whose SHA-256 differs from the `sha256` recorded
+/// in front matter (the file was altered), is an error at that front-matter line.
+pub fn read_originals(
+    root: &Path,
+    documents: &[crate::document::Document],
+) -> (
+    std::collections::HashMap<PathBuf, Original>,
+    Vec<Diagnostic>,
+) {
+    use sha2::{Digest, Sha256};
+    let results: Vec<Result<Original, Diagnostic>> = documents
+        .par_iter()
+        .filter_map(|doc| {
+            let source = doc.source.as_ref()?;
+            let file = source.file.as_ref()?;
+            let rel = doc.file.parent().map(PathBuf::from).unwrap_or_default().join(file);
+            Some(match std::fs::read(root.join(&rel)) {
+                Err(e) => Err(doc
+                    .diagnostic_at_key(
+                        "source.file",
+                        format!("cannot read the original {}: {e}", rel.display()),
+                    )
+                    .with_help("put the original next to the document's Markdown file, or correct `source.file`")),
+                Ok(bytes) => {
+                    let sha256 = hex(&Sha256::digest(&bytes));
+                    match &source.sha256 {
+                        Some(expected) if *expected != sha256 => Err(doc
+                            .diagnostic_at_key(
+                                "source.sha256",
+                                format!(
+                                    "{} has SHA-256 {sha256}, not the {expected} recorded here: the file was altered or the hash is wrong",
+                                    rel.display()
+                                ),
+                            )
+                            .with_help("compare the file with the released copy before changing the recorded hash")),
+                        _ => Ok(Original {
+                            path: rel,
+                            size: bytes.len() as u64,
+                            sha256,
+                        }),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut originals = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(o) => {
+                originals.insert(o.path.clone(), o);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    (originals, errors)
+}
+
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}

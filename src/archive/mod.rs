@@ -9,6 +9,7 @@ pub use timeline::{Timeline, TimelineEntry, TimelineEntryKind, TimelineMonth, Ti
 use crate::config::{Config, TaxonomyConfig};
 use crate::diagnostics::Diagnostic;
 use crate::document::{slugify, Document};
+use crate::load::Original;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -63,8 +64,8 @@ pub struct Archive {
     pub taxonomies: Vec<Taxonomy>,
     /// Documents and events by year and month.
     pub timeline: Timeline,
-    /// Attachments to publish: (file relative to the site root, site path).
-    pub attachments: Vec<(PathBuf, String)>,
+    /// Originals to publish, with the site path of each.
+    pub attachments: Vec<(Original, String)>,
 }
 
 impl Archive {
@@ -110,7 +111,7 @@ pub fn term_key(term: &str) -> String {
 pub fn link(
     config: Config,
     mut documents: Vec<Document>,
-    attachment_files: &[PathBuf],
+    originals: &HashMap<PathBuf, Original>,
 ) -> Result<Archive, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     // Documents arrive in file-path order; the first file wins every tie below.
@@ -135,34 +136,24 @@ pub fn link(
         }
     }
 
-    // Original files shipped next to documents.
-    let available: HashSet<&PathBuf> = attachment_files.iter().collect();
+    // Original files shipped next to documents (read and verified by the load stage).
     let mut attachments = Vec::new();
     for doc in &documents {
         let Some(file) = doc.source.as_ref().and_then(|s| s.file.as_ref()) else {
             continue;
         };
-        let dir = doc.file.parent().map(PathBuf::from).unwrap_or_default();
-        let path = dir.join(file);
-        if available.contains(&path) {
+        let path = doc
+            .file
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_default()
+            .join(file);
+        if let Some(original) = originals.get(&path) {
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            attachments.push((path, format!("{}{}", doc.path(), name)));
-        } else {
-            errors.push(
-                doc.diagnostic_at_key(
-                    "source",
-                    format!(
-                        "`source.file` names {}, which does not exist",
-                        path.display()
-                    ),
-                )
-                .with_help(
-                    "put the original next to the document's Markdown file, or correct the name",
-                ),
-            );
+            attachments.push((original.clone(), format!("{}{}", doc.path(), name)));
         }
     }
 
@@ -189,7 +180,7 @@ pub fn link(
     if !errors.is_empty() {
         return Err(errors);
     }
-    attachments.sort();
+    attachments.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(Archive {
         config,
         documents,
@@ -352,7 +343,7 @@ mod tests {
             ),
             doc("c.md", "id: c\ntitle: C\ndate: 2018\ntopics: [Other]"),
         ];
-        let archive = link(config(), docs, &[]).unwrap();
+        let archive = link(config(), docs, &HashMap::new()).unwrap();
         let topics = &archive.taxonomies[0];
         let names: Vec<_> = topics.terms.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["AI", "Migration", "Other"]);
@@ -371,7 +362,7 @@ mod tests {
             doc("x/one.md", "id: a\ntitle: A\ndate: 2019"),
             doc("y/two.md", "id: a\ntitle: B\ndate: 2019"),
         ];
-        let errs = link(config(), docs, &[]).unwrap_err();
+        let errs = link(config(), docs, &HashMap::new()).unwrap_err();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].file, PathBuf::from("y/two.md"));
         assert_eq!(errs[0].line, 2);
@@ -384,7 +375,7 @@ mod tests {
             doc("a.md", "id: a\ntitle: A\ndate: 2019\ntopics: [EU-LISA]"),
             doc("b.md", "id: b\ntitle: B\ndate: 2019\ntopics: [eu lisa]"),
         ];
-        let errs = link(config(), docs, &[]).unwrap_err();
+        let errs = link(config(), docs, &HashMap::new()).unwrap_err();
         assert!(errs[0].message.contains("a.md"), "{}", errs[0].message);
         assert_eq!(errs[0].file, PathBuf::from("b.md"));
         assert_eq!(errs[0].line, 5);
@@ -400,7 +391,7 @@ mod tests {
             doc("b.md", "id: b\ntitle: B\ndate: 2019\naliases: [/old/x]"),
             doc("c.md", "id: c\ntitle: C\ndate: 2019\naliases: [old/x/]"),
         ];
-        let errs = link(config(), docs, &[]).unwrap_err();
+        let errs = link(config(), docs, &HashMap::new()).unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
     }
 }

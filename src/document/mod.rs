@@ -424,11 +424,23 @@ impl Validator<'_> {
                 false
             }
         };
-        let key_positions = entries
+        // Top-level keys, and the keys of `source` (checked later against the originals).
+        let mut located: Vec<(String, Vec<Step<'_>>)> = entries
             .iter()
-            .map(|(key, _)| {
-                let (line, column) =
-                    line_col(self.text, self.locator.offset(&[Step::Key(key)], true));
+            .map(|(key, _)| (key.clone(), vec![Step::Key(key.as_str())]))
+            .collect();
+        if let Some(Yaml::Map(source)) = get("source") {
+            for (k, _) in source {
+                located.push((
+                    format!("source.{k}"),
+                    vec![Step::Key("source"), Step::Key(k.as_str())],
+                ));
+            }
+        }
+        let key_positions = located
+            .into_iter()
+            .map(|(key, path)| {
+                let (line, column) = line_col(self.text, self.locator.offset(&path, true));
                 let source_line = self
                     .text
                     .lines()
@@ -437,7 +449,7 @@ impl Validator<'_> {
                     .trim_end()
                     .to_string();
                 KeyPosition {
-                    key: key.clone(),
+                    key,
                     line,
                     column,
                     source_line,

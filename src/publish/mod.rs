@@ -14,7 +14,6 @@ pub fn generated_files(
     archive: &Archive,
     theme: &Theme,
 ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
-    let _ = archive;
     let mut files: Vec<OutputFile> = theme
         .assets
         .iter()
@@ -31,5 +30,6 @@ pub fn generated_files(
         path: ".nojekyll".into(),
         bytes: Vec::new(),
     });
+    files.extend(crate::cite::bibliography_files(archive));
     Ok(files)
 }

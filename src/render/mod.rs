@@ -68,6 +68,8 @@ pub struct Renderer<'a> {
     tera: Tera,
     summaries: Vec<Value>,
     doc_terms: Vec<Vec<(usize, usize)>>,
+    /// The published original of each document that has one: (URL, original).
+    originals: std::collections::HashMap<usize, (String, crate::load::Original)>,
     template_origins: Vec<(String, PathBuf, String)>,
 }
 
@@ -87,9 +89,7 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|t| (t.name.clone(), t.origin.clone(), t.text.clone()))
             .collect();
-        if let Err(e) = tera.add_raw_templates(templates) {
-            return Err(vec![template_diagnostic(&e, &template_origins)]);
-        }
+        // Functions must exist before templates are compiled: Tera checks calls.
         let base_path = config.base_path.clone();
         tera.register_function(
             "url",
@@ -98,6 +98,9 @@ impl<'a> Renderer<'a> {
                 Ok(format!("{base_path}{}", path.trim_start_matches('/')))
             },
         );
+        if let Err(e) = tera.add_raw_templates(templates) {
+            return Err(vec![template_diagnostic(&e, &template_origins)]);
+        }
 
         let site = SiteView {
             title: config.title.clone(),
@@ -133,6 +136,15 @@ impl<'a> Renderer<'a> {
             tera,
             summaries,
             doc_terms: archive.terms_of_documents(),
+            originals: archive
+                .attachments
+                .iter()
+                .filter_map(|(original, site_path)| {
+                    let id = site_path.strip_prefix("documents/")?.split('/').next()?;
+                    let index = *archive.by_id.get(id)?;
+                    Some((index, (config.absolute_url(site_path), original.clone())))
+                })
+                .collect(),
             template_origins,
         })
     }
@@ -184,9 +196,12 @@ impl<'a> Renderer<'a> {
     }
 
     /// Renders one page.
-    pub fn render(&self, page: Page) -> Result<OutputFile, Diagnostic> {
+    /// Renders one page, with the files published next to it (a document's
+    /// citation exports).
+    pub fn render(&self, page: Page) -> Result<Vec<OutputFile>, Diagnostic> {
         let a = self.archive;
         let config = &a.config;
+        let mut companions: Vec<OutputFile> = Vec::new();
         let mut ctx = Context::new();
         let path = self.page_path(page);
         let page_url = config.url(path.trim_end_matches("index.html"));
@@ -223,7 +238,23 @@ impl<'a> Renderer<'a> {
                 "documents.html"
             }
             Page::Document(i) => {
+                let doc = &a.documents[i];
                 ctx.insert("doc", &self.document_view(i));
+                let dir = doc.path();
+                companions.push(OutputFile {
+                    path: format!("{dir}cite.bib"),
+                    bytes: crate::cite::bibtex(doc, config).into_bytes(),
+                });
+                companions.push(OutputFile {
+                    path: format!("{dir}cite.ris"),
+                    bytes: crate::cite::ris(doc, config).into_bytes(),
+                });
+                let csl = serde_json::Value::Array(vec![crate::cite::csl_item(doc, config)]);
+                companions.push(OutputFile {
+                    path: format!("{dir}cite.json"),
+                    bytes: (serde_json::to_string_pretty(&csl).unwrap_or_default() + "\n")
+                        .into_bytes(),
+                });
                 "document.html"
             }
             Page::TaxonomyIndex(t) => {
@@ -301,10 +332,13 @@ impl<'a> Renderer<'a> {
             .tera
             .render(template, &ctx)
             .map_err(|e| template_diagnostic(&e, &self.template_origins))?;
-        Ok(OutputFile {
+        let mut files = Vec::with_capacity(1 + companions.len());
+        files.push(OutputFile {
             path,
             bytes: html.into_bytes(),
-        })
+        });
+        files.extend(companions);
+        Ok(files)
     }
 
     fn document_view(&self, i: usize) -> DocumentView {
@@ -328,6 +362,7 @@ impl<'a> Renderer<'a> {
                 }),
             }
         }
+        let original = self.originals.get(&i).map(|(url, o)| (url.as_str(), o));
         let source = doc.source.as_ref().map(|s| ProvenanceView {
             authority: s.authority.clone(),
             request: s.request.clone(),
@@ -341,7 +376,10 @@ impl<'a> Renderer<'a> {
                     name,
                 })
             }),
-            sha256: s.sha256.clone(),
+            file_size: original.map(|(_, o)| human_size(o.size)),
+            sha256: original
+                .map(|(_, o)| o.sha256.clone())
+                .or_else(|| s.sha256.clone()),
         });
         let events = doc
             .events
@@ -370,6 +408,14 @@ impl<'a> Renderer<'a> {
                 config.url(&timeline_year_path(doc.date.year)),
                 month_anchor(&doc.date)
             ),
+            citation: CitationView {
+                text: crate::cite::plain_citation(doc, config),
+                meta: crate::cite::meta_tags(doc, config, original.map(|(u, _)| u)),
+                json_ld: crate::cite::json_ld(doc, config, original, &[]),
+                bibtex_url: config.url(&format!("{}cite.bib", doc.path())),
+                ris_url: config.url(&format!("{}cite.ris", doc.path())),
+                csl_url: config.url(&format!("{}cite.json", doc.path())),
+            },
             redaction_count: body.redactions.len(),
             has_code: body.has_code,
             headings: body.headings,
@@ -407,6 +453,15 @@ struct SiteUrls {
 struct TaxonomyWithTerms {
     taxonomy: TaxonomyView,
     terms: Vec<TermView>,
+}
+
+/// A size for people: `812 bytes`, `1.4 MB`.
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        0..=1023 => format!("{bytes} bytes"),
+        1024..=1_048_575 => format!("{:.1} KB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
 }
 
 /// Turns a Tera error into a diagnostic naming the template file and line.

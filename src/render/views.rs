@@ -158,6 +158,8 @@ pub struct ProvenanceView {
     pub url: Option<String>,
     /// The original file published with the page.
     pub file: Option<LinkView>,
+    /// Its size, for people.
+    pub file_size: Option<String>,
     /// Its SHA-256.
     pub sha256: Option<String>,
 }
@@ -322,4 +324,23 @@ pub struct DocumentView {
     pub has_code: bool,
     /// Free-form front-matter data.
     pub extra: serde_json::Value,
+    /// Citation text, metadata and export links.
+    pub citation: CitationView,
+}
+
+/// How to cite a document.
+#[derive(Debug, Clone, Serialize)]
+pub struct CitationView {
+    /// A ready-to-paste citation.
+    pub text: String,
+    /// Highwire, Dublin Core and OpenGraph `<meta>` tags.
+    pub meta: Vec<crate::cite::MetaTag>,
+    /// schema.org JSON-LD, already safe to embed in a script element.
+    pub json_ld: String,
+    /// URL of `cite.bib`.
+    pub bibtex_url: String,
+    /// URL of `cite.ris`.
+    pub ris_url: String,
+    /// URL of `cite.json` (CSL-JSON).
+    pub csl_url: String,
 }
