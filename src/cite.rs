@@ -93,7 +93,7 @@ pub fn bibtex(doc: &Document, config: &Config) -> String {
         fields.push(("keywords", bib_escape(&kw.join(", "))));
     }
     fields.push(("url", config.absolute_url(&doc.path())));
-    fields.push(("howpublished", bib_escape(&format!("{}", config.title))));
+    fields.push(("howpublished", bib_escape(&config.title)));
     if let Some(note) = provenance_note(doc) {
         fields.push(("note", bib_escape(&note)));
     }
