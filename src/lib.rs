@@ -23,6 +23,7 @@ pub mod output;
 pub mod publish;
 pub mod render;
 pub mod theme;
+pub mod urls;
 
 use diagnostics::{Diagnostic, Diagnostics};
 use rayon::prelude::*;
@@ -40,6 +41,9 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Also publish documents marked `draft: true`.
     pub drafts: bool,
+    /// A previously published `urls.json` (path or URL): the build fails if any URL
+    /// listed there would disappear.
+    pub previous: Option<String>,
 }
 
 impl BuildOptions {
@@ -50,6 +54,7 @@ impl BuildOptions {
             output: None,
             base_url: None,
             drafts: false,
+            previous: None,
         }
     }
 
@@ -130,23 +135,18 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     }
 }
 
-/// Checks everything a build would, including rendering every page, but writes nothing.
+/// Checks everything a build would, including rendering every page and the URL
+/// guard, but writes nothing.
 pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let start = Instant::now();
     let prepared = prepare(options)?;
     let renderer =
         render::Renderer::new(&prepared.archive, &prepared.theme).map_err(Diagnostics::sorted)?;
-    let pages = renderer.pages();
-    let errors: Vec<Diagnostic> = pages
-        .par_iter()
-        .filter_map(|&p| renderer.render(p).err())
-        .collect();
-    if !errors.is_empty() {
-        return Err(Diagnostics::sorted(errors));
-    }
+    let produced = produce(&prepared, &renderer, &|_| Ok(()), &|_, _| Ok(()))?;
+    guard_urls(options, &prepared.archive, &produced)?;
     Ok(BuildReport {
         documents: prepared.archive.documents.len(),
-        pages: pages.len(),
+        pages: produced.html_pages,
         files: 0,
         elapsed: start.elapsed(),
     })
@@ -166,56 +166,20 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             format!("cannot write the site: {e}"),
         ))
     })?;
-    let pages = renderer.pages();
-    // Render and write each page as it is made, so memory stays flat however many
-    // pages there are.
-    let written = std::sync::atomic::AtomicUsize::new(0);
-    let errors: Vec<Diagnostic> = pages
-        .par_iter()
-        .filter_map(|&page| {
-            let files = match renderer.render(page) {
-                Ok(f) => f,
-                Err(d) => return Some(d),
-            };
-            written.fetch_add(files.len(), std::sync::atomic::Ordering::Relaxed);
-            files.iter().find_map(|file| {
-                staging.write(file).err().map(|e| {
-                    Diagnostic::file(output_dir.join(&file.path), format!("cannot write: {e}"))
-                })
-            })
+    let write = |file: &render::OutputFile| {
+        staging.write(file).map_err(|e| {
+            Diagnostic::file(output_dir.join(&file.path), format!("cannot write: {e}"))
         })
-        .collect();
-    let mut errors = errors;
-    let mut files = written.into_inner() + 1;
-    let extra = match publish::generated_files(archive, &prepared.theme) {
-        Ok(extra) => extra,
-        Err(e) => {
-            errors.extend(e);
-            Vec::new()
-        }
     };
-    for file in &extra {
-        if let Err(e) = staging.write(file) {
-            errors.push(Diagnostic::file(
-                output_dir.join(&file.path),
-                format!("cannot write: {e}"),
-            ));
-        }
-        files += 1;
-    }
-    for (original, site_path) in &archive.attachments {
-        let source = &original.path;
-        if let Err(e) = staging.copy(&options.root.join(source), site_path) {
-            errors.push(Diagnostic::file(
-                source.clone(),
-                format!("cannot publish the original: {e}"),
-            ));
-        }
-        files += 1;
-    }
-    if !errors.is_empty() {
-        return Err(Diagnostics::sorted(errors));
-    }
+    let copy = |source: &Path, site_path: &str| {
+        staging
+            .copy(&options.root.join(source), site_path)
+            .map_err(|e| Diagnostic::file(source, format!("cannot publish the original: {e}")))
+    };
+    let produced = produce(&prepared, &renderer, &write, &copy)?;
+    guard_urls(options, archive, &produced)?;
+    let manifest = urls::manifest(&archive.config.base_url(), produced.entries.clone());
+    write(&manifest).map_err(Diagnostics::from)?;
     staging.commit().map_err(|e| {
         Diagnostics::from(Diagnostic::file(
             output_dir.clone(),
@@ -224,10 +188,115 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     })?;
     Ok(BuildReport {
         documents: archive.documents.len(),
-        pages: pages.len(),
-        files,
+        pages: produced.html_pages,
+        files: produced.entries.len() + 1,
         elapsed: start.elapsed(),
     })
+}
+
+/// What the render stage produced: every file's site path and SHA-256.
+struct Produced {
+    entries: Vec<(String, String)>,
+    html_pages: usize,
+}
+
+/// Renders every page and generated file and hands each to `write` as soon as it
+/// is made (originals to `copy`), so memory stays flat however many pages there are.
+fn produce(
+    prepared: &Prepared,
+    renderer: &render::Renderer<'_>,
+    write: &(dyn Fn(&render::OutputFile) -> Result<(), Diagnostic> + Sync),
+    copy: &(dyn Fn(&Path, &str) -> Result<(), Diagnostic> + Sync),
+) -> Result<Produced, Diagnostics> {
+    use sha2::{Digest, Sha256};
+    let archive = &prepared.archive;
+    let hash =
+        |file: &render::OutputFile| (file.path.clone(), load::hex(&Sha256::digest(&file.bytes)));
+    let pages = renderer.pages();
+    let results: Vec<Result<Vec<(String, String)>, Diagnostic>> = pages
+        .par_iter()
+        .map(|&page| {
+            let files = renderer.render(page)?;
+            let mut entries = Vec::with_capacity(files.len());
+            for file in &files {
+                write(file)?;
+                entries.push(hash(file));
+            }
+            Ok(entries)
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let mut entries = Vec::with_capacity(pages.len() * 2);
+    for r in results {
+        match r {
+            Ok(e) => entries.extend(e),
+            Err(d) => errors.push(d),
+        }
+    }
+    match publish::generated_files(archive, &prepared.theme) {
+        Ok(extra) => {
+            for file in &extra {
+                match write(file) {
+                    Ok(()) => entries.push(hash(file)),
+                    Err(d) => errors.push(d),
+                }
+            }
+        }
+        Err(e) => errors.extend(e),
+    }
+    for (original, site_path) in &archive.attachments {
+        match copy(&original.path, site_path) {
+            Ok(()) => entries.push((site_path.clone(), original.sha256.clone())),
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Diagnostics::sorted(errors));
+    }
+    entries.sort();
+    let html_pages = entries.iter().filter(|(p, _)| p.ends_with(".html")).count();
+    Ok(Produced {
+        entries,
+        html_pages,
+    })
+}
+
+/// Fails if a URL listed in the `--previous` urls.json would no longer be served.
+fn guard_urls(
+    options: &BuildOptions,
+    archive: &archive::Archive,
+    produced: &Produced,
+) -> Result<(), Diagnostics> {
+    let Some(spec) = &options.previous else {
+        return Ok(());
+    };
+    let previous = urls::load_previous(spec).map_err(Diagnostics::from)?;
+    let current: std::collections::BTreeSet<String> = produced
+        .entries
+        .iter()
+        .map(|(p, _)| urls::url_path(p))
+        .collect();
+    // An alias redirects a page and what was published under it (its exports).
+    let aliases: Vec<&str> = archive
+        .documents
+        .iter()
+        .flat_map(|d| d.aliases.iter().map(String::as_str))
+        .filter(|a| a.ends_with('/'))
+        .collect();
+    let missing: Vec<Diagnostic> =
+        urls::missing(&previous, &current, &archive.config.base_url(), spec)
+            .into_iter()
+            .filter(|d| {
+                !aliases
+                    .iter()
+                    .any(|a| d.message.contains(&format!("{}{a}", previous.base_url)))
+            })
+            .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Diagnostics::sorted(missing))
+    }
 }
 
 /// The site root to use when none is given: the current folder.

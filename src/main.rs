@@ -34,6 +34,10 @@ struct CommonArgs {
     /// Include documents marked `draft: true`.
     #[arg(long)]
     drafts: bool,
+    /// A urls.json from an earlier build (path or http(s) URL, e.g. the live site's):
+    /// fail if any URL published there would now be missing.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    previous: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -54,6 +58,7 @@ fn options(common: CommonArgs, output: Option<PathBuf>) -> BuildOptions {
         output,
         base_url: common.base_url,
         drafts: common.drafts,
+        previous: common.previous,
     }
 }
 
