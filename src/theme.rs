@@ -58,6 +58,8 @@ const DEFAULT_THEME: &[(&str, &str)] = embedded!(
     "templates/partials/document_list.html",
     "templates/partials/timeline_entries.html",
     "static/style.css",
+    "static/annals.js",
+    "static/redirect.js",
 );
 
 impl Theme {
