@@ -2,6 +2,7 @@
 //! cross-document indexes every page needs (ids, taxonomies, the timeline), each
 //! built once in a single pass so nothing is quadratic in documents or terms.
 
+pub mod links;
 mod timeline;
 
 pub use timeline::{Timeline, TimelineEntry, TimelineEntryKind, TimelineMonth, TimelineYear};
@@ -64,6 +65,8 @@ pub struct Archive {
     pub taxonomies: Vec<Taxonomy>,
     /// Documents and events by year and month.
     pub timeline: Timeline,
+    /// Links between documents and backlinks.
+    pub links: links::LinkIndex,
     /// Originals to publish, with the site path of each.
     pub attachments: Vec<(Original, String)>,
 }
@@ -180,6 +183,7 @@ pub fn link(
     if !errors.is_empty() {
         return Err(errors);
     }
+    let links = links::index(&documents)?;
     attachments.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(Archive {
         config,
@@ -187,6 +191,7 @@ pub fn link(
         by_id,
         taxonomies,
         timeline,
+        links,
         attachments,
     })
 }

@@ -59,6 +59,8 @@ pub struct RenderedBody {
     pub anchors: Vec<String>,
     /// Searchable text by block (headings and citable blocks), without redacted text.
     pub blocks: Vec<TextBlock>,
+    /// Every link in the body, as written.
+    pub links: Vec<BodyLink>,
 }
 
 /// The Markdown extensions annals supports: CommonMark plus tables, footnotes,
@@ -70,9 +72,35 @@ pub fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
-/// Renders a document body to safe HTML.
+/// A link written in a body, as found (before resolution).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyLink {
+    /// The destination as written: `doc:x#p4`, `../2016/y.md`, `https://…`.
+    pub dest: String,
+    /// Byte offset of the link in the body, to report problems at the right line.
+    pub offset: usize,
+    /// Anchor of the citable block containing the link (empty outside blocks).
+    pub block: String,
+}
+
+/// How to render a body: how to resolve links between documents, and whether to
+/// highlight code (the link stage's analysis pass skips it).
+#[derive(Default, Clone, Copy)]
+pub struct RenderOptions<'a> {
+    /// Maps a link destination to the URL to emit; `None` keeps it as written.
+    pub resolve_link: Option<&'a (dyn Fn(&str) -> Option<String> + Sync)>,
+    /// Skip syntax highlighting (code is still escaped and shown).
+    pub skip_highlight: bool,
+}
+
+/// Renders a document body to safe HTML, with links left as written.
 pub fn render(markdown: &str) -> RenderedBody {
-    let events: Vec<Event<'_>> = merge_text(Parser::new_ext(markdown, options()));
+    render_with(markdown, &RenderOptions::default())
+}
+
+/// Renders a document body to safe HTML.
+pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody {
+    let (events, offsets) = merge_text(Parser::new_ext(markdown, options()).into_offset_iter());
     let mut out = RenderedBody::default();
     let mut mapped: Vec<Event<'_>> = Vec::with_capacity(events.len());
     let mut used_ids: HashSet<String> = HashSet::new();
@@ -218,11 +246,44 @@ pub fn render(markdown: &str) -> RenderedBody {
                 }
                 loose.text.push_str(&code);
                 loose.text.push(' ');
-                let html = highlight::code_block(&code, &lang);
+                let html = if options_.skip_highlight {
+                    highlight::code_block(&code, "")
+                } else {
+                    highlight::code_block(&code, &lang)
+                };
                 out.has_code |= !lang.is_empty();
                 mapped.push(Event::Html(CowStr::from(html)));
                 i = j + 1;
                 continue;
+            }
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                out.links.push(BodyLink {
+                    dest: dest_url.to_string(),
+                    offset: offsets[i],
+                    block: text_stack
+                        .last()
+                        .map(|b| b.anchor.clone())
+                        .unwrap_or_default(),
+                });
+                let dest_url = match options_.resolve_link.and_then(|f| f(dest_url)) {
+                    Some(url) => CowStr::from(url),
+                    None => dest_url.clone(),
+                };
+                push_inline(
+                    Event::Start(Tag::Link {
+                        link_type: *link_type,
+                        dest_url,
+                        title: title.clone(),
+                        id: id.clone(),
+                    }),
+                    &mut mapped,
+                    &mut out.redactions,
+                );
             }
             other => {
                 if let Event::Text(t) | Event::Code(t) = other {
@@ -308,10 +369,14 @@ fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
 }
 
 /// Joins adjacent text events (pulldown-cmark splits text at `[`, `]` and entities),
-/// so that markers such as `[redacted]` can be recognised in one piece.
-fn merge_text<'a>(parser: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
+/// so that markers such as `[redacted]` can be recognised in one piece. Returns the
+/// events and the byte offset at which each starts.
+fn merge_text<'a>(
+    parser: impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>,
+) -> (Vec<Event<'a>>, Vec<usize>) {
     let mut out: Vec<Event<'a>> = Vec::new();
-    for event in parser {
+    let mut offsets: Vec<usize> = Vec::new();
+    for (event, range) in parser {
         if let Event::Text(t) = &event {
             if let Some(Event::Text(prev)) = out.last_mut() {
                 let mut joined = prev.to_string();
@@ -321,8 +386,9 @@ fn merge_text<'a>(parser: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
             }
         }
         out.push(event);
+        offsets.push(range.start);
     }
-    out
+    (out, offsets)
 }
 
 /// The plain text of a run of inline events.

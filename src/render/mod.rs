@@ -68,6 +68,7 @@ pub struct Renderer<'a> {
     tera: Tera,
     summaries: Vec<Value>,
     doc_terms: Vec<Vec<(usize, usize)>>,
+    by_file: std::collections::HashMap<PathBuf, usize>,
     /// The published original of each document that has one: (URL, original).
     originals: std::collections::HashMap<usize, (String, crate::load::Original)>,
     template_origins: Vec<(String, PathBuf, String)>,
@@ -136,6 +137,12 @@ impl<'a> Renderer<'a> {
             tera,
             summaries,
             doc_terms: archive.terms_of_documents(),
+            by_file: archive
+                .documents
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.file.clone(), i))
+                .collect(),
             originals: archive
                 .attachments
                 .iter()
@@ -345,7 +352,44 @@ impl<'a> Renderer<'a> {
         let a = self.archive;
         let config = &a.config;
         let doc: &Document = &a.documents[i];
-        let body = markdown::render(&doc.body);
+        let resolve = |dest: &str| match crate::archive::links::resolve(
+            dest,
+            &doc.file,
+            &a.by_id,
+            &self.by_file,
+        ) {
+            Ok(crate::archive::links::LinkTarget::Document(to, fragment)) => {
+                let url = config.url(&a.documents[to].path());
+                Some(match fragment {
+                    Some(f) => format!("{url}#{f}"),
+                    None => url,
+                })
+            }
+            _ => None,
+        };
+        let body = markdown::render_with(
+            &doc.body,
+            &markdown::RenderOptions {
+                resolve_link: Some(&resolve),
+                skip_highlight: false,
+            },
+        );
+        let referenced_by = a.links.backlinks[i]
+            .iter()
+            .map(|b| {
+                let from = &a.documents[b.from];
+                let url = config.url(&from.path());
+                BacklinkView {
+                    document: self.summaries[b.from].clone(),
+                    passage_url: if b.block.is_empty() {
+                        url
+                    } else {
+                        format!("{url}#{}", b.block)
+                    },
+                    excerpt: b.excerpt.clone(),
+                }
+            })
+            .collect();
         let mut taxonomies: Vec<DocumentTerms> = Vec::new();
         for &(ti, ki) in &self.doc_terms[i] {
             let tax = &a.taxonomies[ti];
@@ -416,6 +460,7 @@ impl<'a> Renderer<'a> {
                 ris_url: config.url(&format!("{}cite.ris", doc.path())),
                 csl_url: config.url(&format!("{}cite.json", doc.path())),
             },
+            referenced_by,
             redaction_count: body.redactions.len(),
             has_code: body.has_code,
             headings: body.headings,

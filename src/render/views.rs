@@ -326,6 +326,19 @@ pub struct DocumentView {
     pub extra: serde_json::Value,
     /// Citation text, metadata and export links.
     pub citation: CitationView,
+    /// Documents linking here, newest first, with the passage that links.
+    pub referenced_by: Vec<BacklinkView>,
+}
+
+/// A document that links to the page's document.
+#[derive(Debug, Clone, Serialize)]
+pub struct BacklinkView {
+    /// The linking document's summary.
+    pub document: tera::Value,
+    /// The linking passage's URL (with its pinpoint anchor).
+    pub passage_url: String,
+    /// The sentence or list item containing the link.
+    pub excerpt: String,
 }
 
 /// How to cite a document.

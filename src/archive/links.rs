@@ -1,0 +1,301 @@
+//! Links between documents: `[text](doc:<id>)`, `[text](doc:<id>#<anchor>)` and
+//! plain relative links to another document's Markdown file (`../2016/x.md`). All
+//! resolve to the target's permanent URL; an unknown id, file or anchor is an error
+//! at the link's own line and column. Backlinks are built in the same single pass.
+
+use crate::diagnostics::{line_col, Diagnostic};
+use crate::document::Document;
+use crate::markdown::{self, RenderOptions};
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+/// A document linking to another, with the passage that contains the link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlink {
+    /// The linking document (index into `Archive::documents`).
+    pub from: usize,
+    /// The pinpoint anchor of the passage in the linking document.
+    pub block: String,
+    /// The sentence or list item containing the link, shortened.
+    pub excerpt: String,
+}
+
+/// Where a body link points, once resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// Another document of the archive, optionally at an anchor.
+    Document(usize, Option<String>),
+    /// Anything else (external, same-page fragment, asset): left as written.
+    Other,
+}
+
+/// Resolves a link destination written in `from`'s body.
+pub fn resolve(
+    dest: &str,
+    from_file: &Path,
+    by_id: &HashMap<String, usize>,
+    by_file: &HashMap<PathBuf, usize>,
+) -> Result<LinkTarget, String> {
+    let (path, fragment) = match dest.split_once('#') {
+        Some((p, f)) => (p, Some(f.to_string()).filter(|f| !f.is_empty())),
+        None => (dest, None),
+    };
+    if let Some(id) = path.strip_prefix("doc:") {
+        return match by_id.get(id) {
+            Some(&i) => Ok(LinkTarget::Document(i, fragment)),
+            None => Err(format!("link to unknown document id `{id}`")),
+        };
+    }
+    let is_relative_markdown = !path.contains(':')
+        && !path.starts_with('/')
+        && (path.ends_with(".md") || path.ends_with(".markdown"));
+    if !is_relative_markdown {
+        return Ok(LinkTarget::Other);
+    }
+    let decoded = percent_decode(path);
+    let base = from_file.parent().unwrap_or(Path::new(""));
+    let mut joined = PathBuf::new();
+    for c in base.join(&decoded).components() {
+        match c {
+            Component::ParentDir => {
+                if !joined.pop() {
+                    return Err(format!("link to `{path}` leaves the archive"));
+                }
+            }
+            Component::CurDir => {}
+            other => joined.push(other),
+        }
+    }
+    match by_file.get(&joined) {
+        Some(&i) => Ok(LinkTarget::Document(i, fragment)),
+        None => Err(format!(
+            "link to `{path}`: {} is not a document of the archive",
+            joined.display()
+        )),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The cross-reference indexes of an archive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkIndex {
+    /// For each document, the documents linking to it, newest first.
+    pub backlinks: Vec<Vec<Backlink>>,
+    /// For each document, the documents it links to (deduplicated, in order).
+    pub outgoing: Vec<Vec<usize>>,
+}
+
+/// Analyses every body in parallel, checks every document link and anchor, and
+/// builds backlinks. `documents` are in the archive's final order.
+pub fn index(documents: &[Document]) -> Result<LinkIndex, Vec<Diagnostic>> {
+    let by_id: HashMap<String, usize> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.clone(), i))
+        .collect();
+    let by_file: HashMap<PathBuf, usize> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.file.clone(), i))
+        .collect();
+    let analysis: Vec<markdown::RenderedBody> = documents
+        .par_iter()
+        .map(|d| {
+            markdown::render_with(
+                &d.body,
+                &RenderOptions {
+                    resolve_link: None,
+                    skip_highlight: true,
+                },
+            )
+        })
+        .collect();
+    let anchors: Vec<HashSet<&str>> = analysis
+        .par_iter()
+        .map(|a| {
+            let mut set: HashSet<&str> = a.anchors.iter().map(String::as_str).collect();
+            set.extend(a.headings.iter().map(|h| h.id.as_str()));
+            set
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let mut backlinks: Vec<Vec<Backlink>> = vec![Vec::new(); documents.len()];
+    let mut outgoing: Vec<Vec<usize>> = vec![Vec::new(); documents.len()];
+    for (from, (doc, body)) in documents.iter().zip(&analysis).enumerate() {
+        for link in &body.links {
+            let target = match resolve(&link.dest, &doc.file, &by_id, &by_file) {
+                Ok(t) => t,
+                Err(message) => {
+                    errors.push(body_diagnostic(doc, link.offset, message));
+                    continue;
+                }
+            };
+            let LinkTarget::Document(to, fragment) = target else {
+                continue;
+            };
+            if let Some(f) = &fragment {
+                let known = anchors[to].contains(f.as_str()) || is_footnote_anchor(f);
+                if !known {
+                    errors.push(
+                        body_diagnostic(
+                            doc,
+                            link.offset,
+                            format!(
+                                "link to `{}`: document `{}` has no anchor `#{f}`",
+                                link.dest, documents[to].id
+                            ),
+                        )
+                        .with_help(
+                            "anchors are heading ids and paragraph numbers such as #p4.2 or #p7",
+                        ),
+                    );
+                    continue;
+                }
+            }
+            if to == from {
+                continue;
+            }
+            if !outgoing[from].contains(&to) {
+                outgoing[from].push(to);
+            }
+            if backlinks[to]
+                .iter()
+                .any(|b| b.from == from && b.block == link.block)
+            {
+                continue;
+            }
+            let text = body
+                .blocks
+                .iter()
+                .find(|b| b.anchor == link.block)
+                .map(|b| b.text.as_str())
+                .unwrap_or("");
+            backlinks[to].push(Backlink {
+                from,
+                block: link.block.clone(),
+                excerpt: shorten(text, 240),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for list in &mut backlinks {
+        // Documents are newest first, so their index orders backlinks newest first.
+        list.sort_by(|a, b| a.from.cmp(&b.from).then_with(|| a.block.cmp(&b.block)));
+    }
+    Ok(LinkIndex {
+        backlinks,
+        outgoing,
+    })
+}
+
+fn is_footnote_anchor(f: &str) -> bool {
+    f.strip_prefix("fn-")
+        .or_else(|| f.strip_prefix("fnref-"))
+        .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit() || c == '-'))
+}
+
+/// A diagnostic at a byte offset of a document's body.
+pub fn body_diagnostic(doc: &Document, offset: usize, message: impl Into<String>) -> Diagnostic {
+    let (line, column) = line_col(&doc.body, offset);
+    let mut d = Diagnostic::file(doc.file.clone(), message);
+    d.line = doc.body_line + line - 1;
+    d.column = column;
+    d.source_line = doc
+        .body
+        .lines()
+        .nth(line - 1)
+        .map(|l| l.trim_end().to_string());
+    d
+}
+
+/// Shortens text to about `max` characters at a word boundary, with an ellipsis.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if out.chars().count() + word.chars().count() + 1 > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn maps() -> (HashMap<String, usize>, HashMap<PathBuf, usize>) {
+        let by_id = [("a".to_string(), 0), ("b".to_string(), 1)].into();
+        let by_file = [
+            (PathBuf::from("content/documents/2019/a.md"), 0),
+            (PathBuf::from("content/documents/2016/b.md"), 1),
+        ]
+        .into();
+        (by_id, by_file)
+    }
+
+    #[test]
+    fn resolves_ids_and_relative_files() {
+        let (by_id, by_file) = maps();
+        let from = Path::new("content/documents/2019/a.md");
+        assert_eq!(
+            resolve("doc:b", from, &by_id, &by_file),
+            Ok(LinkTarget::Document(1, None))
+        );
+        assert_eq!(
+            resolve("doc:b#p4.2", from, &by_id, &by_file),
+            Ok(LinkTarget::Document(1, Some("p4.2".into())))
+        );
+        assert_eq!(
+            resolve("../2016/b.md#x", from, &by_id, &by_file),
+            Ok(LinkTarget::Document(1, Some("x".into())))
+        );
+        assert_eq!(
+            resolve("https://e.org/x.md", from, &by_id, &by_file),
+            Ok(LinkTarget::Other)
+        );
+        assert_eq!(
+            resolve("#p1", from, &by_id, &by_file),
+            Ok(LinkTarget::Other)
+        );
+        assert!(resolve("doc:zzz", from, &by_id, &by_file)
+            .unwrap_err()
+            .contains("unknown document id `zzz`"));
+        assert!(resolve("../2016/c.md", from, &by_id, &by_file).is_err());
+        assert!(resolve("../../../../../etc/x.md", from, &by_id, &by_file).is_err());
+    }
+
+    #[test]
+    fn shortens_at_words() {
+        assert_eq!(shorten("one two three", 9), "one two…");
+        assert_eq!(shorten("short", 9), "short");
+    }
+}
