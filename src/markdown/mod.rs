@@ -84,14 +84,14 @@ pub struct BodyLink {
 }
 
 /// Maps a link destination to the URL to emit, or `None` to keep it as written.
-pub type LinkResolver = dyn Fn(&str) -> Option<String> + Sync;
+pub type LinkResolver<'r> = dyn Fn(&str) -> Option<String> + Sync + 'r;
 
 /// How to render a body: how to resolve links between documents, and whether to
 /// highlight code (the link stage's analysis pass skips it).
 #[derive(Default, Clone, Copy)]
 pub struct RenderOptions<'a> {
     /// Maps a link destination to the URL to emit; `None` keeps it as written.
-    pub resolve_link: Option<&'a LinkResolver>,
+    pub resolve_link: Option<&'a LinkResolver<'a>>,
     /// Skip syntax highlighting (code is still escaped and shown).
     pub skip_highlight: bool,
 }
