@@ -40,6 +40,27 @@ struct RawConfig {
     latest_documents: usize,
     #[serde(default)]
     taxonomies: Vec<TaxonomyConfig>,
+    #[serde(default)]
+    mentions: MentionsConfig,
+}
+
+/// How the archive finds mentions in document bodies.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MentionsConfig {
+    /// Match entity names and aliases regardless of (ASCII) case.
+    pub case_insensitive: bool,
+    /// Link the first mention of another document's official reference to it.
+    pub link_references: bool,
+}
+
+impl Default for MentionsConfig {
+    fn default() -> Self {
+        MentionsConfig {
+            case_insensitive: false,
+            link_references: true,
+        }
+    }
 }
 
 fn default_language() -> String {
@@ -74,6 +95,8 @@ pub struct Config {
     pub latest_documents: usize,
     /// Taxonomies in display order: the defaults, then the site's own.
     pub taxonomies: Vec<TaxonomyConfig>,
+    /// Mention detection.
+    pub mentions: MentionsConfig,
 }
 
 /// The taxonomies every archive has unless `site.toml` redefines them by key.
@@ -178,6 +201,7 @@ impl Config {
             publisher: raw.publisher,
             latest_documents: raw.latest_documents,
             taxonomies,
+            mentions: raw.mentions,
         })
     }
 

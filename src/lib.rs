@@ -17,6 +17,7 @@ pub mod cite;
 pub mod config;
 pub mod diagnostics;
 pub mod document;
+pub mod entity;
 pub mod load;
 pub mod markdown;
 pub mod output;
@@ -120,6 +121,15 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     if !options.drafts {
         documents.retain(|d| !d.draft);
     }
+    let (entity_sources, entity_errors) = load::load_entities(root, &config);
+    errors.extend(entity_errors);
+    let mut entities = Vec::with_capacity(entity_sources.len());
+    for (ti, source) in &entity_sources {
+        match entity::parse_entity(source, &config.taxonomies[*ti]) {
+            Ok(e) => entities.push(e),
+            Err(e) => errors.extend(e),
+        }
+    }
     if !errors.is_empty() {
         return Err(Diagnostics::sorted(errors));
     }
@@ -128,7 +138,8 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     if !original_errors.is_empty() {
         return Err(Diagnostics::sorted(original_errors));
     }
-    let archive = archive::link(config, documents, &originals).map_err(Diagnostics::sorted)?;
+    let archive =
+        archive::link(config, documents, &originals, entities).map_err(Diagnostics::sorted)?;
     match theme {
         Some(theme) => Ok(Prepared { archive, theme }),
         None => Err(Diagnostics::sorted(errors)),

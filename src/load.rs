@@ -257,3 +257,43 @@ pub fn hex(bytes: &[u8]) -> String {
     }
     s
 }
+
+/// Reads entity files: `content/<taxonomy path>/*.md` for every taxonomy that has
+/// such a folder (e.g. `content/organisations/eu-lisa.md`). Returns each file with
+/// the index of its taxonomy in `config.taxonomies`.
+pub fn load_entities(root: &Path, config: &Config) -> (Vec<(usize, SourceFile)>, Vec<Diagnostic>) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for (ti, tax) in config.taxonomies.iter().enumerate() {
+        let dir = root.join("content").join(&tax.path);
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut paths: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "md"))
+                .filter(|p| {
+                    !p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect(),
+            Err(e) => {
+                errors.push(Diagnostic::file(
+                    relative(root, &dir),
+                    format!("cannot read: {e}"),
+                ));
+                continue;
+            }
+        };
+        paths.sort();
+        for p in paths {
+            match read_source(&p, &relative(root, &p)) {
+                Ok(s) => found.push((ti, s)),
+                Err(d) => errors.push(d),
+            }
+        }
+    }
+    (found, errors)
+}

@@ -5,7 +5,7 @@
 
 use crate::diagnostics::{line_col, Diagnostic};
 use crate::document::Document;
-use crate::markdown::{self, RenderOptions};
+use crate::markdown::{self, BodyLink, RenderOptions};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -98,6 +98,8 @@ fn percent_decode(s: &str) -> String {
 /// The cross-reference indexes of an archive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkIndex {
+    /// For each document, the entities its text mentions, in order of first mention.
+    pub mentions: Vec<Vec<usize>>,
     /// For each document, the documents linking to it, newest first.
     pub backlinks: Vec<Vec<Backlink>>,
     /// For each document, the documents it links to (deduplicated, in order).
@@ -106,7 +108,11 @@ pub struct LinkIndex {
 
 /// Analyses every body in parallel, checks every document link and anchor, and
 /// builds backlinks. `documents` are in the archive's final order.
-pub fn index(documents: &[Document]) -> Result<LinkIndex, Vec<Diagnostic>> {
+pub fn index(
+    documents: &[Document],
+    autolinker: &markdown::Autolinker,
+    entity_count: usize,
+) -> Result<LinkIndex, Vec<Diagnostic>> {
     let by_id: HashMap<String, usize> = documents
         .iter()
         .enumerate()
@@ -125,6 +131,8 @@ pub fn index(documents: &[Document]) -> Result<LinkIndex, Vec<Diagnostic>> {
                 &RenderOptions {
                     resolve_link: None,
                     skip_highlight: true,
+                    autolinker: Some(autolinker),
+                    autolink_url: None,
                 },
             )
         })
@@ -140,8 +148,22 @@ pub fn index(documents: &[Document]) -> Result<LinkIndex, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut backlinks: Vec<Vec<Backlink>> = vec![Vec::new(); documents.len()];
     let mut outgoing: Vec<Vec<usize>> = vec![Vec::new(); documents.len()];
+    let mut mentions: Vec<Vec<usize>> = vec![Vec::new(); documents.len()];
     for (from, (doc, body)) in documents.iter().zip(&analysis).enumerate() {
-        for link in &body.links {
+        // A mention of another document's reference is a link to it.
+        let mut found: Vec<BodyLink> = body.links.clone();
+        for (target, block) in &body.mentions {
+            if *target < entity_count {
+                mentions[from].push(*target);
+            } else if target - entity_count != from {
+                found.push(BodyLink {
+                    dest: format!("doc:{}", documents[target - entity_count].id),
+                    offset: 0,
+                    block: block.clone(),
+                });
+            }
+        }
+        for link in &found {
             let target = match resolve(&link.dest, &doc.file, &by_id, &by_file) {
                 Ok(t) => t,
                 Err(message) => {
@@ -204,6 +226,7 @@ pub fn index(documents: &[Document]) -> Result<LinkIndex, Vec<Diagnostic>> {
         list.sort_by(|a, b| a.from.cmp(&b.from).then_with(|| a.block.cmp(&b.block)));
     }
     Ok(LinkIndex {
+        mentions,
         backlinks,
         outgoing,
     })

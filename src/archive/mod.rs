@@ -10,7 +10,9 @@ pub use timeline::{Timeline, TimelineEntry, TimelineEntryKind, TimelineMonth, Ti
 use crate::config::{Config, TaxonomyConfig};
 use crate::diagnostics::Diagnostic;
 use crate::document::{slugify, Document};
+use crate::entity::Entity;
 use crate::load::Original;
+use crate::markdown::Autolinker;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -23,6 +25,8 @@ pub struct Term {
     pub slug: String,
     /// Indexes into [`Archive::documents`], newest first.
     pub documents: Vec<usize>,
+    /// The entity file describing it, if any (index into [`Archive::entities`]).
+    pub entity: Option<usize>,
 }
 
 /// A taxonomy with its terms, sorted by name.
@@ -65,8 +69,15 @@ pub struct Archive {
     pub taxonomies: Vec<Taxonomy>,
     /// Documents and events by year and month.
     pub timeline: Timeline,
-    /// Links between documents and backlinks.
+    /// Links between documents and backlinks; mentions of entities.
     pub links: links::LinkIndex,
+    /// Entity files (organisations and other kinds a site describes).
+    pub entities: Vec<Entity>,
+    /// For each entity, the documents whose text mentions it, newest first.
+    pub mentioned_in: Vec<Vec<usize>>,
+    /// Entity names and document references to link on first mention. Targets below
+    /// `entities.len()` are entities; the others are documents (offset by it).
+    pub autolinker: Autolinker,
     /// Originals to publish, with the site path of each.
     pub attachments: Vec<(Original, String)>,
 }
@@ -115,6 +126,7 @@ pub fn link(
     config: Config,
     mut documents: Vec<Document>,
     originals: &HashMap<PathBuf, Original>,
+    entities: Vec<Entity>,
 ) -> Result<Archive, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     // Documents arrive in file-path order; the first file wins every tie below.
@@ -175,7 +187,14 @@ pub fn link(
     let taxonomies: Vec<Taxonomy> = config
         .taxonomies
         .iter()
-        .map(|tc| build_taxonomy(tc, &documents, &mut errors))
+        .map(|tc| {
+            let own: Vec<(usize, &Entity)> = entities
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.taxonomy == tc.key)
+                .collect();
+            build_taxonomy(tc, &documents, &own, &mut errors)
+        })
         .collect();
 
     check_aliases(&documents, &taxonomies, &mut errors);
@@ -183,7 +202,14 @@ pub fn link(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let links = links::index(&documents)?;
+    let autolinker = autolinker(&config, &documents, &entities);
+    let links = links::index(&documents, &autolinker, entities.len())?;
+    let mut mentioned_in: Vec<Vec<usize>> = vec![Vec::new(); entities.len()];
+    for (d, list) in links.mentions.iter().enumerate() {
+        for &e in list {
+            mentioned_in[e].push(d);
+        }
+    }
     attachments.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(Archive {
         config,
@@ -192,6 +218,9 @@ pub fn link(
         taxonomies,
         timeline,
         links,
+        entities,
+        mentioned_in,
+        autolinker,
         attachments,
     })
 }
@@ -199,13 +228,40 @@ pub fn link(
 fn build_taxonomy(
     tc: &TaxonomyConfig,
     documents: &[Document],
+    entities: &[(usize, &Entity)],
     errors: &mut Vec<Diagnostic>,
 ) -> Taxonomy {
-    // key -> (name, slug, first document index, docs)
     let mut by_key: HashMap<String, usize> = HashMap::new();
     let mut terms: Vec<Term> = Vec::new();
-    let mut term_file: Vec<usize> = Vec::new();
+    // Where each term was first written, for collision messages.
+    let mut term_origin: Vec<PathBuf> = Vec::new();
     let mut by_slug: HashMap<String, usize> = HashMap::new();
+    // Entity files define terms first: their name and aliases all map to them.
+    for &(e, entity) in entities {
+        let t = terms.len();
+        for name in entity.names() {
+            let key = term_key(name);
+            if let Some(&other) = by_key.get(&key) {
+                errors.push(Diagnostic::file(
+                    entity.file.clone(),
+                    format!(
+                        "the name `{name}` is also used by {}",
+                        term_origin[other].display()
+                    ),
+                ));
+                continue;
+            }
+            by_key.insert(key, t);
+        }
+        by_slug.insert(entity.slug.clone(), t);
+        term_origin.push(entity.file.clone());
+        terms.push(Term {
+            name: entity.name.clone(),
+            slug: entity.slug.clone(),
+            documents: Vec::new(),
+            entity: Some(e),
+        });
+    }
     // Walk documents in file order for a deterministic display name, but record
     // indexes in the archive's newest-first order.
     let mut order: Vec<usize> = (0..documents.len()).collect();
@@ -218,7 +274,8 @@ fn build_taxonomy(
         for name in names {
             let key = term_key(name);
             if let Some(&t) = by_key.get(&key) {
-                if terms[t].documents.last() != Some(&d) && !terms[t].documents.contains(&d) {
+                // A document's own terms are walked together, so a repeat is the last one.
+                if terms[t].documents.last() != Some(&d) {
                     terms[t].documents.push(d);
                 }
                 continue;
@@ -235,7 +292,6 @@ fn build_taxonomy(
                 continue;
             }
             if let Some(&other) = by_slug.get(&slug) {
-                let other_doc = &documents[term_file[other]];
                 errors.push(
                     doc.diagnostic_at_key(
                         &tc.key,
@@ -243,26 +299,28 @@ fn build_taxonomy(
                             "{} `{name}` and `{}` (in {}) would share the URL /{}/{slug}/",
                             tc.singular.to_lowercase(),
                             terms[other].name,
-                            other_doc.file.display(),
+                            term_origin[other].display(),
                             tc.path
                         ),
                     )
-                    .with_help("spell the term the same way in both documents"),
+                    .with_help("spell the term the same way in both documents, or add the spelling to the entity's aliases"),
                 );
                 continue;
             }
             by_slug.insert(slug.clone(), terms.len());
             by_key.insert(key, terms.len());
-            term_file.push(d);
+            term_origin.push(doc.file.clone());
             terms.push(Term {
                 name: name.trim().to_string(),
                 slug,
                 documents: vec![d],
+                entity: None,
             });
         }
     }
     for t in &mut terms {
         t.documents.sort_unstable();
+        t.documents.dedup();
     }
     terms.sort_by(|a, b| {
         term_key(&a.name)
@@ -273,6 +331,35 @@ fn build_taxonomy(
         config: tc.clone(),
         terms,
     }
+}
+
+/// The automaton for mentions: every entity name and alias, and (if configured)
+/// every official reference carried by exactly one document.
+fn autolinker(config: &Config, documents: &[Document], entities: &[Entity]) -> Autolinker {
+    let mut patterns: Vec<(String, usize)> = Vec::new();
+    for (e, entity) in entities.iter().enumerate() {
+        for name in entity.names() {
+            patterns.push((name.to_string(), e));
+        }
+    }
+    if config.mentions.link_references {
+        let mut owners: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (d, doc) in documents.iter().enumerate() {
+            for r in &doc.references {
+                owners.entry(r.as_str()).or_default().push(d);
+            }
+        }
+        let mut refs: Vec<(&str, usize)> = owners
+            .into_iter()
+            .filter(|(r, ds)| ds.len() == 1 && r.chars().count() >= 4)
+            .map(|(r, ds)| (r, ds[0]))
+            .collect();
+        refs.sort();
+        for (r, d) in refs {
+            patterns.push((r.to_string(), entities.len() + d));
+        }
+    }
+    Autolinker::new(patterns, config.mentions.case_insensitive)
 }
 
 /// Aliases must not take the path of a real page or of another alias.
@@ -348,7 +435,7 @@ mod tests {
             ),
             doc("c.md", "id: c\ntitle: C\ndate: 2018\ntopics: [Other]"),
         ];
-        let archive = link(config(), docs, &HashMap::new()).unwrap();
+        let archive = link(config(), docs, &HashMap::new(), Vec::new()).unwrap();
         let topics = &archive.taxonomies[0];
         let names: Vec<_> = topics.terms.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["AI", "Migration", "Other"]);
@@ -367,7 +454,7 @@ mod tests {
             doc("x/one.md", "id: a\ntitle: A\ndate: 2019"),
             doc("y/two.md", "id: a\ntitle: B\ndate: 2019"),
         ];
-        let errs = link(config(), docs, &HashMap::new()).unwrap_err();
+        let errs = link(config(), docs, &HashMap::new(), Vec::new()).unwrap_err();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].file, PathBuf::from("y/two.md"));
         assert_eq!(errs[0].line, 2);
@@ -380,7 +467,7 @@ mod tests {
             doc("a.md", "id: a\ntitle: A\ndate: 2019\ntopics: [EU-LISA]"),
             doc("b.md", "id: b\ntitle: B\ndate: 2019\ntopics: [eu lisa]"),
         ];
-        let errs = link(config(), docs, &HashMap::new()).unwrap_err();
+        let errs = link(config(), docs, &HashMap::new(), Vec::new()).unwrap_err();
         assert!(errs[0].message.contains("a.md"), "{}", errs[0].message);
         assert_eq!(errs[0].file, PathBuf::from("b.md"));
         assert_eq!(errs[0].line, 5);
@@ -396,7 +483,7 @@ mod tests {
             doc("b.md", "id: b\ntitle: B\ndate: 2019\naliases: [/old/x]"),
             doc("c.md", "id: c\ntitle: C\ndate: 2019\naliases: [old/x/]"),
         ];
-        let errs = link(config(), docs, &HashMap::new()).unwrap_err();
+        let errs = link(config(), docs, &HashMap::new(), Vec::new()).unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
     }
 }

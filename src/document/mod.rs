@@ -293,16 +293,26 @@ pub fn parse_document(source: &SourceFile, config: &Config) -> Result<Document, 
     }
 }
 
-/// Collects the problems of one file's front matter.
-struct Validator<'a> {
+/// Collects the problems of one file's front matter (documents and entity files).
+pub(crate) struct Validator<'a> {
     file: &'a PathBuf,
     text: &'a str,
     locator: Locator<'a>,
-    errors: Vec<Diagnostic>,
+    pub(crate) errors: Vec<Diagnostic>,
 }
 
-impl Validator<'_> {
-    fn error(
+impl<'a> Validator<'a> {
+    /// A validator for the front matter of `text` (the whole file), split as `split`.
+    pub(crate) fn new(file: &'a PathBuf, text: &'a str, split: &front_matter::Split<'a>) -> Self {
+        Validator {
+            file,
+            text,
+            locator: Locator::new(split.yaml, split.yaml_offset),
+            errors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn error(
         &mut self,
         path: &[Step<'_>],
         at_key: bool,
@@ -487,7 +497,7 @@ impl Validator<'_> {
         })
     }
 
-    fn required_string(&mut self, value: Option<&Yaml>, key: &str) -> Option<String> {
+    pub(crate) fn required_string(&mut self, value: Option<&Yaml>, key: &str) -> Option<String> {
         match value {
             None => {
                 self.error(&[], false, format!("missing required key `{key}`"));
@@ -497,7 +507,11 @@ impl Validator<'_> {
         }
     }
 
-    fn optional_string(&mut self, value: Option<&Yaml>, path: &[Step<'_>]) -> Option<String> {
+    pub(crate) fn optional_string(
+        &mut self,
+        value: Option<&Yaml>,
+        path: &[Step<'_>],
+    ) -> Option<String> {
         match value? {
             Yaml::String(s) => Some(s.clone()),
             Yaml::Null => None,
@@ -523,7 +537,7 @@ impl Validator<'_> {
     }
 
     /// A list of strings; a single string is accepted as a list of one.
-    fn string_list(&mut self, value: Option<&Yaml>, path: &[Step<'_>]) -> Vec<String> {
+    pub(crate) fn string_list(&mut self, value: Option<&Yaml>, path: &[Step<'_>]) -> Vec<String> {
         let key = path_name(path);
         match value {
             None | Some(Yaml::Null) => Vec::new(),
@@ -592,7 +606,7 @@ impl Validator<'_> {
         }
     }
 
-    fn mapping<'y>(
+    pub(crate) fn mapping<'y>(
         &mut self,
         value: &'y Yaml,
         path: &[Step<'_>],

@@ -3,10 +3,12 @@
 //! are all transformations of events, never regexes over rendered HTML.
 
 pub mod anchors;
+mod autolink;
 mod footnotes;
 mod highlight;
 mod redaction;
 
+pub use autolink::Autolinker;
 pub use highlight::highlight_css;
 pub use redaction::Redaction;
 
@@ -61,6 +63,8 @@ pub struct RenderedBody {
     pub blocks: Vec<TextBlock>,
     /// Every link in the body, as written.
     pub links: Vec<BodyLink>,
+    /// Autolink targets mentioned, in order of first mention, with the block.
+    pub mentions: Vec<(usize, String)>,
 }
 
 /// The Markdown extensions annals supports: CommonMark plus tables, footnotes,
@@ -94,7 +98,15 @@ pub struct RenderOptions<'a> {
     pub resolve_link: Option<&'a LinkResolver<'a>>,
     /// Skip syntax highlighting (code is still escaped and shown).
     pub skip_highlight: bool,
+    /// Names and references to link on first mention.
+    pub autolinker: Option<&'a Autolinker>,
+    /// The URL of an autolink target, or `None` to record the mention without a link
+    /// (the analysis pass, or a target that is the document itself).
+    pub autolink_url: Option<&'a AutolinkUrl<'a>>,
 }
+
+/// Maps an autolink target to its URL.
+pub type AutolinkUrl<'r> = dyn Fn(usize) -> Option<String> + Sync + 'r;
 
 /// Renders a document body to safe HTML, with links left as written.
 pub fn render(markdown: &str) -> RenderedBody {
@@ -113,6 +125,7 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
     let mut open_depths: Vec<usize> = Vec::new();
     let mut depth = 0usize;
     let mut text_stack: Vec<TextBlock> = Vec::new();
+    let mut link_depth = 0usize;
     // Text outside citable blocks (footnotes, code) is searchable at the document level.
     let mut loose = TextBlock {
         anchor: String::new(),
@@ -265,6 +278,7 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                 title,
                 id,
             }) => {
+                link_depth += 1;
                 out.links.push(BodyLink {
                     dest: dest_url.to_string(),
                     offset: offsets[i],
@@ -288,7 +302,31 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                     &mut out.redactions,
                 );
             }
+            Event::Text(t) if link_depth == 0 && options_.autolinker.is_some() => {
+                let block = text_stack
+                    .last()
+                    .map(|b| b.anchor.clone())
+                    .unwrap_or_default();
+                let target = text_stack.last_mut().unwrap_or(&mut loose);
+                target.text.push_str(&redaction::strip(t));
+                let start = mapped.len();
+                push_inline(Event::Text(t.clone()), &mut mapped, &mut out.redactions);
+                let pieces = mapped.split_off(start);
+                for piece in pieces {
+                    match piece {
+                        Event::Text(text) => {
+                            autolink_text(text, options_, &block, &mut out.mentions, &mut mapped)
+                        }
+                        other => mapped.push(other),
+                    }
+                }
+            }
             other => {
+                match other {
+                    Event::Start(Tag::Link { .. }) => link_depth += 1,
+                    Event::End(TagEnd::Link) => link_depth = link_depth.saturating_sub(1),
+                    _ => {}
+                }
                 if let Event::Text(t) | Event::Code(t) = other {
                     let target = text_stack.last_mut().unwrap_or(&mut loose);
                     target.text.push_str(&redaction::strip(t));
@@ -319,6 +357,53 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
     pulldown_cmark::html::push_html(&mut html, mapped.into_iter());
     out.html = html;
     out
+}
+
+/// Splits a text run at first mentions of autolink targets, emitting links for the
+/// targets that have a URL and recording every first mention.
+fn autolink_text<'a>(
+    text: CowStr<'a>,
+    options: &RenderOptions<'_>,
+    block: &str,
+    mentions: &mut Vec<(usize, String)>,
+    out: &mut Vec<Event<'a>>,
+) {
+    let Some(autolinker) = options.autolinker else {
+        out.push(Event::Text(text));
+        return;
+    };
+    let mut last = 0;
+    for (start, end, target) in autolinker.find(&text) {
+        if mentions.iter().any(|(t, _)| *t == target) {
+            continue;
+        }
+        mentions.push((target, block.to_string()));
+        let Some(url) = options.autolink_url.and_then(|f| f(target)) else {
+            continue;
+        };
+        if start > last {
+            out.push(Event::Text(CowStr::from(text[last..start].to_string())));
+        }
+        out.push(Event::InlineHtml(CowStr::from(format!(
+            "<a class=\"mention\" href=\"{}\">",
+            escape_attr(&url)
+        ))));
+        out.push(Event::Text(CowStr::from(text[start..end].to_string())));
+        out.push(Event::InlineHtml(CowStr::from("</a>")));
+        last = end;
+    }
+    if last == 0 {
+        out.push(Event::Text(text));
+    } else if last < text.len() {
+        out.push(Event::Text(CowStr::from(text[last..].to_string())));
+    }
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Maps one event outside headings and code blocks: redactions in text, safe links,

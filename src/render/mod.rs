@@ -69,6 +69,8 @@ pub struct Renderer<'a> {
     summaries: Vec<Value>,
     doc_terms: Vec<Vec<(usize, usize)>>,
     by_file: std::collections::HashMap<PathBuf, usize>,
+    /// The term of each entity: entity index -> (taxonomy, term).
+    entity_terms: std::collections::HashMap<usize, (usize, usize)>,
     /// The published original of each document that has one: (URL, original).
     originals: std::collections::HashMap<usize, (String, crate::load::Original)>,
     template_origins: Vec<(String, PathBuf, String)>,
@@ -137,6 +139,17 @@ impl<'a> Renderer<'a> {
             tera,
             summaries,
             doc_terms: archive.terms_of_documents(),
+            entity_terms: archive
+                .taxonomies
+                .iter()
+                .enumerate()
+                .flat_map(|(ti, t)| {
+                    t.terms
+                        .iter()
+                        .enumerate()
+                        .filter_map(move |(ki, term)| term.entity.map(|e| (e, (ti, ki))))
+                })
+                .collect(),
             by_file: archive
                 .documents
                 .iter()
@@ -287,6 +300,8 @@ impl<'a> Renderer<'a> {
                     .map(|&d| self.summaries[d].clone())
                     .collect();
                 ctx.insert_value("documents", Value::from(docs));
+                let entity = term.entity.map(|e| self.entity_view(e, &term.documents));
+                ctx.insert("entity", &entity);
                 "term.html"
             }
             Page::Timeline => {
@@ -348,6 +363,70 @@ impl<'a> Renderer<'a> {
         Ok(files)
     }
 
+    /// What an entity's page shows beyond its term's document list.
+    fn entity_view(&self, e: usize, listed: &[usize]) -> EntityView {
+        let a = self.archive;
+        let entity = &a.entities[e];
+        let keys: Vec<String> = entity.names().map(crate::archive::term_key).collect();
+        let is_entity = |name: &String| keys.contains(&crate::archive::term_key(name));
+        let summaries = |docs: &mut dyn Iterator<Item = usize>| -> Vec<Value> {
+            docs.map(|d| self.summaries[d].clone()).collect()
+        };
+        let mentioned: Vec<usize> = a.mentioned_in[e]
+            .iter()
+            .copied()
+            .filter(|d| listed.binary_search(d).is_err())
+            .collect();
+        // Sent and received: among the documents listing or mentioning the entity
+        // (every document naming it as sender lists it in practice), by from/to.
+        let mut related: Vec<usize> = listed.iter().chain(&a.mentioned_in[e]).copied().collect();
+        related.sort_unstable();
+        related.dedup();
+        let sent = summaries(
+            &mut related
+                .iter()
+                .copied()
+                .filter(|&d| a.documents[d].from.iter().any(is_entity)),
+        );
+        let received = summaries(
+            &mut related
+                .iter()
+                .copied()
+                .filter(|&d| a.documents[d].to.iter().any(is_entity)),
+        );
+        let mut events = Vec::new();
+        for &d in &related {
+            let doc = &a.documents[d];
+            for ev in &doc.events {
+                let text = format!("{} {}", ev.title, ev.description.as_deref().unwrap_or(""));
+                let names_it = a.autolinker.find(&text).iter().any(|&(_, _, t)| t == e);
+                if names_it {
+                    events.push(EventMentionView {
+                        date: DateView::from(&ev.date),
+                        title: ev.title.clone(),
+                        description: ev.description.clone(),
+                        document: LinkView {
+                            name: doc.title.clone(),
+                            url: a.config.url(&doc.path()),
+                        },
+                    });
+                }
+            }
+        }
+        events.sort_by(|x, y| x.date.start.cmp(&y.date.start));
+        EntityView {
+            name: entity.name.clone(),
+            aliases: entity.aliases.clone(),
+            url: entity.url.clone(),
+            description: entity.description.clone(),
+            body: markdown::render(&entity.body).html,
+            mentioned_in: Value::from(summaries(&mut mentioned.into_iter())),
+            sent: Value::from(sent),
+            received: Value::from(received),
+            events,
+        }
+    }
+
     fn document_view(&self, i: usize) -> DocumentView {
         let a = self.archive;
         let config = &a.config;
@@ -367,11 +446,25 @@ impl<'a> Renderer<'a> {
             }
             _ => None,
         };
+        let entity_count = a.entities.len();
+        let autolink_url = |target: usize| {
+            if target < entity_count {
+                self.entity_terms.get(&target).map(|&(ti, ki)| {
+                    let tax = &a.taxonomies[ti];
+                    config.url(&tax.term_path(&tax.terms[ki]))
+                })
+            } else {
+                let d = target - entity_count;
+                (d != i).then(|| config.url(&a.documents[d].path()))
+            }
+        };
         let body = markdown::render_with(
             &doc.body,
             &markdown::RenderOptions {
                 resolve_link: Some(&resolve),
                 skip_highlight: false,
+                autolinker: Some(&a.autolinker),
+                autolink_url: Some(&autolink_url),
             },
         );
         let referenced_by = a.links.backlinks[i]
@@ -461,6 +554,17 @@ impl<'a> Renderer<'a> {
                 csl_url: config.url(&format!("{}cite.json", doc.path())),
             },
             referenced_by,
+            mentions: a.links.mentions[i]
+                .iter()
+                .filter_map(|&e| {
+                    let &(ti, ki) = self.entity_terms.get(&e)?;
+                    let tax = &a.taxonomies[ti];
+                    Some(LinkView {
+                        name: tax.terms[ki].name.clone(),
+                        url: config.url(&tax.term_path(&tax.terms[ki])),
+                    })
+                })
+                .collect(),
             redaction_count: body.redactions.len(),
             has_code: body.has_code,
             headings: body.headings,

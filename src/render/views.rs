@@ -328,6 +328,44 @@ pub struct DocumentView {
     pub citation: CitationView,
     /// Documents linking here, newest first, with the passage that links.
     pub referenced_by: Vec<BacklinkView>,
+    /// Entities the text mentions, in order of first mention.
+    pub mentions: Vec<LinkView>,
+}
+
+/// An entity's page: its own description and what the archive knows of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityView {
+    /// Name.
+    pub name: String,
+    /// Other names.
+    pub aliases: Vec<String>,
+    /// Its website.
+    pub url: Option<String>,
+    /// Short description.
+    pub description: Option<String>,
+    /// Rendered body (safe HTML).
+    pub body: String,
+    /// Documents mentioning it in their text without listing it.
+    pub mentioned_in: tera::Value,
+    /// Documents it sent.
+    pub sent: tera::Value,
+    /// Documents it received.
+    pub received: tera::Value,
+    /// Events naming it, oldest first.
+    pub events: Vec<EventMentionView>,
+}
+
+/// An event with the document that mentions it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventMentionView {
+    /// When.
+    pub date: DateView,
+    /// What.
+    pub title: String,
+    /// More.
+    pub description: Option<String>,
+    /// The document mentioning it.
+    pub document: LinkView,
 }
 
 /// A document that links to the page's document.
