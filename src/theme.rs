@@ -55,6 +55,7 @@ const DEFAULT_THEME: &[(&str, &str)] = embedded!(
     "templates/alias.html",
     "templates/search.html",
     "templates/404.html",
+    "templates/correspondence.html",
     "templates/partials/document_list.html",
     "templates/partials/timeline_entries.html",
     "static/style.css",

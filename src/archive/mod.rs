@@ -3,6 +3,7 @@
 //! built once in a single pass so nothing is quadratic in documents or terms.
 
 pub mod links;
+pub mod related;
 mod timeline;
 
 pub use timeline::{Timeline, TimelineEntry, TimelineEntryKind, TimelineMonth, TimelineYear};
@@ -78,6 +79,10 @@ pub struct Archive {
     /// Entity names and document references to link on first mention. Targets below
     /// `entities.len()` are entities; the others are documents (offset by it).
     pub autolinker: Autolinker,
+    /// For each document, up to five related documents with the reason.
+    pub related: Vec<Vec<related::Related>>,
+    /// Sender -> recipient pairs with their documents.
+    pub correspondence: Vec<Correspondence>,
     /// Originals to publish, with the site path of each.
     pub attachments: Vec<(Original, String)>,
 }
@@ -211,7 +216,7 @@ pub fn link(
         }
     }
     attachments.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(Archive {
+    let mut archive = Archive {
         config,
         documents,
         by_id,
@@ -221,8 +226,22 @@ pub fn link(
         entities,
         mentioned_in,
         autolinker,
+        related: Vec::new(),
+        correspondence: Vec::new(),
         attachments,
-    })
+    };
+    let doc_terms = archive.terms_of_documents();
+    let entity_names: Vec<String> = archive.entities.iter().map(|e| e.name.clone()).collect();
+    archive.related = related::related(&related::RelatedInputs {
+        documents: &archive.documents,
+        taxonomies: &archive.taxonomies,
+        doc_terms: &doc_terms,
+        links: &archive.links,
+        mentioned_in: &archive.mentioned_in,
+        entity_names: &entity_names,
+    });
+    archive.correspondence = correspondence(&archive.documents);
+    Ok(archive)
 }
 
 fn build_taxonomy(
@@ -331,6 +350,50 @@ fn build_taxonomy(
         config: tc.clone(),
         terms,
     }
+}
+
+/// Documents from one sender to one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correspondence {
+    /// The sender as first written.
+    pub from: String,
+    /// The recipient as first written.
+    pub to: String,
+    /// Their documents, newest first.
+    pub documents: Vec<usize>,
+}
+
+/// Groups documents by (sender, recipient), names compared like terms; pairs with
+/// the most documents first, then alphabetically.
+fn correspondence(documents: &[Document]) -> Vec<Correspondence> {
+    let mut pairs: HashMap<(String, String), usize> = HashMap::new();
+    let mut out: Vec<Correspondence> = Vec::new();
+    for (d, doc) in documents.iter().enumerate() {
+        for from in &doc.from {
+            for to in &doc.to {
+                let key = (term_key(from), term_key(to));
+                let i = *pairs.entry(key).or_insert_with(|| {
+                    out.push(Correspondence {
+                        from: from.clone(),
+                        to: to.clone(),
+                        documents: Vec::new(),
+                    });
+                    out.len() - 1
+                });
+                if out[i].documents.last() != Some(&d) {
+                    out[i].documents.push(d);
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.documents
+            .len()
+            .cmp(&a.documents.len())
+            .then_with(|| term_key(&a.from).cmp(&term_key(&b.from)))
+            .then_with(|| term_key(&a.to).cmp(&term_key(&b.to)))
+    });
+    out
 }
 
 /// The automaton for mentions: every entity name and alias, and (if configured)

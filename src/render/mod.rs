@@ -54,6 +54,8 @@ pub enum Page {
     Alias(usize, usize),
     /// `/search/`
     Search,
+    /// `/correspondence/`
+    Correspondence,
     /// `/404.html`, served by GitHub Pages for any missing path.
     NotFound,
 }
@@ -123,6 +125,7 @@ impl<'a> Renderer<'a> {
                 documents: config.url("documents/"),
                 timeline: config.url("timeline/"),
                 search: config.url("search/"),
+                correspondence: config.url("correspondence/"),
                 stylesheet: config.url("static/style.css"),
                 highlight_stylesheet: config.url("static/highlight.css"),
             },
@@ -178,6 +181,7 @@ impl<'a> Renderer<'a> {
             Page::Timeline,
             Page::Search,
             Page::NotFound,
+            Page::Correspondence,
         ];
         pages.extend((0..a.documents.len()).map(Page::Document));
         for (ti, tax) in a.taxonomies.iter().enumerate() {
@@ -202,6 +206,7 @@ impl<'a> Renderer<'a> {
             Page::Term(t, k) => a.taxonomies[t].term_path(&a.taxonomies[t].terms[k]),
             Page::Timeline => "timeline/".into(),
             Page::Search => "search/".into(),
+            Page::Correspondence => "correspondence/".into(),
             Page::NotFound => return "404.html".into(),
             Page::TimelineYear(y) => timeline_year_path(a.timeline.years[y].year),
             Page::Alias(d, n) => {
@@ -336,6 +341,24 @@ impl<'a> Renderer<'a> {
                 "timeline_year.html"
             }
             Page::Search => "search.html",
+            Page::Correspondence => {
+                let pairs: Vec<CorrespondenceView> = a
+                    .correspondence
+                    .iter()
+                    .map(|c| CorrespondenceView {
+                        from: c.from.clone(),
+                        to: c.to.clone(),
+                        documents: Value::from(
+                            c.documents
+                                .iter()
+                                .map(|&d| self.summaries[d].clone())
+                                .collect::<Vec<_>>(),
+                        ),
+                    })
+                    .collect();
+                ctx.insert("pairs", &pairs);
+                "correspondence.html"
+            }
             Page::NotFound => "404.html",
             Page::Alias(d, _) => {
                 let doc = &a.documents[d];
@@ -554,6 +577,13 @@ impl<'a> Renderer<'a> {
                 csl_url: config.url(&format!("{}cite.json", doc.path())),
             },
             referenced_by,
+            related: a.related[i]
+                .iter()
+                .map(|r| RelatedView {
+                    document: self.summaries[r.document].clone(),
+                    reason: r.reason.clone(),
+                })
+                .collect(),
             mentions: a.links.mentions[i]
                 .iter()
                 .filter_map(|&e| {
@@ -594,6 +624,7 @@ struct SiteUrls {
     documents: String,
     timeline: String,
     search: String,
+    correspondence: String,
     stylesheet: String,
     highlight_stylesheet: String,
 }

@@ -330,6 +330,28 @@ pub struct DocumentView {
     pub referenced_by: Vec<BacklinkView>,
     /// Entities the text mentions, in order of first mention.
     pub mentions: Vec<LinkView>,
+    /// Up to five related documents with the reason.
+    pub related: Vec<RelatedView>,
+}
+
+/// A related document and why it is related.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelatedView {
+    /// Its summary.
+    pub document: tera::Value,
+    /// "2 shared topics · mentions Europol".
+    pub reason: String,
+}
+
+/// Documents from one sender to one recipient.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrespondenceView {
+    /// Sender.
+    pub from: String,
+    /// Recipient.
+    pub to: String,
+    /// Their documents, newest first.
+    pub documents: tera::Value,
 }
 
 /// An entity's page: its own description and what the archive knows of it.

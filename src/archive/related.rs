@@ -1,0 +1,208 @@
+//! Related documents: for each document, up to five others ranked by what they
+//! share: topics and other terms, entities mentioned, links in either direction,
+//! official references, and nearness in date, with the reason shown to readers.
+//!
+//! Candidates come from indexes built once (term lists, links, mentions), and from a
+//! large term only the documents nearest in date, so the cost per document is bounded
+//! whatever the archive's size: nothing here is quadratic.
+
+use super::{links::LinkIndex, term_key, Taxonomy};
+use crate::document::Document;
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// How many related documents a page shows.
+pub const MAX_RELATED: usize = 5;
+/// From each shared term, how many documents on either side (by date) are considered.
+const NEIGHBOURS: usize = 12;
+
+/// A related document and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    /// Index into `Archive::documents`.
+    pub document: usize,
+    /// Why, for readers: "2 shared topics · links here".
+    pub reason: String,
+    /// The score it was ranked by.
+    pub score: f64,
+}
+
+/// Inputs shared by every document's computation.
+pub struct RelatedInputs<'a> {
+    /// Documents, newest first.
+    pub documents: &'a [Document],
+    /// Taxonomies with their terms.
+    pub taxonomies: &'a [Taxonomy],
+    /// Per document, its (taxonomy, term) pairs.
+    pub doc_terms: &'a [Vec<(usize, usize)>],
+    /// Links and mentions.
+    pub links: &'a LinkIndex,
+    /// Per entity, documents mentioning it.
+    pub mentioned_in: &'a [Vec<usize>],
+    /// Entity names, for reasons.
+    pub entity_names: &'a [String],
+}
+
+/// Related documents for every document, computed in parallel.
+pub fn related(inputs: &RelatedInputs<'_>) -> Vec<Vec<Related>> {
+    let mut by_reference: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (d, doc) in inputs.documents.iter().enumerate() {
+        for r in &doc.references {
+            by_reference.entry(r.as_str()).or_default().push(d);
+        }
+    }
+    let mut backlinkers: Vec<Vec<usize>> = vec![Vec::new(); inputs.documents.len()];
+    for (to, list) in inputs.links.backlinks.iter().enumerate() {
+        for b in list {
+            backlinkers[to].push(b.from);
+        }
+    }
+    (0..inputs.documents.len())
+        .into_par_iter()
+        .map(|d| for_document(d, inputs, &by_reference, &backlinkers))
+        .collect()
+}
+
+#[derive(Default)]
+struct Shared {
+    topics: usize,
+    terms: Vec<String>,
+    entities: Vec<usize>,
+    links_to: bool,
+    linked_from: bool,
+    references: usize,
+}
+
+fn neighbours(list: &[usize], d: usize) -> &[usize] {
+    let pos = list.binary_search(&d).unwrap_or_else(|p| p);
+    let lo = pos.saturating_sub(NEIGHBOURS);
+    let hi = (pos + NEIGHBOURS + 1).min(list.len());
+    &list[lo..hi]
+}
+
+fn for_document(
+    d: usize,
+    inputs: &RelatedInputs<'_>,
+    by_reference: &HashMap<&str, Vec<usize>>,
+    backlinkers: &[Vec<usize>],
+) -> Vec<Related> {
+    let docs = inputs.documents;
+    let mut shared: HashMap<usize, Shared> = HashMap::new();
+    for &(ti, ki) in &inputs.doc_terms[d] {
+        let tax = &inputs.taxonomies[ti];
+        if tax.config.key == "type" {
+            continue;
+        }
+        let term = &tax.terms[ki];
+        for &c in neighbours(&term.documents, d) {
+            if c == d {
+                continue;
+            }
+            let s = shared.entry(c).or_default();
+            if tax.config.key == "topics" {
+                s.topics += 1;
+            } else {
+                s.terms.push(term.name.clone());
+            }
+        }
+    }
+    for &e in &inputs.links.mentions[d] {
+        for &c in neighbours(&inputs.mentioned_in[e], d) {
+            if c != d {
+                shared.entry(c).or_default().entities.push(e);
+            }
+        }
+    }
+    for &c in &inputs.links.outgoing[d] {
+        shared.entry(c).or_default().links_to = true;
+    }
+    for &c in &backlinkers[d] {
+        if c != d {
+            shared.entry(c).or_default().linked_from = true;
+        }
+    }
+    for r in &docs[d].references {
+        if let Some(list) = by_reference.get(r.as_str()) {
+            for &c in list.iter().filter(|&&c| c != d).take(NEIGHBOURS) {
+                shared.entry(c).or_default().references += 1;
+            }
+        }
+    }
+    let mut ranked: Vec<Related> = shared
+        .into_iter()
+        .map(|(c, s)| {
+            // Entities listed as terms and mentioned count once.
+            let entities: Vec<usize> = s
+                .entities
+                .iter()
+                .copied()
+                .filter(|&e| {
+                    let name = term_key(&inputs.entity_names[e]);
+                    !s.terms.iter().any(|t| term_key(t) == name)
+                })
+                .collect();
+            let days = (day_number(&docs[d]) - day_number(&docs[c])).abs() as f64;
+            let score = 2.0 * s.topics as f64
+                + 1.5 * s.terms.len() as f64
+                + 1.0 * entities.len() as f64
+                + if s.links_to || s.linked_from {
+                    3.0
+                } else {
+                    0.0
+                }
+                + 2.0 * s.references as f64
+                + 1.0 / (1.0 + days / 365.0);
+            let mut reasons: Vec<String> = Vec::new();
+            if s.linked_from && s.links_to {
+                reasons.push("links both ways".into());
+            } else if s.linked_from {
+                reasons.push("links here".into());
+            } else if s.links_to {
+                reasons.push("linked from here".into());
+            }
+            if s.references > 0 {
+                reasons.push("same reference".into());
+            }
+            match s.topics {
+                0 => {}
+                1 => reasons.push("1 shared topic".into()),
+                n => reasons.push(format!("{n} shared topics")),
+            }
+            let mut terms = s.terms.clone();
+            terms.sort();
+            terms.dedup();
+            if !terms.is_empty() {
+                reasons.push(format!("also filed under {}", terms.join(", ")));
+            }
+            let mut names: Vec<&str> = entities
+                .iter()
+                .map(|&e| inputs.entity_names[e].as_str())
+                .collect();
+            names.sort();
+            names.dedup();
+            if !names.is_empty() {
+                reasons.push(format!("mentions {}", names.join(", ")));
+            }
+            Related {
+                document: c,
+                reason: reasons.join(" · "),
+                score,
+            }
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.score
+            .partial_cmp(&a.score)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.document.cmp(&b.document))
+    });
+    ranked.truncate(MAX_RELATED);
+    ranked
+}
+
+/// Days since year 0 at the start of the document's date period (approximate
+/// calendar arithmetic is enough for nearness).
+fn day_number(doc: &Document) -> i64 {
+    let d = &doc.date;
+    i64::from(d.year) * 365 + i64::from(d.month.unwrap_or(1)) * 30 + i64::from(d.day.unwrap_or(1))
+}
