@@ -23,6 +23,9 @@ pub mod markdown;
 pub mod output;
 pub mod publish;
 pub mod render;
+pub mod scaffold;
+pub mod search;
+pub mod serve;
 pub mod theme;
 pub mod urls;
 
@@ -86,9 +89,21 @@ struct Prepared {
     theme: theme::Theme,
 }
 
+/// Prints how long a stage took when `ANNALS_TIMINGS` is set, for profiling builds.
+fn stage_done(name: &str, since: &mut Instant) {
+    if std::env::var_os("ANNALS_TIMINGS").is_some() {
+        eprintln!(
+            "{name:>10}: {:7.1} ms",
+            since.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    *since = Instant::now();
+}
+
 /// Load, parse, validate and link; every problem of every stage reached is reported.
 fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     let root = &options.root;
+    let mut clock = Instant::now();
     let mut errors: Vec<Diagnostic> = Vec::new();
     let config = load::load_config(root).map_err(Diagnostics::sorted)?;
     let config = match &options.base_url {
@@ -106,6 +121,7 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     };
     let (content, load_errors) = load::load_content(root);
     errors.extend(load_errors);
+    stage_done("load", &mut clock);
     let parsed: Vec<Result<document::Document, Vec<Diagnostic>>> = content
         .documents
         .par_iter()
@@ -121,6 +137,7 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     if !options.drafts {
         documents.retain(|d| !d.draft);
     }
+    stage_done("parse", &mut clock);
     let (entity_sources, entity_errors) = load::load_entities(root, &config);
     errors.extend(entity_errors);
     let mut entities = Vec::with_capacity(entity_sources.len());
@@ -153,8 +170,14 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let prepared = prepare(options)?;
     let renderer =
         render::Renderer::new(&prepared.archive, &prepared.theme).map_err(Diagnostics::sorted)?;
-    let produced = produce(&prepared, &renderer, &|_| Ok(()), &|_, _| Ok(()))?;
+    let links = publish::linkcheck::LinkChecker::new(&prepared.archive.config);
+    let observe = |file: &render::OutputFile| {
+        links.observe(file);
+        Ok(())
+    };
+    let produced = produce(&prepared, &renderer, &observe, &|_, _| Ok(()))?;
     guard_urls(options, &prepared.archive, &produced)?;
+    verify_links(&links, &produced)?;
     Ok(BuildReport {
         documents: prepared.archive.documents.len(),
         pages: produced.html_pages,
@@ -177,7 +200,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             format!("cannot write the site: {e}"),
         ))
     })?;
+    let links = publish::linkcheck::LinkChecker::new(&archive.config);
     let write = |file: &render::OutputFile| {
+        links.observe(file);
         staging.write(file).map_err(|e| {
             Diagnostic::file(output_dir.join(&file.path), format!("cannot write: {e}"))
         })
@@ -189,6 +214,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     };
     let produced = produce(&prepared, &renderer, &write, &copy)?;
     guard_urls(options, archive, &produced)?;
+    verify_links(&links, &produced)?;
     let manifest = urls::manifest(&archive.config.base_url(), produced.entries.clone());
     write(&manifest).map_err(Diagnostics::from)?;
     staging.commit().map_err(|e| {
@@ -220,6 +246,7 @@ fn produce(
     copy: &(dyn Fn(&Path, &str) -> Result<(), Diagnostic> + Sync),
 ) -> Result<Produced, Diagnostics> {
     use sha2::{Digest, Sha256};
+    let mut clock = Instant::now();
     let archive = &prepared.archive;
     let hash =
         |file: &render::OutputFile| (file.path.clone(), load::hex(&Sha256::digest(&file.bytes)));
@@ -236,6 +263,7 @@ fn produce(
             Ok(entries)
         })
         .collect();
+    stage_done("pages", &mut clock);
     let mut errors = Vec::new();
     let mut entries = Vec::with_capacity(pages.len() * 2);
     for r in results {
@@ -261,6 +289,7 @@ fn produce(
             Err(d) => errors.push(d),
         }
     }
+    stage_done("generated", &mut clock);
     if !errors.is_empty() {
         return Err(Diagnostics::sorted(errors));
     }
@@ -270,6 +299,19 @@ fn produce(
         entries,
         html_pages,
     })
+}
+
+/// Fails if an internal link or asset of any produced page does not resolve under
+/// the base path (checked before the new site replaces the old one).
+fn verify_links(
+    links: &publish::linkcheck::LinkChecker,
+    produced: &Produced,
+) -> Result<(), Diagnostics> {
+    let files = produced.entries.iter().map(|(p, _)| p.as_str());
+    links
+        .verify(files.chain([urls::URLS_FILE]))
+        .map(|_| ())
+        .map_err(Diagnostics::sorted)
 }
 
 /// Fails if a URL listed in the `--previous` urls.json would no longer be served.

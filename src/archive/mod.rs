@@ -258,9 +258,14 @@ fn build_taxonomy(
     // Entity files define terms first: their name and aliases all map to them.
     for &(e, entity) in entities {
         let t = terms.len();
+        term_origin.push(entity.file.clone());
         for name in entity.names() {
             let key = term_key(name);
             if let Some(&other) = by_key.get(&key) {
+                // The same name twice in one file (`CEPOL`, `Cepol`) is harmless.
+                if other == t {
+                    continue;
+                }
                 errors.push(Diagnostic::file(
                     entity.file.clone(),
                     format!(
@@ -273,7 +278,6 @@ fn build_taxonomy(
             by_key.insert(key, t);
         }
         by_slug.insert(entity.slug.clone(), t);
-        term_origin.push(entity.file.clone());
         terms.push(Term {
             name: entity.name.clone(),
             slug: entity.slug.clone(),
@@ -534,6 +538,62 @@ mod tests {
         assert!(errs[0].message.contains("a.md"), "{}", errs[0].message);
         assert_eq!(errs[0].file, PathBuf::from("b.md"));
         assert_eq!(errs[0].line, 5);
+    }
+
+    fn entity(slug: &str, name: &str, aliases: &[&str]) -> Entity {
+        Entity {
+            taxonomy: "organisations".into(),
+            slug: slug.into(),
+            name: name.into(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            url: None,
+            description: None,
+            body: String::new(),
+            file: PathBuf::from(format!("content/organisations/{slug}.md")),
+        }
+    }
+
+    #[test]
+    fn entities_claim_terms_by_name_and_alias() {
+        let docs = vec![
+            doc(
+                "a.md",
+                "id: a\ntitle: A\ndate: 2019\norganisations: [EU Large Scale IT Systems Agency]",
+            ),
+            doc(
+                "b.md",
+                "id: b\ntitle: B\ndate: 2019\norganisations: [eu-LISA]",
+            ),
+        ];
+        let entities = vec![
+            entity(
+                "eu-lisa",
+                "eu-LISA",
+                &["EU-LISA", "EU Large Scale IT Systems Agency"],
+            ),
+            entity("cepol", "CEPOL", &["Cepol"]),
+        ];
+        let archive = link(config(), docs, &HashMap::new(), entities).unwrap();
+        let orgs = &archive.taxonomies[1];
+        let lisa = orgs.terms.iter().find(|t| t.slug == "eu-lisa").unwrap();
+        assert_eq!(lisa.documents.len(), 2);
+        assert_eq!(lisa.name, "eu-LISA");
+        assert!(orgs
+            .terms
+            .iter()
+            .any(|t| t.slug == "cepol" && t.documents.is_empty()));
+    }
+
+    #[test]
+    fn two_entities_with_one_name_are_an_error() {
+        let entities = vec![entity("a", "Agency", &[]), entity("b", "B", &["agency"])];
+        let errs = link(config(), Vec::new(), &HashMap::new(), entities).unwrap_err();
+        assert!(
+            errs[0]
+                .message
+                .contains("`agency` is also used by content/organisations/a.md"),
+            "{errs:?}"
+        );
     }
 
     #[test]
