@@ -64,15 +64,89 @@ impl Yaml {
 pub fn parse_yaml(text: &str) -> Result<Yaml, (usize, String)> {
     let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
         let offset = e.location().map_or(0, |l| l.index());
-        let mut message = e.to_string();
-        // The library appends " at line N column M", which is relative to the front
-        // matter and would mislead: the caller reports the file's own position.
-        if let Some(i) = message.find(" at line ") {
-            message.truncate(i);
-        }
-        (offset, message)
+        yaml_error(text, offset, &e.to_string())
     })?;
     Ok(from_serde_yaml(value))
+}
+
+/// Rewrites a YAML library error so that it points where the user must look.
+///
+/// The library writes positions as " at line N column M", relative to the front
+/// matter, which would mislead next to the file's own line numbers; they are turned
+/// into offsets. Where the library names the construct it was scanning ("while
+/// scanning a quoted scalar at line 2 column 8"), that is where the problem starts
+/// (an unclosed quote), so the error points there. A repeated key is reported at
+/// its second occurrence, which the library does not locate.
+fn yaml_error(text: &str, offset: usize, raw: &str) -> (usize, String) {
+    let (main, context) = match raw.split_once(", while ") {
+        Some((m, c)) => (m, Some(c)),
+        None => (raw, None),
+    };
+    let strip = |s: &str| -> String {
+        match s.find(" at line ") {
+            Some(i) => s[..i].to_string(),
+            None => s.to_string(),
+        }
+    };
+    if let Some(context) = context {
+        if let Some(ctx_offset) = position_in(text, context) {
+            return (
+                ctx_offset,
+                format!("{}, while {}", strip(main), strip(context)),
+            );
+        }
+    }
+    if let Some(key) = main
+        .strip_prefix("duplicate entry with key \"")
+        .and_then(|rest| rest.split('"').next())
+    {
+        if let Some(second) = key_occurrences(text, key).nth(1) {
+            return (second, format!("duplicate key `{key}`: it appears twice"));
+        }
+    }
+    (offset, strip(main))
+}
+
+/// The byte offset of the " at line N column M" position written in `message`.
+fn position_in(text: &str, message: &str) -> Option<usize> {
+    let rest = &message[message.find(" at line ")? + " at line ".len()..];
+    let mut parts = rest.split(" column ");
+    let line: usize = parts.next()?.trim().parse().ok()?;
+    let column: usize = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()?;
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let col_bytes: usize = line_text
+        .chars()
+        .take(column.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    Some(line_start + col_bytes)
+}
+
+/// Offsets of lines where `key:` starts (at any indentation).
+fn key_occurrences<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = usize> + 't {
+    let mut offset = 0;
+    text.split_inclusive('\n').filter_map(move |line| {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let unquoted = trimmed.trim_start_matches(['"', '\'']);
+        let rest = unquoted.strip_prefix(key)?;
+        rest.trim_start_matches(['"', '\''])
+            .starts_with(':')
+            .then_some(start + indent)
+    })
 }
 
 fn from_serde_yaml(value: serde_yaml::Value) -> Yaml {
@@ -348,8 +422,19 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_are_errors() {
-        assert!(parse_yaml("id: a\nid: b\n").is_err());
+    fn duplicate_keys_point_at_the_second() {
+        let (off, msg) = parse_yaml("id: a\ntitle: x\nid: b\n").unwrap_err();
+        assert_eq!(off, 15, "{msg}");
+        assert_eq!(msg, "duplicate key `id`: it appears twice");
+    }
+
+    #[test]
+    fn unclosed_quote_points_at_the_quote() {
+        let yaml = "id: a\ntitle: \"unclosed\ndate: 2019\n";
+        let (off, msg) = parse_yaml(yaml).unwrap_err();
+        assert_eq!(off, 13, "{msg}");
+        assert!(msg.contains("while scanning a quoted scalar"), "{msg}");
+        assert!(!msg.contains(" at line "), "{msg}");
     }
 
     #[test]

@@ -1,0 +1,907 @@
+//! Building the `basic` fixture: pages, links (at the root and under a sub-path),
+//! taxonomy and timeline contents and order, dates, redactions, escaping, drafts,
+//! the summary line and reproducibility.
+
+mod common;
+
+use common::*;
+use scraper::Html;
+use std::path::Path;
+
+/// The base URL in `tests/fixtures/basic/site.toml`.
+const BASE_URL: &str = "https://example.org/";
+/// A sub-path base URL given on the command line.
+const SUB_PATH_URL: &str = "https://example.github.io/archive/";
+
+/// The published documents of `basic`, newest first, with their displayed dates.
+const DOCUMENTS: &[(&str, &str)] = &[
+    ("europol-briefing-2020-06-15", "15 June 2020"),
+    ("commission-letter-2019-04-03", "3 April 2019"),
+    ("council-note-2019-04", "April 2019"),
+    ("minutes-2019", "2019"),
+    ("frontex-report-2018", "2018"),
+];
+
+const DRAFT_ID: &str = "draft-note-2020";
+
+/// The title written with HTML in front matter, and the summary likewise.
+const HOSTILE_ID: &str = "commission-letter-2019-04-03";
+const HOSTILE_TITLE: &str = "Q&A <script>alert(1)</script> on data retention";
+const HOSTILE_SUMMARY: &str = "Answers <b>bold</b> & \"quoted\" questions.";
+
+/// Every term page of `basic` (without drafts): taxonomy path, slug, name, and
+/// its documents newest first.
+const TERMS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "topics",
+        "artificial-intelligence",
+        "Artificial intelligence",
+        &["europol-briefing-2020-06-15"],
+    ),
+    (
+        "topics",
+        "biometrics",
+        "Biometrics",
+        &[
+            "europol-briefing-2020-06-15",
+            "council-note-2019-04",
+            "minutes-2019",
+            "frontex-report-2018",
+        ],
+    ),
+    (
+        "topics",
+        "border-control",
+        "Border control",
+        &["frontex-report-2018"],
+    ),
+    (
+        "topics",
+        "data-protection",
+        "Data protection",
+        &["commission-letter-2019-04-03", "council-note-2019-04"],
+    ),
+    (
+        "organisations",
+        "council-of-the-eu",
+        "Council of the EU",
+        &["council-note-2019-04"],
+    ),
+    (
+        "organisations",
+        "european-commission",
+        "European Commission",
+        &["commission-letter-2019-04-03"],
+    ),
+    (
+        "organisations",
+        "europol",
+        "Europol",
+        &[
+            "europol-briefing-2020-06-15",
+            "council-note-2019-04",
+            "minutes-2019",
+        ],
+    ),
+    (
+        "organisations",
+        "frontex",
+        "Frontex",
+        &["frontex-report-2018"],
+    ),
+    (
+        "types",
+        "briefing",
+        "briefing",
+        &["europol-briefing-2020-06-15"],
+    ),
+    (
+        "types",
+        "letter",
+        "letter",
+        &["commission-letter-2019-04-03"],
+    ),
+    ("types", "minutes", "minutes", &["minutes-2019"]),
+    ("types", "note", "note", &["council-note-2019-04"]),
+    ("types", "report", "report", &["frontex-report-2018"]),
+];
+
+const YEARS: &[&str] = &["2018", "2019", "2020", "2021"];
+
+/// Builds `basic` into `<tmp>/out` with `extra` arguments.
+fn built(extra: &[&str]) -> (Site, Run) {
+    let site = Site::new("basic");
+    let run = site.build(extra);
+    run.assert_success();
+    (site, run)
+}
+
+fn ids(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// The documents listed (first `ol.document-list` of `main`), as ids.
+fn listed_documents(html: &Html, base_path: &str) -> Vec<String> {
+    let list = select(html, "main ol.document-list");
+    let Some(first) = list.first() else {
+        return Vec::new();
+    };
+    first
+        .select(&sel("a.doc-title"))
+        .map(|a| {
+            let href = a.value().attr("href").unwrap();
+            document_id(href, base_path).unwrap_or_else(|| panic!("not a document URL: {href}"))
+        })
+        .collect()
+}
+
+/// (kind, datetime, linked document id, text of the title) of each timeline entry
+/// below the first element matching `scope`.
+fn timeline_entries(html: &Html, scope: &str) -> Vec<(String, String, String, String)> {
+    let scope = select(html, scope);
+    let scope = scope.first().expect("timeline scope");
+    scope
+        .select(&sel("li.timeline-entry"))
+        .map(|li| {
+            let classes: Vec<&str> = li.value().classes().collect();
+            let kind = if classes.contains(&"timeline-event") {
+                "event"
+            } else if classes.contains(&"timeline-document") {
+                "document"
+            } else {
+                panic!("timeline entry of unknown kind: {}", li.html())
+            };
+            let datetime = li
+                .select(&sel("time"))
+                .next()
+                .and_then(|t| t.value().attr("datetime"))
+                .expect("entry without <time datetime>")
+                .to_string();
+            // A document entry links to itself; an event to the document mentioning it.
+            let link = li
+                .select(&sel("a[href]"))
+                .last()
+                .expect("entry without a link");
+            let id = document_id(link.value().attr("href").unwrap(), "/")
+                .expect("entry link is not a document");
+            let title = match kind {
+                "event" => li
+                    .select(&sel(".event-title"))
+                    .next()
+                    .map(text_of)
+                    .expect("event without a title"),
+                _ => text_of(link),
+            };
+            (kind.to_string(), datetime, id, title)
+        })
+        .collect()
+}
+
+/// Sort key of an ISO date with its precision: imprecise dates first in their period.
+fn date_key(iso: &str) -> (u32, u32, u32) {
+    let mut parts = iso.split('-').map(|p| p.parse::<u32>().unwrap());
+    (
+        parts.next().unwrap(),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    )
+}
+
+fn count_html(out: &Path) -> usize {
+    html_files(out).len()
+}
+
+#[test]
+fn every_expected_page_exists() {
+    let (site, _) = built(&[]);
+    let out = &site.out;
+    let mut expected: Vec<String> = vec![
+        "".into(),
+        "documents/".into(),
+        "topics/".into(),
+        "organisations/".into(),
+        "types/".into(),
+        "timeline/".into(),
+        "static/style.css".into(),
+        "404.html".into(),
+    ];
+    expected.extend(DOCUMENTS.iter().map(|(id, _)| format!("documents/{id}/")));
+    expected.extend(
+        TERMS
+            .iter()
+            .map(|(tax, slug, _, _)| format!("{tax}/{slug}/")),
+    );
+    expected.extend(YEARS.iter().map(|y| format!("timeline/{y}/")));
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|p| !site_file(out, p).is_file())
+        .collect();
+    assert!(missing.is_empty(), "pages missing: {missing:?}");
+    // The stylesheet is the theme's, not an empty placeholder.
+    assert!(
+        std::fs::metadata(out.join("static/style.css"))
+            .unwrap()
+            .len()
+            > 0
+    );
+    // No term, year or document page beyond those expected.
+    for (dir, expected_children) in [
+        (
+            "documents",
+            DOCUMENTS.iter().map(|(id, _)| id.to_string()).collect(),
+        ),
+        (
+            "topics",
+            TERMS
+                .iter()
+                .filter(|t| t.0 == "topics")
+                .map(|t| t.1.to_string())
+                .collect(),
+        ),
+        (
+            "organisations",
+            TERMS
+                .iter()
+                .filter(|t| t.0 == "organisations")
+                .map(|t| t.1.to_string())
+                .collect(),
+        ),
+        (
+            "types",
+            TERMS
+                .iter()
+                .filter(|t| t.0 == "types")
+                .map(|t| t.1.to_string())
+                .collect(),
+        ),
+        ("timeline", ids(YEARS)),
+    ] {
+        let mut found: Vec<String> = std::fs::read_dir(out.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().unwrap().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        found.sort();
+        let mut expected_children: Vec<String> = expected_children;
+        expected_children.sort();
+        assert_eq!(found, expected_children, "sub-pages of /{dir}/");
+    }
+    // The alias of the council note is a redirect page to its permanent URL.
+    let alias = page(out, "old/council-note/");
+    let target = "/documents/council-note-2019-04/";
+    let links: Vec<String> = select(&alias, "a[href]")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    assert_eq!(links, [target], "alias page links");
+    let refresh = select(&alias, "meta[http-equiv=refresh]");
+    assert!(
+        refresh[0].value().attr("content").unwrap().contains(target),
+        "alias refresh target"
+    );
+}
+
+#[test]
+fn internal_links_resolve_at_the_root() {
+    let (site, _) = built(&[]);
+    let report = check_links(&site.out, BASE_URL);
+    report.assert_ok();
+    assert!(report.checked > 100, "too few links checked: {report:?}");
+    assert!(
+        report.fragments_checked > 10,
+        "too few fragments: {report:?}"
+    );
+}
+
+#[test]
+fn internal_links_resolve_under_a_sub_path() {
+    let (site, _) = built(&["--base-url", SUB_PATH_URL]);
+    let report = check_links(&site.out, SUB_PATH_URL);
+    report.assert_ok();
+    assert!(report.checked > 100, "too few links checked: {report:?}");
+    // Spot checks: the links carry the sub-path and the site is still at the root of out.
+    let home = page(&site.out, "");
+    let stylesheet = select(&home, "link[rel=stylesheet]");
+    assert_eq!(
+        stylesheet[0].value().attr("href"),
+        Some("/archive/static/style.css")
+    );
+    assert!(site.out.join("static/style.css").is_file());
+    assert!(
+        !site.out.join("archive").exists(),
+        "the sub-path is not a folder of the output"
+    );
+    let doc = page(&site.out, "documents/council-note-2019-04/");
+    let canonical = select(&doc, "link[rel=canonical]");
+    assert_eq!(
+        canonical[0].value().attr("href"),
+        Some("https://example.github.io/archive/documents/council-note-2019-04/")
+    );
+    let terms: Vec<String> = select(&doc, "ul.inline-terms a")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    assert!(
+        terms.contains(&"/archive/topics/biometrics/".to_string()),
+        "{terms:?}"
+    );
+    let alias = page(&site.out, "old/council-note/");
+    let links: Vec<&str> = select(&alias, "a[href]")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap())
+        .collect();
+    assert_eq!(links, ["/archive/documents/council-note-2019-04/"]);
+    // Document lists link under the sub-path too.
+    let list = page(&site.out, "documents/");
+    assert_eq!(
+        listed_documents(&list, "/archive/"),
+        DOCUMENTS
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn term_pages_list_exactly_their_documents_newest_first() {
+    let (site, _) = built(&[]);
+    for (tax, slug, name, docs) in TERMS {
+        let html = page(&site.out, &format!("{tax}/{slug}/"));
+        assert_eq!(
+            texts(&html, "main h1"),
+            [*name],
+            "heading of /{tax}/{slug}/"
+        );
+        assert_eq!(
+            listed_documents(&html, "/"),
+            ids(docs),
+            "documents of /{tax}/{slug}/"
+        );
+    }
+}
+
+#[test]
+fn taxonomy_indexes_list_every_term_with_its_count() {
+    let (site, _) = built(&[]);
+    for tax in ["topics", "organisations", "types"] {
+        let html = page(&site.out, &format!("{tax}/"));
+        let mut found: Vec<(String, String, usize)> = select(&html, "main ul.term-list li")
+            .into_iter()
+            .map(|li| {
+                let a = li.select(&sel("a")).next().expect("term without link");
+                let count = li
+                    .select(&sel(".count"))
+                    .next()
+                    .map(text_of)
+                    .and_then(|c| c.split_whitespace().next()?.parse().ok())
+                    .expect("term without a count");
+                (
+                    text_of(a),
+                    a.value().attr("href").unwrap().to_string(),
+                    count,
+                )
+            })
+            .collect();
+        found.sort();
+        let mut expected: Vec<(String, String, usize)> = TERMS
+            .iter()
+            .filter(|t| t.0 == tax)
+            .map(|(t, slug, name, docs)| (name.to_string(), format!("/{t}/{slug}/"), docs.len()))
+            .collect();
+        expected.sort();
+        assert_eq!(found, expected, "terms of /{tax}/");
+    }
+}
+
+#[test]
+fn document_list_is_newest_first_with_imprecise_dates_as_written() {
+    let (site, _) = built(&[]);
+    let html = page(&site.out, "documents/");
+    assert_eq!(
+        listed_documents(&html, "/"),
+        DOCUMENTS
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect::<Vec<_>>()
+    );
+    let dates: Vec<(String, String)> = select(&html, "main li.document-item")
+        .into_iter()
+        .map(|li| {
+            let href = li
+                .select(&sel("a.doc-title"))
+                .next()
+                .unwrap()
+                .value()
+                .attr("href")
+                .unwrap();
+            let time = li.select(&sel("time")).next().expect("item without date");
+            (document_id(href, "/").unwrap(), text_of(time))
+        })
+        .collect();
+    let expected: Vec<(String, String)> = DOCUMENTS
+        .iter()
+        .map(|(id, d)| (id.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(dates, expected);
+    // On each document page, the date is shown with its precision.
+    for (id, display, iso) in [
+        ("council-note-2019-04", "April 2019", "2019-04"),
+        ("minutes-2019", "2019", "2019"),
+        ("frontex-report-2018", "2018", "2018"),
+        ("europol-briefing-2020-06-15", "15 June 2020", "2020-06-15"),
+    ] {
+        let html = page(&site.out, &format!("documents/{id}/"));
+        let time = select(&html, "dl.document-meta time");
+        assert_eq!(text_of(time[0]), display, "date of {id}");
+        assert_eq!(
+            time[0].value().attr("datetime"),
+            Some(iso),
+            "datetime of {id}"
+        );
+    }
+    // The home page lists the latest documents, newest first (latest_documents = 10).
+    let home = page(&site.out, "");
+    assert_eq!(
+        listed_documents(&home, "/"),
+        DOCUMENTS
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn timeline_orders_years_and_dates_and_links_events_to_their_document() {
+    let (site, _) = built(&[]);
+    let out = &site.out;
+    let entry = |kind: &str, iso: &str, id: &str, title: &str| {
+        (
+            kind.to_string(),
+            iso.to_string(),
+            id.to_string(),
+            title.to_string(),
+        )
+    };
+    let by_year = [
+        (
+            "2018",
+            vec![
+                entry(
+                    "document",
+                    "2018",
+                    "frontex-report-2018",
+                    "Annual report on border technology",
+                ),
+                entry(
+                    "event",
+                    "2018-11",
+                    "council-note-2019-04",
+                    "Pilot project launched",
+                ),
+            ],
+        ),
+        (
+            "2019",
+            vec![
+                entry(
+                    "document",
+                    "2019",
+                    "minutes-2019",
+                    "Minutes of the working party",
+                ),
+                entry(
+                    "document",
+                    "2019-04",
+                    "council-note-2019-04",
+                    "Note on facial recognition in policing",
+                ),
+                entry("document", "2019-04-03", HOSTILE_ID, HOSTILE_TITLE),
+                entry(
+                    "event",
+                    "2019-04-03",
+                    "council-note-2019-04",
+                    "COSI meeting on facial recognition",
+                ),
+            ],
+        ),
+        (
+            "2020",
+            vec![entry(
+                "document",
+                "2020-06-15",
+                "europol-briefing-2020-06-15",
+                "Briefing on artificial intelligence",
+            )],
+        ),
+        (
+            "2021",
+            vec![entry(
+                "event",
+                "2021-01",
+                "europol-briefing-2020-06-15",
+                "Planned deployment",
+            )],
+        ),
+    ];
+    let timeline = page(out, "timeline/");
+    // Years ascending, in the navigation and in the inline sections.
+    let nav: Vec<String> = texts(&timeline, "nav.year-nav a");
+    assert_eq!(nav, YEARS);
+    let sections: Vec<String> = select(&timeline, "section.timeline-year h2")
+        .into_iter()
+        .map(text_of)
+        .collect();
+    assert_eq!(sections, YEARS);
+    for (year, expected) in &by_year {
+        let year_page = page(out, &format!("timeline/{year}/"));
+        let entries = timeline_entries(&year_page, "main");
+        assert_eq!(&entries, expected, "entries of /timeline/{year}/");
+        let inline = timeline_entries(
+            &timeline,
+            &format!("section.timeline-year[aria-labelledby=y{year}]"),
+        );
+        assert_eq!(&inline, expected, "entries of {year} on /timeline/");
+        let keys: Vec<_> = entries.iter().map(|e| date_key(&e.1)).collect();
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{year}: {keys:?}");
+    }
+    // Month sections carry the anchors document pages link to.
+    let y2019 = page(out, "timeline/2019/");
+    let anchors: Vec<&str> = select(&y2019, "section.timeline-month")
+        .into_iter()
+        .map(|s| s.value().attr("id").unwrap())
+        .collect();
+    assert_eq!(anchors, ["2019-undated", "2019-04"]);
+    let note = page(out, "documents/council-note-2019-04/");
+    let event_links: Vec<&str> = select(&note, "section.document-events a")
+        .into_iter()
+        .map(|a| a.value().attr("href").unwrap())
+        .collect();
+    assert_eq!(
+        event_links,
+        ["/timeline/2019/#2019-04", "/timeline/2018/#2018-11"]
+    );
+    // Year pages link to their neighbours.
+    let rel = |html: &Html, r: &str| {
+        select(html, &format!("a[rel={r}]"))
+            .first()
+            .map(|a| a.value().attr("href").unwrap().to_string())
+    };
+    assert_eq!(rel(&y2019, "prev").as_deref(), Some("/timeline/2018/"));
+    assert_eq!(rel(&y2019, "next").as_deref(), Some("/timeline/2020/"));
+    let y2018 = page(out, "timeline/2018/");
+    assert_eq!(rel(&y2018, "prev"), None);
+}
+
+#[test]
+fn redactions_render_as_labelled_bars_never_as_brackets() {
+    let (site, _) = built(&[]);
+    let html = page(&site.out, "documents/council-note-2019-04/");
+    let bars = select(&html, ".document-body span.redaction");
+    assert_eq!(bars.len(), 2, "redaction bars");
+    assert_eq!(bars[0].value().attr("data-ground"), None);
+    assert_eq!(bars[1].value().attr("data-ground"), Some("Article 4(1)(b)"));
+    assert!(
+        text_of(bars[1]).contains("Article 4(1)(b)"),
+        "the ground is shown: {}",
+        bars[1].html()
+    );
+    let meta = texts(&html, "dl.document-meta");
+    assert!(meta[0].contains("2 redactions"), "header: {meta:?}");
+    let page_text: String = html.root_element().text().collect();
+    assert!(
+        !page_text.to_lowercase().contains("[redacted"),
+        "literal marker in the page text"
+    );
+    // Nowhere in the site: pages, metadata, search index, citations.
+    for (path, bytes) in snapshot(&site.out) {
+        let text = String::from_utf8_lossy(&bytes).to_lowercase();
+        assert!(!text.contains("[redacted"), "literal marker in {path}");
+    }
+}
+
+#[test]
+fn footnotes_and_tables_render() {
+    let (site, _) = built(&[]);
+    let html = page(&site.out, "documents/council-note-2019-04/");
+    let refs = select(&html, ".document-body sup.footnote-ref a[href]");
+    assert_eq!(refs.len(), 1, "footnote references");
+    let target = refs[0].value().attr("href").unwrap();
+    let id = target
+        .strip_prefix('#')
+        .expect("footnote links within the page");
+    let note = select(&html, &format!(".document-body [id=\"{id}\"]"));
+    assert_eq!(note.len(), 1, "footnote {id}");
+    assert!(text_of(note[0]).contains("Comments were due by the end of April."));
+    let back = note[0]
+        .select(&sel("a[href]"))
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect::<Vec<_>>();
+    let back_id = refs[0].value().attr("id").expect("reference has an id");
+    assert!(back.contains(&format!("#{back_id}")), "back link: {back:?}");
+
+    let headers = texts(&html, ".document-body table thead th");
+    assert_eq!(headers, ["Member state", "Systems"]);
+    let rows: Vec<Vec<String>> = select(&html, ".document-body table tbody tr")
+        .into_iter()
+        .map(|tr| tr.select(&sel("td")).map(text_of).collect())
+        .collect();
+    assert_eq!(rows, [["A", "2"], ["B", "1"]]);
+    // Links between documents resolve to permanent URLs, with their anchor.
+    let links: Vec<&str> = select(&html, ".document-body a[href^='/documents/']")
+        .into_iter()
+        .map(|a| a.value().attr("href").unwrap())
+        .collect();
+    assert_eq!(links, ["/documents/frontex-report-2018/#overview"]);
+}
+
+#[test]
+fn front_matter_html_is_escaped_everywhere() {
+    let (site, _) = built(&[]);
+    let out = &site.out;
+    for file in html_files(out) {
+        let raw = std::fs::read_to_string(&file).unwrap();
+        let lower = raw.to_lowercase();
+        let name = file.strip_prefix(out).unwrap().display().to_string();
+        assert!(!lower.contains("<script>alert"), "raw script in {name}");
+        assert!(!lower.contains("<b>bold"), "raw <b> in {name}");
+        let html = Html::parse_document(&raw);
+        for script in select(&html, "script") {
+            let v = script.value();
+            let body: String = script.text().collect();
+            match (v.attr("src"), v.attr("type")) {
+                (Some(src), _) => {
+                    assert!(body.trim().is_empty(), "{name}: script with src and body");
+                    assert!(src.starts_with("/static/"), "{name}: script from {src}");
+                }
+                (None, Some("application/ld+json")) => {
+                    assert!(!body.contains('<'), "{name}: `<` in JSON-LD: {body}");
+                    let json: serde_json::Value = serde_json::from_str(&body)
+                        .unwrap_or_else(|e| panic!("{name}: JSON-LD does not parse: {e}"));
+                    if name.contains(HOSTILE_ID) {
+                        assert_eq!(json["name"], HOSTILE_TITLE, "{name}: JSON-LD name");
+                    }
+                }
+                _ => panic!("{name}: inline script: {}", script.html()),
+            }
+        }
+    }
+    let doc = page(out, &format!("documents/{HOSTILE_ID}/"));
+    assert_eq!(texts(&doc, "h1#doc-title"), [HOSTILE_TITLE]);
+    let title: String = select(&doc, "title")[0].text().collect();
+    assert!(title.starts_with(HOSTILE_TITLE), "<title>: {title}");
+    assert_eq!(texts(&doc, "p.summary"), [HOSTILE_SUMMARY]);
+    assert!(
+        select(&doc, "p.summary *").is_empty(),
+        "markup in the summary"
+    );
+    assert!(
+        select(&doc, "h1#doc-title *").is_empty(),
+        "markup in the title"
+    );
+    let meta = |name: &str| {
+        select(&doc, &format!("meta[name=\"{name}\"]"))
+            .first()
+            .and_then(|m| m.value().attr("content"))
+            .map(str::to_string)
+    };
+    assert_eq!(meta("description").as_deref(), Some(HOSTILE_SUMMARY));
+    assert_eq!(meta("citation_title").as_deref(), Some(HOSTILE_TITLE));
+    // Lists elsewhere show the title as text.
+    for path in [
+        "documents/",
+        "topics/data-protection/",
+        "timeline/2019/",
+        "",
+    ] {
+        let html = page(out, path);
+        let hostile_href = format!("/documents/{HOSTILE_ID}/");
+        let texts: Vec<String> = select(&html, "main a[href]")
+            .into_iter()
+            .filter(|a| a.value().attr("href") == Some(hostile_href.as_str()))
+            .map(text_of)
+            .collect();
+        assert!(!texts.is_empty(), "/{path} does not link the document");
+        assert!(
+            texts.iter().all(|t| t == HOSTILE_TITLE),
+            "/{path}: link texts {texts:?}"
+        );
+    }
+}
+
+#[test]
+fn drafts_are_excluded_by_default() {
+    let (site, run) = built(&[]);
+    assert_eq!(parse_summary(&run.stdout, "built").0, DOCUMENTS.len());
+    assert!(!site.out.join("documents").join(DRAFT_ID).exists());
+    assert!(!site.out.join("topics/draft-topic").exists());
+    for (path, bytes) in snapshot(&site.out) {
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in [DRAFT_ID, "Unfinished draft note", "Draft topic"] {
+            assert!(
+                !text.contains(needle),
+                "the draft leaks into {path}: {needle}"
+            );
+        }
+    }
+}
+
+#[test]
+fn drafts_are_included_with_the_flag() {
+    let (site, run) = built(&["--drafts"]);
+    assert_eq!(parse_summary(&run.stdout, "built").0, DOCUMENTS.len() + 1);
+    let out = &site.out;
+    let doc = page(out, &format!("documents/{DRAFT_ID}/"));
+    assert_eq!(texts(&doc, "h1#doc-title"), ["Unfinished draft note"]);
+    let mut expected_all: Vec<String> = DOCUMENTS.iter().map(|(id, _)| id.to_string()).collect();
+    expected_all.insert(1, DRAFT_ID.to_string());
+    assert_eq!(
+        listed_documents(&page(out, "documents/"), "/"),
+        expected_all
+    );
+    assert_eq!(
+        listed_documents(&page(out, "topics/draft-topic/"), "/"),
+        [DRAFT_ID]
+    );
+    assert_eq!(
+        listed_documents(&page(out, "types/note/"), "/"),
+        [DRAFT_ID, "council-note-2019-04"]
+    );
+    assert_eq!(
+        listed_documents(&page(out, "organisations/europol/"), "/"),
+        [
+            "europol-briefing-2020-06-15",
+            DRAFT_ID,
+            "council-note-2019-04",
+            "minutes-2019"
+        ]
+    );
+    check_links(out, BASE_URL).assert_ok();
+}
+
+#[test]
+fn prints_one_summary_line() {
+    let (site, run) = built(&[]);
+    let (documents, pages) = parse_summary(&run.stdout, "built");
+    assert_eq!(documents, DOCUMENTS.len());
+    assert_eq!(pages, count_html(&site.out), "pages = HTML files written");
+    assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+
+    let quiet = site.build(&["--quiet"]);
+    quiet.assert_success();
+    assert!(
+        quiet.stdout.is_empty(),
+        "--quiet printed {:?}",
+        quiet.stdout
+    );
+}
+
+#[test]
+fn building_twice_gives_identical_output() {
+    let (site, _) = built(&[]);
+    let first = snapshot(&site.out);
+    let second_out = site.tmp.path().join("out2");
+    site.build_into(&second_out, &[]).assert_success();
+    assert_same_tree(&first, &snapshot(&second_out), "two builds");
+    // Rebuilding into the same folder changes nothing either.
+    site.build(&[]).assert_success();
+    assert_same_tree(&first, &snapshot(&site.out), "rebuild in place");
+}
+
+#[test]
+fn rebuild_replaces_the_previous_site_without_leftovers() {
+    let (site, _) = built(&[]);
+    assert!(site.out.join("documents/minutes-2019/index.html").is_file());
+    std::fs::remove_file(site.root.join("content/documents/2019/minutes-2019.md")).unwrap();
+    site.build(&[]).assert_success();
+    assert!(
+        !site.out.join("documents/minutes-2019").exists(),
+        "stale page kept"
+    );
+    assert_eq!(
+        listed_documents(&page(&site.out, "topics/biometrics/"), "/"),
+        [
+            "europol-briefing-2020-06-15",
+            "council-note-2019-04",
+            "frontex-report-2018"
+        ]
+    );
+    check_links(&site.out, BASE_URL).assert_ok();
+    let names = site.tmp_listing();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        ["out", "site"],
+        "staging or old folders left beside the output"
+    );
+}
+
+#[test]
+fn default_output_is_public_under_the_root() {
+    let site = Site::new("basic");
+    run(&[
+        std::ffi::OsStr::new("build"),
+        std::ffi::OsStr::new("--root"),
+        site.root.as_os_str(),
+    ])
+    .assert_success();
+    assert!(site.root.join("public/index.html").is_file());
+    assert!(site
+        .root
+        .join("public/documents/minutes-2019/index.html")
+        .is_file());
+    // And building again replaces it (it is marked as annals output).
+    run(&[
+        std::ffi::OsStr::new("build"),
+        std::ffi::OsStr::new("--root"),
+        site.root.as_os_str(),
+    ])
+    .assert_success();
+}
+
+#[test]
+fn check_renders_everything_but_writes_nothing() {
+    let site = Site::new("basic");
+    let before = snapshot(site.tmp.path());
+    let run = site.check(&[]);
+    run.assert_success();
+    let (documents, pages) = parse_summary(&run.stdout, "checked");
+    assert_eq!(documents, DOCUMENTS.len());
+    assert_same_tree(&before, &snapshot(site.tmp.path()), "check");
+    site.build(&[]).assert_success();
+    assert_eq!(
+        pages,
+        count_html(&site.out),
+        "check and build count the same pages"
+    );
+}
+
+/// The link checker itself finds what it must: a missing page, a missing anchor, a
+/// link outside the base path and a relative link.
+#[test]
+fn link_checker_reports_broken_links() {
+    let (site, _) = built(&[]);
+    let out = &site.out;
+    std::fs::remove_dir_all(out.join("topics/border-control")).unwrap();
+    let extra = "<a href=\"/documents/minutes-2019/#no-such-anchor\">x</a>\
+                 <a href=\"#nowhere\">y</a>\
+                 <a href=\"../relative/\">z</a>\
+                 <a href=\"/timeline/2019/%23\">w</a>";
+    let page_file = out.join("documents/index.html");
+    let text = std::fs::read_to_string(&page_file).unwrap();
+    std::fs::write(
+        &page_file,
+        text.replace("</main>", &format!("{extra}</main>")),
+    )
+    .unwrap();
+    let report = check_links(out, BASE_URL);
+    let has = |needle: &str| report.problems.iter().any(|p| p.contains(needle));
+    assert!(has("topics/border-control/"), "{:#?}", report.problems);
+    assert!(has("no-such-anchor"), "{:#?}", report.problems);
+    assert!(has("#nowhere"), "{:#?}", report.problems);
+    assert!(has("../relative/"), "{:#?}", report.problems);
+    assert!(has("%23"), "{:#?}", report.problems);
+    // Under another base path, every root link of this build is outside it.
+    let other = check_links(out, "/archive/");
+    assert!(
+        other
+            .problems
+            .iter()
+            .any(|p| p.contains("outside the base path")),
+        "{:#?}",
+        other.problems
+    );
+}
+
+/// An entity whose alias differs from its name only in case (`CEPOL` / `Cepol`) is
+/// redundant, not an error: terms compare case-insensitively. The bundled archive
+/// has two such entities (cepol.md, eu-lisa.md).
+#[test]
+fn entity_alias_differing_only_in_case_is_accepted() {
+    let site = Site::new("entity_alias_case");
+    let run = site.build(&[]);
+    run.assert_success();
+    let html = page(&site.out, "organisations/cepol/");
+    assert_eq!(texts(&html, "main h1"), ["CEPOL"]);
+    assert_eq!(listed_documents(&html, "/"), ["training-note"]);
+    check_links(&site.out, "/").assert_ok();
+}
