@@ -175,7 +175,7 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         links.observe(file);
         Ok(())
     };
-    let produced = produce(&prepared, &renderer, &observe, &|_, _| Ok(()))?;
+    let produced = produce(&prepared, &renderer, &observe, &|_, _| Ok(()), false)?;
     guard_urls(options, &prepared.archive, &produced)?;
     verify_links(&links, &produced)?;
     Ok(BuildReport {
@@ -212,7 +212,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             .copy(&options.root.join(source), site_path)
             .map_err(|e| Diagnostic::file(source, format!("cannot publish the original: {e}")))
     };
-    let produced = produce(&prepared, &renderer, &write, &copy)?;
+    let produced = produce(&prepared, &renderer, &write, &copy, true)?;
     guard_urls(options, archive, &produced)?;
     verify_links(&links, &produced)?;
     let manifest = urls::manifest(&archive.config.base_url(), produced.entries.clone());
@@ -244,12 +244,20 @@ fn produce(
     renderer: &render::Renderer<'_>,
     write: &(dyn Fn(&render::OutputFile) -> Result<(), Diagnostic> + Sync),
     copy: &(dyn Fn(&Path, &str) -> Result<(), Diagnostic> + Sync),
+    hash_contents: bool,
 ) -> Result<Produced, Diagnostics> {
     use sha2::{Digest, Sha256};
     let mut clock = Instant::now();
     let archive = &prepared.archive;
-    let hash =
-        |file: &render::OutputFile| (file.path.clone(), load::hex(&Sha256::digest(&file.bytes)));
+    // Only the permanent files go into urls.json; `check` needs their paths alone.
+    let hash = |file: &render::OutputFile| {
+        let digest = if hash_contents && urls::is_permanent(&file.path) {
+            load::hex(&Sha256::digest(&file.bytes))
+        } else {
+            String::new()
+        };
+        (file.path.clone(), digest)
+    };
     let pages = renderer.pages();
     let results: Vec<Result<Vec<(String, String)>, Diagnostic>> = pages
         .par_iter()
