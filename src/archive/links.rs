@@ -131,8 +131,10 @@ pub fn index(
                 &RenderOptions {
                     resolve_link: None,
                     skip_highlight: true,
+                    skip_html: true,
                     autolinker: Some(autolinker),
                     autolink_url: None,
+                    trusted_html: false,
                 },
             )
         })

@@ -1,11 +1,12 @@
 //! Markdown bodies to HTML, by mapping pulldown-cmark's event stream: redaction
-//! markers, heading ids, safe link targets, escaped raw HTML and highlighted code
+//! markers, heading ids, safe link targets, sanitised raw HTML and highlighted code
 //! are all transformations of events, never regexes over rendered HTML.
 
 pub mod anchors;
 mod autolink;
 mod footnotes;
 mod highlight;
+mod raw_html;
 mod redaction;
 
 pub use autolink::Autolinker;
@@ -66,7 +67,8 @@ impl TextBlock {
 /// A rendered body and what was learnt while rendering it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RenderedBody {
-    /// Safe HTML: raw HTML in the source is escaped, links cannot run script.
+    /// Safe HTML: raw HTML in the source is sanitised (unless trusted), links
+    /// cannot run script.
     pub html: String,
     /// Every redaction in reading order.
     pub redactions: Vec<Redaction>,
@@ -115,11 +117,16 @@ pub struct RenderOptions<'a> {
     pub resolve_link: Option<&'a LinkResolver<'a>>,
     /// Skip syntax highlighting (code is still escaped and shown).
     pub skip_highlight: bool,
+    /// Analyse only: collect anchors, links, mentions and text, but make no HTML.
+    pub skip_html: bool,
     /// Names and references to link on first mention.
     pub autolinker: Option<&'a Autolinker>,
     /// The URL of an autolink target, or `None` to record the mention without a link
     /// (the analysis pass, or a target that is the document itself).
     pub autolink_url: Option<&'a AutolinkUrl<'a>>,
+    /// Pass raw HTML through as written (`[markdown] trusted_html` in `site.toml`)
+    /// instead of sanitising it.
+    pub trusted_html: bool,
 }
 
 /// Maps an autolink target to its URL.
@@ -249,7 +256,12 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                     level: *level,
                     id: Some(CowStr::from(unique)),
                     classes: classes.clone(),
-                    attrs: attrs.clone(),
+                    // `{key=value}` would let a body set any attribute (`onclick`).
+                    attrs: if options_.trusted_html {
+                        attrs.clone()
+                    } else {
+                        Vec::new()
+                    },
                 }));
                 for e in inner {
                     push_inline(e.clone(), &mut mapped, &mut out.redactions);
@@ -369,7 +381,10 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
     if !loose.text.trim().is_empty() {
         out.blocks.push(loose.normalised());
     }
-    let mapped = footnotes::rearrange(mapped);
+    if options_.skip_html {
+        return out;
+    }
+    let mapped = raw_html::settle(footnotes::rearrange(mapped), options_.trusted_html);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, mapped.into_iter());
     out.html = html;
@@ -423,12 +438,12 @@ fn escape_attr(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Maps one event outside headings and code blocks: redactions in text, safe links,
-/// raw HTML shown as text.
+/// Maps one event outside code blocks: redactions in text, safe links, raw HTML
+/// set aside for [`raw_html::settle`].
 fn push_inline<'a>(event: Event<'a>, out: &mut Vec<Event<'a>>, redactions: &mut Vec<Redaction>) {
     match event {
         Event::Text(text) => redaction::split_into(text, out, redactions),
-        Event::Html(raw) | Event::InlineHtml(raw) => out.push(Event::Text(raw)),
+        raw @ (Event::Html(_) | Event::InlineHtml(_)) => out.push(raw_html::tunnel(raw)),
         Event::Start(Tag::Link {
             link_type,
             dest_url,
@@ -590,11 +605,25 @@ mod tests {
     }
 
     #[test]
-    fn raw_html_is_shown_not_executed() {
+    fn raw_html_is_sanitised_not_executed() {
         let r = render("Hello <script>alert(1)</script>\n\n<div onclick=\"x()\">hi</div>\n");
         assert!(!r.html.contains("<script"), "{}", r.html);
         assert!(!r.html.contains("<div"), "{}", r.html);
-        assert!(r.html.contains("&lt;script&gt;"), "{}", r.html);
+    }
+
+    #[test]
+    fn heading_attributes_cannot_add_handlers() {
+        let r = render("## Title {#x .note onclick=alert(1) style=color:red}\n");
+        assert!(
+            r.html.contains("<h2 id=\"x\" class=\"note\">Title</h2>"),
+            "{}",
+            r.html
+        );
+    }
+
+    #[test]
+    fn math_stays_off_because_raw_html_travels_as_math_events() {
+        assert!(!options().contains(Options::ENABLE_MATH));
     }
 
     #[test]

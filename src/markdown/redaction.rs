@@ -91,7 +91,7 @@ fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
     let needle = needle.as_bytes();
     let first = *needle.first()?;
     let mut from = 0;
-    while let Some(pos) = bytes[from..].iter().position(|&b| b == first) {
+    while let Some(pos) = memchr::memchr(first, &bytes[from..]) {
         let start = from + pos;
         let candidate = bytes.get(start..start + needle.len())?;
         if candidate.eq_ignore_ascii_case(needle) {
@@ -153,7 +153,14 @@ mod tests {
     #[test]
     fn ground_is_escaped() {
         let r = render("[redacted: <img src=x onerror=alert(1)>]\n");
-        assert!(!r.html.contains("<img"), "{}", r.html);
+        assert!(!r.html.contains("onerror"), "{}", r.html);
+        let r = render("[redacted: a \"quoted\" ground & more]\n");
+        assert!(
+            r.html
+                .contains("data-ground=\"a &quot;quoted&quot; ground &amp; more\""),
+            "{}",
+            r.html
+        );
     }
 
     #[test]

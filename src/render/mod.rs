@@ -4,6 +4,7 @@
 //! values once and shared by reference-counted clones, so a page costs only its own
 //! data. Rendering never touches the disk; [`crate::output`] writes.
 
+pub mod charts;
 pub mod views;
 
 use crate::archive::Archive;
@@ -256,6 +257,7 @@ impl<'a> Renderer<'a> {
                     .map(|y| timeline_year_view(a, y, false))
                     .collect();
                 ctx.insert("years", &years);
+                ctx.insert("chart", &charts::years_chart(a, false));
                 "index.html"
             }
             Page::DocumentList => {
@@ -306,6 +308,25 @@ impl<'a> Renderer<'a> {
                     .collect();
                 ctx.insert_value("documents", Value::from(docs));
                 let entity = term.entity.map(|e| self.entity_view(e, &term.documents));
+                // The strip counts what the page lists: filed, mentioned, events.
+                let mut documents = term.documents.clone();
+                if let Some(e) = term.entity {
+                    documents.extend(&a.mentioned_in[e]);
+                    documents.sort_unstable();
+                    documents.dedup();
+                }
+                let event_years: Vec<i16> = entity
+                    .iter()
+                    .flat_map(|e| e.events.iter().map(|ev| ev.date.year))
+                    .collect();
+                ctx.insert(
+                    "chart",
+                    &charts::term_chart(
+                        a,
+                        documents.iter().map(|&d| a.documents[d].date.year),
+                        event_years.into_iter(),
+                    ),
+                );
                 ctx.insert("entity", &entity);
                 "term.html"
             }
@@ -325,11 +346,13 @@ impl<'a> Renderer<'a> {
                     .collect();
                 ctx.insert("years", &years);
                 ctx.insert("entries_inline", &inline);
+                ctx.insert("chart", &charts::years_chart(a, true));
                 "timeline.html"
             }
             Page::TimelineYear(y) => {
                 let years = &a.timeline.years;
                 ctx.insert("year", &timeline_year_view(a, &years[y], true));
+                ctx.insert("chart", &charts::months_chart(a, &years[y]));
                 let neighbour = |i: Option<usize>| {
                     i.and_then(|i| years.get(i)).map(|y| LinkView {
                         name: y.year.to_string(),
@@ -486,8 +509,10 @@ impl<'a> Renderer<'a> {
             &markdown::RenderOptions {
                 resolve_link: Some(&resolve),
                 skip_highlight: false,
+                skip_html: false,
                 autolinker: Some(&a.autolinker),
                 autolink_url: Some(&autolink_url),
+                trusted_html: config.markdown.trusted_html,
             },
         );
         let referenced_by = a.links.backlinks[i]
