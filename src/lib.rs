@@ -48,6 +48,21 @@ pub struct BuildOptions {
     /// A previously published `urls.json` (path or URL): the build fails if any URL
     /// listed there would disappear.
     pub previous: Option<String>,
+    /// How to report progress on standard error.
+    pub progress: Progress,
+}
+
+/// How a build reports its progress on standard error. The final summary line is
+/// the caller's (the CLI prints it); this is only about the stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Progress {
+    /// Nothing (`--quiet`, and library use).
+    #[default]
+    Quiet,
+    /// One plain line per stage, for logs and CI.
+    Lines,
+    /// A progress bar for rendering, on a terminal.
+    Bar,
 }
 
 impl BuildOptions {
@@ -59,6 +74,7 @@ impl BuildOptions {
             base_url: None,
             drafts: false,
             previous: None,
+            progress: Progress::Quiet,
         }
     }
 
@@ -87,13 +103,16 @@ pub struct BuildReport {
 struct Prepared {
     archive: archive::Archive,
     theme: theme::Theme,
+    progress: Progress,
 }
 
-/// Prints how long a stage took when `ANNALS_TIMINGS` is set, for profiling builds.
-fn stage_done(name: &str, since: &mut Instant) {
-    if std::env::var_os("ANNALS_TIMINGS").is_some() {
+/// Reports a finished stage (one line, unless quiet) and restarts the clock.
+/// `ANNALS_TIMINGS` forces the lines on, for profiling.
+fn stage_done(progress: Progress, name: &str, detail: &str, since: &mut Instant) {
+    let show = progress != Progress::Quiet || std::env::var_os("ANNALS_TIMINGS").is_some();
+    if show {
         eprintln!(
-            "{name:>10}: {:7.1} ms",
+            "{name:>9}  {detail:<28} {:8.1} ms",
             since.elapsed().as_secs_f64() * 1000.0
         );
     }
@@ -121,7 +140,12 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     };
     let (content, load_errors) = load::load_content(root);
     errors.extend(load_errors);
-    stage_done("load", &mut clock);
+    stage_done(
+        options.progress,
+        "load",
+        &format!("{} files", content.documents.len()),
+        &mut clock,
+    );
     let parsed: Vec<Result<document::Document, Vec<Diagnostic>>> = content
         .documents
         .par_iter()
@@ -137,7 +161,12 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     if !options.drafts {
         documents.retain(|d| !d.draft);
     }
-    stage_done("parse", &mut clock);
+    stage_done(
+        options.progress,
+        "parse",
+        &format!("{} documents", documents.len()),
+        &mut clock,
+    );
     let (entity_sources, entity_errors) = load::load_entities(root, &config);
     errors.extend(entity_errors);
     let mut entities = Vec::with_capacity(entity_sources.len());
@@ -157,8 +186,25 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     }
     let archive =
         archive::link(config, documents, &originals, entities).map_err(Diagnostics::sorted)?;
+    stage_done(
+        options.progress,
+        "link",
+        &format!(
+            "{} terms",
+            archive
+                .taxonomies
+                .iter()
+                .map(|t| t.terms.len())
+                .sum::<usize>()
+        ),
+        &mut clock,
+    );
     match theme {
-        Some(theme) => Ok(Prepared { archive, theme }),
+        Some(theme) => Ok(Prepared {
+            archive,
+            theme,
+            progress: options.progress,
+        }),
         None => Err(Diagnostics::sorted(errors)),
     }
 }
@@ -259,9 +305,22 @@ fn produce(
         (file.path.clone(), digest)
     };
     let pages = renderer.pages();
+    let progress = prepared.progress;
+    let bar = (progress == Progress::Bar).then(|| {
+        let bar = indicatif::ProgressBar::new(pages.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("   render  [{bar:30}] {pos}/{len} pages")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    });
     let results: Vec<Result<Vec<(String, String)>, Diagnostic>> = pages
         .par_iter()
         .map(|&page| {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
             let files = renderer.render(page)?;
             let mut entries = Vec::with_capacity(files.len());
             for file in &files {
@@ -271,7 +330,15 @@ fn produce(
             Ok(entries)
         })
         .collect();
-    stage_done("pages", &mut clock);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    stage_done(
+        progress,
+        "render",
+        &format!("{} pages", pages.len()),
+        &mut clock,
+    );
     let mut errors = Vec::new();
     let mut entries = Vec::with_capacity(pages.len() * 2);
     for r in results {
@@ -297,7 +364,7 @@ fn produce(
             Err(d) => errors.push(d),
         }
     }
-    stage_done("generated", &mut clock);
+    stage_done(progress, "generate", "feeds, exports, search", &mut clock);
     if !errors.is_empty() {
         return Err(Diagnostics::sorted(errors));
     }

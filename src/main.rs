@@ -21,6 +21,54 @@ enum Command {
     Build(BuildArgs),
     /// Parse and validate every document and template; write nothing.
     Check(CommonArgs),
+    /// Build, serve the site on 127.0.0.1 under its base path, rebuild on every
+    /// change and reload open pages.
+    Serve(ServeArgs),
+    /// Create a new archive in DIR: site.toml, a sample document, a README for
+    /// editors, the GitHub Pages workflow and the front-matter schema.
+    Init {
+        /// The folder to create (must be absent or empty).
+        dir: PathBuf,
+    },
+    /// Write a document skeleton with a unique id under content/documents/<year>/.
+    New(NewArgs),
+    /// Print the JSON Schema (draft 2020-12) of document front matter.
+    Schema {
+        /// The archive's root folder (its site.toml adds taxonomy keys).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The port to listen on (0 picks a free one).
+    #[arg(long, short, default_value_t = annals::serve::DEFAULT_PORT)]
+    port: u16,
+    /// The address to listen on. Anything but a loopback address exposes the
+    /// preview (drafts included) to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Where to write the preview [default: a folder in the system's temp directory].
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct NewArgs {
+    /// The document's title.
+    title: String,
+    /// Its date: YYYY-MM-DD, YYYY-MM or YYYY [default: today].
+    #[arg(long)]
+    date: Option<String>,
+    /// Its kind: note, briefing, letter, minutes, report, …
+    #[arg(long = "type", value_name = "TYPE")]
+    doc_type: Option<String>,
+    /// The archive's root folder.
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -52,25 +100,105 @@ struct BuildArgs {
     quiet: bool,
 }
 
+/// Progress on standard error: nothing with `--quiet`, a bar on a terminal, plain stage
+/// lines otherwise. `ANNALS_PROGRESS=none|lines|bar` overrides the choice.
+fn progress_mode(quiet: bool) -> annals::Progress {
+    use std::io::IsTerminal;
+    match std::env::var("ANNALS_PROGRESS").as_deref() {
+        Ok("none") => return annals::Progress::Quiet,
+        Ok("lines") => return annals::Progress::Lines,
+        Ok("bar") => return annals::Progress::Bar,
+        _ => {}
+    }
+    if quiet {
+        annals::Progress::Quiet
+    } else if std::io::stderr().is_terminal() {
+        annals::Progress::Bar
+    } else {
+        annals::Progress::Lines
+    }
+}
+
 fn options(common: CommonArgs, output: Option<PathBuf>) -> BuildOptions {
     BuildOptions {
         root: common.root,
         output,
         base_url: common.base_url,
         drafts: common.drafts,
+        progress: annals::Progress::Quiet,
         previous: common.previous,
     }
+}
+
+fn fail(diagnostics: &annals::diagnostics::Diagnostics) -> ExitCode {
+    eprintln!("{diagnostics}");
+    ExitCode::from(1)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (result, verb, quiet) = match cli.command {
-        Command::Build(args) => (
-            annals::build(&options(args.common, args.output)),
-            "built",
-            args.quiet,
-        ),
-        Command::Check(args) => (annals::check(&options(args, None)), "checked", false),
+        Command::Serve(args) => {
+            let options = annals::serve::ServeOptions {
+                build: options(args.common, args.output),
+                bind: args.bind,
+                port: args.port,
+            };
+            return match annals::serve::serve(&options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        Command::Init { dir } => {
+            return match annals::scaffold::init(&dir) {
+                Ok(files) => {
+                    println!("created an archive in {}:", dir.display());
+                    for f in files {
+                        println!("  {}", f.display());
+                    }
+                    println!("next: cd {} && annals serve", dir.display());
+                    ExitCode::SUCCESS
+                }
+                Err(d) => fail(&d),
+            };
+        }
+        Command::New(args) => {
+            let request = annals::scaffold::NewDocument {
+                root: args.root,
+                title: args.title,
+                date: args.date,
+                doc_type: args.doc_type,
+            };
+            return match annals::scaffold::new_document(&request) {
+                Ok(path) => {
+                    println!("{}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(d) => fail(&d),
+            };
+        }
+        Command::Schema { root } => {
+            return match annals::scaffold::schema_for(&root) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(d) => fail(&d),
+            };
+        }
+        Command::Build(args) => {
+            let mut opts = options(args.common, args.output);
+            opts.progress = progress_mode(args.quiet);
+            (annals::build(&opts), "built", args.quiet)
+        }
+        Command::Check(args) => {
+            let mut opts = options(args, None);
+            opts.progress = progress_mode(false);
+            (annals::check(&opts), "checked", false)
+        }
     };
     match result {
         Ok(report) => {
