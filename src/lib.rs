@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod archive;
+pub mod cache;
 pub mod cite;
 pub mod config;
 pub mod diagnostics;
@@ -97,6 +98,8 @@ pub struct BuildReport {
     pub files: usize,
     /// Wall time.
     pub elapsed: Duration,
+    /// True when nothing had changed since the last build and nothing was done.
+    pub up_to_date: bool,
 }
 
 /// Everything up to rendering: the checked archive and its theme.
@@ -229,6 +232,7 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         pages: produced.html_pages,
         files: 0,
         elapsed: start.elapsed(),
+        up_to_date: false,
     })
 }
 
@@ -236,10 +240,37 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
 /// everything succeeded.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let start = Instant::now();
+    let output_dir = options.output_dir();
+    // Nothing changed since the last successful build into this output: done.
+    let inputs = cache::fingerprint(
+        &options.root,
+        &format!(
+            "{:?}|{}|{:?}|{:?}",
+            options.base_url, options.drafts, output_dir, options.previous
+        ),
+    );
+    let remote_previous = options
+        .previous
+        .as_deref()
+        .is_some_and(|p| p.contains("://"));
+    if let Some(state) = cache::load(&options.root) {
+        let intact = state.output == output_dir
+            && cache::file_sha256(&output_dir.join(urls::URLS_FILE)).as_deref()
+                == Some(state.urls_sha256.as_str());
+        if state.inputs == inputs && intact && !remote_previous {
+            return Ok(BuildReport {
+                documents: state.documents,
+                pages: state.pages,
+                files: 0,
+                elapsed: start.elapsed(),
+                up_to_date: true,
+            });
+        }
+    }
+    cache::clear(&options.root);
     let prepared = prepare(options)?;
     let archive = &prepared.archive;
     let renderer = render::Renderer::new(archive, &prepared.theme).map_err(Diagnostics::sorted)?;
-    let output_dir = options.output_dir();
     let staging = output::Staging::begin(&output_dir, &options.root).map_err(|e| {
         Diagnostics::from(Diagnostic::file(
             output_dir.clone(),
@@ -269,11 +300,22 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             format!("cannot replace the previous site: {e}"),
         ))
     })?;
+    cache::store(
+        &options.root,
+        &cache::BuildState {
+            inputs,
+            output: output_dir.clone(),
+            urls_sha256: cache::file_sha256(&output_dir.join(urls::URLS_FILE)).unwrap_or_default(),
+            documents: archive.documents.len(),
+            pages: produced.html_pages,
+        },
+    );
     Ok(BuildReport {
         documents: archive.documents.len(),
         pages: produced.html_pages,
         files: produced.entries.len() + 1,
         elapsed: start.elapsed(),
+        up_to_date: false,
     })
 }
 

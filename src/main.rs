@@ -202,7 +202,14 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(report) => {
-            if !quiet {
+            if !quiet && report.up_to_date {
+                println!(
+                    "up to date: {} documents, {} pages, nothing changed ({:.2} s)",
+                    report.documents,
+                    report.pages,
+                    report.elapsed.as_secs_f64()
+                );
+            } else if !quiet {
                 println!(
                     "{verb} {} documents, {} pages in {:.2} s",
                     report.documents,

@@ -201,12 +201,8 @@ pub fn index(
             if !outgoing[from].contains(&to) {
                 outgoing[from].push(to);
             }
-            if backlinks[to]
-                .iter()
-                .any(|b| b.from == from && b.block == link.block)
-            {
-                continue;
-            }
+            // Repeats (two links in one passage) are removed after sorting: a
+            // document linked from thousands must not be scanned per link.
             let text = body
                 .blocks
                 .iter()
@@ -226,6 +222,7 @@ pub fn index(
     for list in &mut backlinks {
         // Documents are newest first, so their index orders backlinks newest first.
         list.sort_by(|a, b| a.from.cmp(&b.from).then_with(|| a.block.cmp(&b.block)));
+        list.dedup_by(|a, b| a.from == b.from && a.block == b.block);
     }
     Ok(LinkIndex {
         mentions,

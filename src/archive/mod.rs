@@ -232,6 +232,14 @@ pub fn link(
     };
     let doc_terms = archive.terms_of_documents();
     let entity_names: Vec<String> = archive.entities.iter().map(|e| e.name.clone()).collect();
+    let mut entity_terms: Vec<Option<(usize, usize)>> = vec![None; archive.entities.len()];
+    for (ti, tax) in archive.taxonomies.iter().enumerate() {
+        for (ki, term) in tax.terms.iter().enumerate() {
+            if let Some(e) = term.entity {
+                entity_terms[e] = Some((ti, ki));
+            }
+        }
+    }
     archive.related = related::related(&related::RelatedInputs {
         documents: &archive.documents,
         taxonomies: &archive.taxonomies,
@@ -239,6 +247,7 @@ pub fn link(
         links: &archive.links,
         mentioned_in: &archive.mentioned_in,
         entity_names: &entity_names,
+        entity_terms: &entity_terms,
     });
     archive.correspondence = correspondence(&archive.documents);
     Ok(archive)

@@ -6,7 +6,7 @@
 //! large term only the documents nearest in date, so the cost per document is bounded
 //! whatever the archive's size: nothing here is quadratic.
 
-use super::{links::LinkIndex, term_key, Taxonomy};
+use super::{links::LinkIndex, Taxonomy};
 use crate::document::Document;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -41,6 +41,8 @@ pub struct RelatedInputs<'a> {
     pub mentioned_in: &'a [Vec<usize>],
     /// Entity names, for reasons.
     pub entity_names: &'a [String],
+    /// The term each entity is filed as, if any: (taxonomy, term).
+    pub entity_terms: &'a [Option<(usize, usize)>],
 }
 
 /// Related documents for every document, computed in parallel.
@@ -66,7 +68,8 @@ pub fn related(inputs: &RelatedInputs<'_>) -> Vec<Vec<Related>> {
 #[derive(Default)]
 struct Shared {
     topics: usize,
-    terms: Vec<String>,
+    /// Shared terms of other taxonomies, as (taxonomy, term).
+    terms: Vec<(usize, usize)>,
     entities: Vec<usize>,
     links_to: bool,
     linked_from: bool,
@@ -102,7 +105,7 @@ fn for_document(
             if tax.config.key == "topics" {
                 s.topics += 1;
             } else {
-                s.terms.push(term.name.clone());
+                s.terms.push((ti, ki));
             }
         }
     }
@@ -128,18 +131,17 @@ fn for_document(
             }
         }
     }
-    let mut ranked: Vec<Related> = shared
+    // Score every candidate cheaply; words for the reason only for the winners.
+    let entity_term = |e: usize| inputs.entity_terms.get(e).copied().flatten();
+    let mut ranked: Vec<(f64, usize, Shared, Vec<usize>)> = shared
         .into_iter()
         .map(|(c, s)| {
-            // Entities listed as terms and mentioned count once.
+            // An entity both filed as a term and mentioned counts once.
             let entities: Vec<usize> = s
                 .entities
                 .iter()
                 .copied()
-                .filter(|&e| {
-                    let name = term_key(&inputs.entity_names[e]);
-                    !s.terms.iter().any(|t| term_key(t) == name)
-                })
+                .filter(|&e| entity_term(e).is_none_or(|t| !s.terms.contains(&t)))
                 .collect();
             let days = (day_number(&docs[d]) - day_number(&docs[c])).abs() as f64;
             let score = 2.0 * s.topics as f64
@@ -152,52 +154,63 @@ fn for_document(
                 }
                 + 2.0 * s.references as f64
                 + 1.0 / (1.0 + days / 365.0);
-            let mut reasons: Vec<String> = Vec::new();
-            if s.linked_from && s.links_to {
-                reasons.push("links both ways".into());
-            } else if s.linked_from {
-                reasons.push("links here".into());
-            } else if s.links_to {
-                reasons.push("linked from here".into());
-            }
-            if s.references > 0 {
-                reasons.push("same reference".into());
-            }
-            match s.topics {
-                0 => {}
-                1 => reasons.push("1 shared topic".into()),
-                n => reasons.push(format!("{n} shared topics")),
-            }
-            let mut terms = s.terms.clone();
-            terms.sort();
-            terms.dedup();
-            if !terms.is_empty() {
-                reasons.push(format!("also filed under {}", terms.join(", ")));
-            }
-            let mut names: Vec<&str> = entities
-                .iter()
-                .map(|&e| inputs.entity_names[e].as_str())
-                .collect();
-            names.sort();
-            names.dedup();
-            if !names.is_empty() {
-                reasons.push(format!("mentions {}", names.join(", ")));
-            }
-            Related {
-                document: c,
-                reason: reasons.join(" · "),
-                score,
-            }
+            (score, c, s, entities)
         })
         .collect();
     ranked.sort_by(|a, b| {
-        b.score
-            .partial_cmp(&a.score)
+        b.0.partial_cmp(&a.0)
             .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| a.document.cmp(&b.document))
+            .then_with(|| a.1.cmp(&b.1))
     });
     ranked.truncate(MAX_RELATED);
     ranked
+        .into_iter()
+        .map(|(score, c, s, entities)| Related {
+            document: c,
+            reason: reason(inputs, &s, &entities),
+            score,
+        })
+        .collect()
+}
+
+/// "links here · 2 shared topics · also filed under Europol · mentions EDPS".
+fn reason(inputs: &RelatedInputs<'_>, s: &Shared, entities: &[usize]) -> String {
+    let mut reasons: Vec<String> = Vec::new();
+    if s.linked_from && s.links_to {
+        reasons.push("links both ways".into());
+    } else if s.linked_from {
+        reasons.push("links here".into());
+    } else if s.links_to {
+        reasons.push("linked from here".into());
+    }
+    if s.references > 0 {
+        reasons.push("same reference".into());
+    }
+    match s.topics {
+        0 => {}
+        1 => reasons.push("1 shared topic".into()),
+        n => reasons.push(format!("{n} shared topics")),
+    }
+    let mut terms: Vec<&str> = s
+        .terms
+        .iter()
+        .map(|&(ti, ki)| inputs.taxonomies[ti].terms[ki].name.as_str())
+        .collect();
+    terms.sort_unstable();
+    terms.dedup();
+    if !terms.is_empty() {
+        reasons.push(format!("also filed under {}", terms.join(", ")));
+    }
+    let mut names: Vec<&str> = entities
+        .iter()
+        .map(|&e| inputs.entity_names[e].as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if !names.is_empty() {
+        reasons.push(format!("mentions {}", names.join(", ")));
+    }
+    reasons.join(" · ")
 }
 
 /// Days since year 0 at the start of the document's date period (approximate

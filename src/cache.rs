@@ -1,0 +1,103 @@
+//! The build cache: lets a rebuild with nothing changed finish at once.
+//!
+//! A build's inputs are the files under `content/` and `themes/`, `site.toml`, the
+//! options, and the annals binary itself. After a successful build their fingerprint
+//! (every file's path, size and modification time, hashed) is stored in
+//! `<root>/.annals-cache/build.json` with the SHA-256 of the output's `urls.json`. The
+//! next build computes the fingerprint again (a `stat` per file, no reading); when it
+//! matches and the output is still the one that build wrote, there is nothing to do.
+//! Delete `.annals-cache/` (or the output) to force a full build; the benchmark does.
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// The folder, inside the site root, where annals keeps its cache.
+pub const CACHE_DIR: &str = ".annals-cache";
+const STATE_FILE: &str = "build.json";
+
+/// What a successful build leaves for the next one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BuildState {
+    /// Fingerprint of every input.
+    pub inputs: String,
+    /// The output folder written.
+    pub output: PathBuf,
+    /// SHA-256 of the output's `urls.json`, to notice an output changed by hand.
+    pub urls_sha256: String,
+    /// Documents and pages of that build, for the summary line.
+    pub documents: usize,
+    /// HTML pages of that build.
+    pub pages: usize,
+}
+
+/// The fingerprint of a build's inputs; `options` is a description of the options
+/// that change the output (base URL, drafts, output path).
+pub fn fingerprint(root: &Path, options: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    if let Ok(exe) = std::env::current_exe() {
+        stat_into(&mut hasher, &exe);
+    }
+    hasher.update(options.as_bytes());
+    stat_into(&mut hasher, &root.join(crate::config::CONFIG_FILE));
+    for dir in ["content", "themes"] {
+        for entry in WalkDir::new(root.join(dir))
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+        {
+            if entry.file_type().is_file() {
+                stat_into(&mut hasher, entry.path());
+            }
+        }
+    }
+    crate::load::hex(&hasher.finalize())
+}
+
+fn stat_into(hasher: &mut Sha256, path: &Path) {
+    hasher.update(path.as_os_str().as_encoded_bytes());
+    hasher.update([0]);
+    if let Ok(meta) = std::fs::metadata(path) {
+        hasher.update(meta.len().to_le_bytes());
+        if let Ok(modified) = meta.modified() {
+            if let Ok(since) = modified.duration_since(std::time::UNIX_EPOCH) {
+                hasher.update(since.as_nanos().to_le_bytes());
+            }
+        }
+    }
+}
+
+/// SHA-256 of a file, if it can be read.
+pub fn file_sha256(path: &Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|b| crate::load::hex(&Sha256::digest(b)))
+}
+
+/// The state the last successful build left, if any.
+pub fn load(root: &Path) -> Option<BuildState> {
+    let text = std::fs::read_to_string(root.join(CACHE_DIR).join(STATE_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Records a successful build. Failing to write the cache only costs the next build
+/// its shortcut, so errors are ignored.
+pub fn store(root: &Path, state: &BuildState) {
+    let dir = root.join(CACHE_DIR);
+    if std::fs::create_dir_all(&dir).is_ok() {
+        if let Ok(json) = serde_json::to_string_pretty(state) {
+            let tmp = dir.join(format!("{STATE_FILE}.tmp"));
+            if std::fs::write(&tmp, json).is_ok() {
+                let _ = std::fs::rename(tmp, dir.join(STATE_FILE));
+            }
+        }
+    }
+}
+
+/// Forgets the last build (before a build starts, so an interrupted one cannot be
+/// mistaken for a finished one).
+pub fn clear(root: &Path) {
+    let _ = std::fs::remove_file(root.join(CACHE_DIR).join(STATE_FILE));
+}
