@@ -95,9 +95,3 @@ pub fn store(root: &Path, state: &BuildState) {
         }
     }
 }
-
-/// Forgets the last build (before a build starts, so an interrupted one cannot be
-/// mistaken for a finished one).
-pub fn clear(root: &Path) {
-    let _ = std::fs::remove_file(root.join(CACHE_DIR).join(STATE_FILE));
-}

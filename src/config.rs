@@ -42,6 +42,10 @@ struct RawConfig {
     taxonomies: Vec<TaxonomyConfig>,
     #[serde(default)]
     mentions: MentionsConfig,
+    #[serde(default)]
+    markdown: MarkdownConfig,
+    #[serde(default)]
+    cname: Option<String>,
 }
 
 /// How the archive finds mentions in document bodies.
@@ -52,6 +56,15 @@ pub struct MentionsConfig {
     pub case_insensitive: bool,
     /// Link the first mention of another document's official reference to it.
     pub link_references: bool,
+}
+
+/// How document bodies are rendered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarkdownConfig {
+    /// Pass raw HTML in bodies through as written. Off by default: raw HTML is
+    /// sanitised to a safe subset (no script, frames, styles or event handlers).
+    pub trusted_html: bool,
 }
 
 impl Default for MentionsConfig {
@@ -97,6 +110,10 @@ pub struct Config {
     pub taxonomies: Vec<TaxonomyConfig>,
     /// Mention detection.
     pub mentions: MentionsConfig,
+    /// Body rendering.
+    pub markdown: MarkdownConfig,
+    /// A custom domain for GitHub Pages (`archive.example.org`), written to `CNAME`.
+    pub cname: Option<String>,
 }
 
 /// The taxonomies every archive has unless `site.toml` redefines them by key.
@@ -188,6 +205,21 @@ impl Config {
                 ));
             }
         }
+        if let Some(cname) = &raw.cname {
+            if !is_host_name(cname) {
+                let (line, col) = locate("cname");
+                errors.push(
+                    Diagnostic::at(
+                        file,
+                        text,
+                        line,
+                        col,
+                        format!("cname `{cname}` is not a domain name"),
+                    )
+                    .with_help("write the bare domain, e.g. \"archive.example.org\", without https:// or a path"),
+                );
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -202,6 +234,8 @@ impl Config {
             latest_documents: raw.latest_documents,
             taxonomies,
             mentions: raw.mentions,
+            markdown: raw.markdown,
+            cname: raw.cname,
         })
     }
 
@@ -237,6 +271,20 @@ impl Config {
 
 /// Top-level paths the generator itself writes; taxonomies must not take them.
 pub const RESERVED_PATHS: &[&str] = &["documents", "timeline", "static", "search", "api"];
+
+/// True for a DNS name such as `archive.example.org`: dot-separated labels of ASCII
+/// letters, digits and inner hyphens, at least two labels.
+fn is_host_name(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
 
 /// Splits a base URL into origin and a normalised base path.
 fn split_base_url(base_url: &str) -> Result<(String, String), String> {
@@ -312,6 +360,15 @@ mod tests {
     fn bad_base_url_is_an_error() {
         let err = parse("title = \"A\"\nbase_url = \"example.org\"\n").unwrap_err();
         assert_eq!(err[0].line, 2);
+    }
+
+    #[test]
+    fn cname_is_checked() {
+        let c = parse("title = \"A\"\nbase_url = \"https://archive.example.org/\"\ncname = \"archive.example.org\"\n").unwrap();
+        assert_eq!(c.cname.as_deref(), Some("archive.example.org"));
+        let err =
+            parse("title = \"A\"\nbase_url = \"/\"\ncname = \"https://x.org/\"\n").unwrap_err();
+        assert_eq!(err[0].line, 3);
     }
 
     #[test]

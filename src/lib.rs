@@ -155,9 +155,14 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
         .map(|source| document::parse_document(source, &config))
         .collect();
     let mut documents = Vec::with_capacity(parsed.len());
-    for result in parsed {
+    for (result, source) in parsed.into_iter().zip(&content.documents) {
         match result {
             Ok(doc) => documents.push(doc),
+            // A document is never dropped without a word, whatever a validator misses.
+            Err(e) if e.is_empty() => errors.push(Diagnostic::file(
+                source.path.clone(),
+                "the document could not be read (no details were given)",
+            )),
             Err(e) => errors.extend(e),
         }
     }
@@ -267,7 +272,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             });
         }
     }
-    cache::clear(&options.root);
+    // The recorded state stays valid if this build fails or is killed: the output is
+    // only replaced, and the state only rewritten, when the build succeeds.
     let prepared = prepare(options)?;
     let archive = &prepared.archive;
     let renderer = render::Renderer::new(archive, &prepared.theme).map_err(Diagnostics::sorted)?;

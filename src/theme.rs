@@ -58,6 +58,7 @@ const DEFAULT_THEME: &[(&str, &str)] = embedded!(
     "templates/correspondence.html",
     "templates/partials/document_list.html",
     "templates/partials/timeline_entries.html",
+    "templates/partials/chart.html",
     "static/style.css",
     "static/annals.js",
     "static/redirect.js",
@@ -83,12 +84,24 @@ impl Theme {
                 });
             }
         }
+        let plain_name = !config.theme.is_empty()
+            && !config.theme.starts_with('.')
+            && !config.theme.contains(['/', '\\', ':']);
+        if !plain_name {
+            return Err(vec![at_theme_key(
+                root,
+                format!(
+                    "theme `{}` must be the name of a folder under themes/",
+                    config.theme
+                ),
+            )]);
+        }
         let theme_rel = PathBuf::from("themes").join(&config.theme);
         let theme_dir = root.join(&theme_rel);
         if !theme_dir.is_dir() {
             if config.theme != "default" {
-                return Err(vec![Diagnostic::file(
-                    crate::config::CONFIG_FILE,
+                return Err(vec![at_theme_key(
+                    root,
                     format!(
                         "theme `{}` not found: there is no folder {}",
                         config.theme,
@@ -164,5 +177,21 @@ impl Theme {
         templates.sort_by(|a, b| a.name.cmp(&b.name));
         assets.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Theme { templates, assets })
+    }
+}
+
+/// A diagnostic at the `theme = …` line of `site.toml` (or the whole file if that
+/// line cannot be found).
+fn at_theme_key(root: &Path, message: String) -> Diagnostic {
+    let file = crate::config::CONFIG_FILE;
+    let text = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+    let line = text.lines().position(|l| {
+        l.trim_start()
+            .strip_prefix("theme")
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    });
+    match line {
+        Some(i) => Diagnostic::at(file, &text, i + 1, 1, message),
+        None => Diagnostic::file(file, message),
     }
 }

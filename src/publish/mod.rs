@@ -3,6 +3,12 @@
 //! generator is a pure function of the archive returning [`OutputFile`]s; the
 //! write stage stores them with the pages.
 
+pub mod data;
+pub mod feeds;
+pub mod linkcheck;
+pub mod sitemap;
+mod xml;
+
 use crate::archive::Archive;
 use crate::diagnostics::Diagnostic;
 use crate::markdown;
@@ -31,5 +37,10 @@ pub fn generated_files(
         bytes: Vec::new(),
     });
     files.extend(crate::cite::bibliography_files(archive));
+    files.extend(crate::search::index_files(archive));
+    files.extend(feeds::feed_files(archive));
+    files.extend(data::data_files(archive)?);
+    files.extend(sitemap::sitemap_files(archive));
+    files.extend(sitemap::cname_file(archive));
     Ok(files)
 }

@@ -1,0 +1,138 @@
+//! Live reload: the state of the latest build, which open pages wait on.
+//!
+//! A page loads `__annals/reload.js`, which long-polls `__annals/events?since=N`.
+//! The answer comes as soon as a build newer than `N` has finished (or after
+//! [`POLL_TIMEOUT`]): a clean build makes the page reload, a failed one shows its
+//! diagnostics in an overlay over the last good page.
+
+use crate::diagnostics::Diagnostics;
+use serde::Serialize;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long an events request waits for a new build before answering anyway, so
+/// proxies and browsers never see a request hang for minutes.
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// One diagnostic as the overlay shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorView {
+    /// The file, as in the terminal.
+    pub file: String,
+    /// 1-based line, 0 if none.
+    pub line: usize,
+    /// 1-based column, 0 if none.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// The offending line of the file.
+    pub source_line: Option<String>,
+}
+
+/// What `__annals/events` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildState {
+    /// Increases with every finished build, failed or not.
+    pub version: u64,
+    /// True while a build runs.
+    pub building: bool,
+    /// The problems of the latest build; empty when it succeeded.
+    pub errors: Vec<ErrorView>,
+}
+
+/// The shared build state and the condition open pages wait on.
+pub struct LiveReload {
+    state: Mutex<BuildState>,
+    changed: Condvar,
+}
+
+impl Default for LiveReload {
+    fn default() -> Self {
+        LiveReload {
+            state: Mutex::new(BuildState {
+                version: 0,
+                building: false,
+                errors: Vec::new(),
+            }),
+            changed: Condvar::new(),
+        }
+    }
+}
+
+impl LiveReload {
+    /// Marks a build as started.
+    pub fn building(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.building = true;
+    }
+
+    /// Records a finished build and wakes every waiting page.
+    pub fn finished(&self, result: Result<(), &Diagnostics>) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.version += 1;
+        s.building = false;
+        s.errors = match result {
+            Ok(()) => Vec::new(),
+            Err(d) => d
+                .iter()
+                .map(|d| ErrorView {
+                    file: d.file.display().to_string(),
+                    line: d.line,
+                    column: d.column,
+                    message: d.message.clone(),
+                    help: d.help.clone(),
+                    source_line: d.source_line.clone(),
+                })
+                .collect(),
+        };
+        self.changed.notify_all();
+    }
+
+    /// The current state.
+    pub fn current(&self) -> BuildState {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Waits until a build newer than `since` has finished, or `timeout` passed.
+    pub fn wait_newer(&self, since: u64, timeout: Duration) -> BuildState {
+        let deadline = Instant::now() + timeout;
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while s.version == since {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            s = match self.changed.wait_timeout(s, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(e) => e.into_inner().0,
+            };
+        }
+        s.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::Diagnostic;
+    use std::sync::Arc;
+
+    #[test]
+    fn waiters_wake_on_a_finished_build() {
+        let live = Arc::new(LiveReload::default());
+        let waiter = {
+            let live = live.clone();
+            std::thread::spawn(move || live.wait_newer(0, Duration::from_secs(5)))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        let errors = Diagnostics::from(Diagnostic::file("content/a.md", "bad"));
+        live.finished(Err(&errors));
+        let state = waiter.join().unwrap();
+        assert_eq!(state.version, 1);
+        assert_eq!(state.errors[0].file, "content/a.md");
+        let quick = live.wait_newer(1, Duration::from_millis(10));
+        assert_eq!(quick.version, 1);
+    }
+}

@@ -1,0 +1,81 @@
+// annals serve: live reload and the build-error overlay. This file is served only by
+// `annals serve` and injected only into the pages it serves; built sites never
+// contain it.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var endpoint =
+    (script && script.getAttribute("data-events")) ||
+    (script ? script.src.replace(/reload\.js(?:[?#].*)?$/, "events") : null);
+  if (!endpoint || !window.fetch) return;
+  var version = null;
+  var overlay = null;
+
+  function location_of(e) {
+    var at = e.file || "";
+    if (e.line) at += ":" + e.line + (e.column ? ":" + e.column : "");
+    return at;
+  }
+
+  function show(errors) {
+    if (overlay) {
+      overlay.remove();
+      overlay = null;
+    }
+    if (!errors || errors.length === 0) return;
+    overlay = document.createElement("div");
+    overlay.id = "annals-error-overlay";
+    overlay.setAttribute("role", "alert");
+    overlay.style.cssText =
+      "position:fixed;inset:0;z-index:2147483647;overflow:auto;margin:0;padding:2rem;" +
+      "background:rgba(24,24,27,.95);color:#fafafa;font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace";
+    var title = document.createElement("p");
+    title.style.cssText = "font-size:1.2em;font-weight:bold;color:#fca5a5;margin:0 0 1rem";
+    title.textContent =
+      "annals: the build failed (" + errors.length + " problem" + (errors.length === 1 ? "" : "s") +
+      "). The last good version of the site is still being served.";
+    overlay.appendChild(title);
+    errors.forEach(function (e) {
+      var block = document.createElement("pre");
+      block.style.cssText = "white-space:pre-wrap;margin:0 0 1rem;padding:1rem;background:#27272a;border-left:4px solid #f87171";
+      var text = location_of(e) + ": error: " + e.message;
+      if (e.source_line) text += "\n  | " + e.source_line;
+      if (e.help) text += "\n  = help: " + e.help;
+      block.textContent = text;
+      overlay.appendChild(block);
+    });
+    var close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "Dismiss (the page reloads when the build is fixed)";
+    close.onclick = function () {
+      if (overlay) overlay.remove();
+      overlay = null;
+    };
+    overlay.appendChild(close);
+    document.body.appendChild(overlay);
+  }
+
+  function poll() {
+    var url = endpoint + (version === null ? "" : "?since=" + version);
+    fetch(url, { cache: "no-store" })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (state) {
+        if (version !== null && state.version !== version && state.errors.length === 0) {
+          window.location.reload();
+          return;
+        }
+        version = state.version;
+        show(state.errors);
+        poll();
+      })
+      .catch(function () {
+        // The server restarted or is busy: try again shortly.
+        setTimeout(poll, 1000);
+      });
+  }
+
+  poll();
+})();
