@@ -45,11 +45,21 @@ pub fn fingerprint(root: &Path, options: &str) -> String {
         for entry in WalkDir::new(root.join(dir))
             .follow_links(true)
             .sort_by_file_name()
-            .into_iter()
-            .flatten()
         {
-            if entry.file_type().is_file() {
-                stat_into(&mut hasher, entry.path());
+            // Folders, links and unreadable entries count too: a new symbolic-link
+            // loop or dangling link is a content error the next build must report.
+            match entry {
+                Ok(entry) if entry.file_type().is_file() => {
+                    stat_into(&mut hasher, entry.path());
+                }
+                Ok(entry) => {
+                    hasher.update(entry.path().as_os_str().as_encoded_bytes());
+                    hasher.update([1, u8::from(entry.path_is_symlink())]);
+                }
+                Err(e) => {
+                    hasher.update(e.to_string().as_bytes());
+                    hasher.update([2]);
+                }
             }
         }
     }

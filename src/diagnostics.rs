@@ -81,11 +81,12 @@ impl fmt::Display for Diagnostic {
         if let Some(src) = &self.source_line {
             let gutter = self.line.to_string();
             let pad = " ".repeat(gutter.len());
-            write!(f, "\n{pad} |\n{gutter} | {src}")?;
+            let (shown, caret_at) = quoted_window(src, self.column);
+            write!(f, "\n{pad} |\n{gutter} | {shown}")?;
             if self.column > 0 {
-                let caret_pad: String = src
+                let caret_pad: String = shown
                     .chars()
-                    .take(self.column - 1)
+                    .take(caret_at)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 write!(f, "\n{pad} | {caret_pad}^")?;
@@ -96,6 +97,39 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// Longest quoted line, in characters: a 50 MB one-line file must not be printed.
+const QUOTE_WIDTH: usize = 120;
+
+/// The part of a source line to quote, with control characters made visible (a NUL
+/// or an escape sequence must not reach the terminal), and the caret's position in
+/// it: the whole line if it is short, else a window around the 1-based `column`.
+fn quoted_window(line: &str, column: usize) -> (String, usize) {
+    let visible = |c: char| match c {
+        '\t' => '\t',
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+        '\u{7f}' => '\u{2421}',
+        c if c.is_control() => '\u{fffd}',
+        c => c,
+    };
+    let count = line.chars().count();
+    let caret = column.saturating_sub(1);
+    if count <= QUOTE_WIDTH {
+        return (line.chars().map(visible).collect(), caret);
+    }
+    let start = caret
+        .saturating_sub(QUOTE_WIDTH / 2)
+        .min(count - QUOTE_WIDTH);
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(line.chars().skip(start).take(QUOTE_WIDTH).map(visible));
+    if start + QUOTE_WIDTH < count {
+        shown.push('…');
+    }
+    (shown, caret - start + usize::from(start > 0))
 }
 
 /// All the problems of one run, sorted by file and position.
@@ -191,6 +225,22 @@ mod tests {
         assert!(s.contains("2 | id: X"), "{s}");
         assert!(s.contains("    ^"), "{s}");
         assert!(s.contains("= help: use lower case"), "{s}");
+    }
+
+    #[test]
+    fn long_lines_and_control_characters_are_quoted_safely() {
+        let line = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));
+        let d = Diagnostic::at("x.md", &line, 1, 5001, "here");
+        let s = d.to_string();
+        assert!(s.len() < 600, "{}", s.len());
+        let lines: Vec<&str> = s.lines().collect();
+        let quoted = lines[2].strip_prefix("1 | ").unwrap();
+        let caret = lines[3].strip_prefix("  | ").unwrap();
+        assert_eq!(quoted.chars().nth(caret.len() - 1), Some('X'), "{s}");
+        let d = Diagnostic::at("x.md", "a\u{0}b\u{1b}[31m", 1, 2, "nul");
+        let s = d.to_string();
+        assert!(s.contains("1 | a\u{2400}b\u{241b}[31m"), "{s}");
+        assert!(!s.contains('\u{0}') && !s.contains('\u{1b}'), "{s}");
     }
 
     #[test]

@@ -140,6 +140,13 @@ pub fn load_content(root: &Path) -> (Content, Vec<Diagnostic>) {
 fn read_source(abs: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
     let bytes = std::fs::read(abs)
         .map_err(|e| Diagnostic::file(rel, format!("cannot read the file: {e}")))?;
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(
+            Diagnostic::file(rel, "the file is UTF-16, not UTF-8").with_help(
+                "save the file as UTF-8 (most editors offer this under \"Save with encoding\")",
+            ),
+        );
+    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {

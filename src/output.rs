@@ -1,6 +1,17 @@
 //! The last stage: write the site into a staging folder next to the output and swap
 //! it in only when the whole build succeeded, so a failed or interrupted build never
 //! leaves a half-written site, and the previous one stays exactly as it was.
+//!
+//! - One build at a time per output: a build holds an exclusive lock (`flock`) on
+//!   `.<name>.annals-lock` beside the output from start to swap; a second build of
+//!   the same output fails at once, saying so, instead of interleaving its files.
+//! - The swap is one atomic step on Linux (`renameat2` with `RENAME_EXCHANGE`):
+//!   at every instant the output path is either the complete old site or the
+//!   complete new one. Elsewhere it is two renames, and a build killed between them
+//!   leaves the old site beside the output, which the next build puts back.
+//! - A build killed at any point (SIGINT, SIGKILL) leaves only hidden
+//!   `.<name>.annals-staging-*` / `-old-*` folders beside the output; the next
+//!   build, holding the lock, removes them.
 
 use crate::render::OutputFile;
 use std::io;
@@ -16,6 +27,8 @@ pub struct Staging {
     dir: PathBuf,
     output: PathBuf,
     committed: bool,
+    // Held until the staging folder is swapped in or removed (fields drop in order).
+    _lock: OutputLock,
 }
 
 /// Problems that stop a build from writing.
@@ -61,6 +74,12 @@ impl Staging {
                 )));
             }
         }
+        if output.exists() && !output.is_dir() {
+            return Err(OutputError::Refused(format!(
+                "refusing to replace {}: it is not a folder",
+                output.display()
+            )));
+        }
         if output.is_dir() && !output.join(MARKER).exists() {
             let mut entries = std::fs::read_dir(&output).map_err(io_err(&output))?;
             if entries.next().is_some() {
@@ -79,7 +98,8 @@ impl Staging {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "public".into());
-        remove_leftovers(&parent, &name);
+        let lock = OutputLock::acquire(&parent, &name, &output)?;
+        recover_and_clean(&parent, &name, &output);
         let dir = parent.join(format!(".{name}.annals-staging-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
@@ -94,6 +114,7 @@ impl Staging {
             dir,
             output,
             committed: false,
+            _lock: lock,
         })
     }
 
@@ -131,6 +152,12 @@ impl Staging {
 
     /// Swaps the staged site in place of the output folder.
     pub fn commit(mut self) -> Result<(), OutputError> {
+        if self.output.exists() && exchange(&self.dir, &self.output).is_ok() {
+            // The old site is now at the staging path.
+            self.committed = true;
+            let _ = std::fs::remove_dir_all(&self.dir);
+            return Ok(());
+        }
         let old = self.dir.with_file_name(format!(
             ".{}.annals-old-{}",
             self.output
@@ -165,25 +192,105 @@ impl Drop for Staging {
     }
 }
 
-/// Removes staging and old folders left by builds that were killed, unless the
-/// process that made them is still running.
-fn remove_leftovers(parent: &Path, name: &str) {
+/// Swaps two existing paths in one atomic step, where the system can.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// Cleans up after builds of this output that were killed (called with the lock
+/// held, so none of them is still running): an old site left by a build killed
+/// mid-swap is put back if the output is missing, and every staging and old folder
+/// is removed.
+fn recover_and_clean(parent: &Path, name: &str, output: &Path) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        for kind in ["staging", "old"] {
-            let prefix = format!(".{name}.annals-{kind}-");
-            if let Some(pid) = file_name.strip_prefix(&prefix) {
-                let alive = pid.parse::<u32>().is_ok_and(|p| {
-                    p != std::process::id() && Path::new(&format!("/proc/{p}")).exists()
-                });
-                if !alive {
-                    let _ = std::fs::remove_dir_all(entry.path());
-                }
+    let mut leftovers: Vec<(bool, PathBuf)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            if file_name.starts_with(&format!(".{name}.annals-old-")) {
+                Some((true, entry.path()))
+            } else if file_name.starts_with(&format!(".{name}.annals-staging-")) {
+                Some((false, entry.path()))
+            } else {
+                None
             }
+        })
+        .collect();
+    leftovers.sort();
+    for (is_old, path) in leftovers {
+        let complete = is_old && path.join(MARKER).is_file();
+        if complete && !output.exists() && std::fs::rename(&path, output).is_ok() {
+            continue;
         }
+        let _ = std::fs::remove_dir_all(&path);
+    }
+}
+
+/// The exclusive right to write one output folder, held through a lock file
+/// beside it. The kernel releases the lock when the process dies, however it dies.
+struct OutputLock {
+    path: PathBuf,
+    #[cfg(unix)]
+    _file: std::fs::File,
+}
+
+impl OutputLock {
+    #[cfg(unix)]
+    fn acquire(parent: &Path, name: &str, output: &Path) -> Result<OutputLock, OutputError> {
+        use rustix::fs::{flock, FlockOperation};
+        use std::os::unix::fs::MetadataExt;
+        let path = parent.join(format!(".{name}.annals-lock"));
+        let busy = || {
+            OutputError::Refused(format!(
+                "another build is writing {} (it holds {}); wait for it to finish",
+                output.display(),
+                path.display()
+            ))
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) => return Err(busy()),
+            Err(e) => return Err(OutputError::Io(path, e.into())),
+        }
+        // A build finishing just now may have removed the file we opened: the lock
+        // counts only if it is still the file at that path.
+        let same = match (file.metadata(), std::fs::metadata(&path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        };
+        if !same {
+            return Err(busy());
+        }
+        Ok(OutputLock { path, _file: file })
+    }
+
+    #[cfg(not(unix))]
+    fn acquire(parent: &Path, name: &str, _output: &Path) -> Result<OutputLock, OutputError> {
+        Ok(OutputLock {
+            path: parent.join(format!(".{name}.annals-lock")),
+        })
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Removed while still held, so no other build can lock the doomed file.
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 

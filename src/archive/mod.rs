@@ -100,17 +100,27 @@ impl Archive {
             }
         }
         for (d, list) in out.iter_mut().enumerate() {
+            if list.len() < 2 {
+                continue;
+            }
             let doc = &self.documents[d];
-            list.sort_by_key(|&(ti, ki)| {
-                let tax = &self.taxonomies[ti];
-                let written = doc.terms.get(&tax.config.key);
-                let pos = written
-                    .and_then(|w| {
-                        w.iter()
-                            .position(|n| term_key(n) == term_key(&tax.terms[ki].name))
-                    })
-                    .unwrap_or(usize::MAX);
-                (ti, pos)
+            // Where the document writes each term, looked up once: a document may
+            // list thousands of terms, and a scan per comparison is quadratic.
+            let mut written: HashMap<(usize, String), usize> = HashMap::new();
+            for (ti, tax) in self.taxonomies.iter().enumerate() {
+                for (pos, name) in doc
+                    .terms
+                    .get(&tax.config.key)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    written.entry((ti, term_key(name))).or_insert(pos);
+                }
+            }
+            list.sort_by_cached_key(|&(ti, ki)| {
+                let key = (ti, term_key(&self.taxonomies[ti].terms[ki].name));
+                (ti, written.get(&key).copied().unwrap_or(usize::MAX))
             });
         }
         out

@@ -203,7 +203,9 @@ pub fn slugify(term: &str) -> String {
     for c in term.chars() {
         let folded = fold_char(c);
         for f in folded.chars() {
-            if f.is_alphanumeric() {
+            // Letters without a lower-case form (mathematical capitals such as `𝒥`)
+            // would stay upper-case; they separate words like punctuation does.
+            if f.is_alphanumeric() && !f.to_lowercase().any(char::is_uppercase) {
                 if pending_dash && !out.is_empty() {
                     out.push('-');
                 }
@@ -264,6 +266,10 @@ pub fn parse_document(source: &SourceFile, config: &Config) -> Result<Document, 
     let file = &source.path;
     let split = front_matter::split(text).map_err(|e| {
         vec![match e {
+            SplitError::Missing if text.trim().is_empty() => Diagnostic::at(file, text, 1, 1, "the file is empty: expected front matter")
+                .with_help("begin the file with `---`, the YAML fields (id, title, date, …), then `---` and the body"),
+            SplitError::Missing if text.starts_with("---\r") && !text.contains('\n') => Diagnostic::at(file, text, 1, 1, "expected front matter: the file's lines end in a bare carriage return (CR)")
+                .with_help("save the file with LF (or CRLF) line endings"),
             SplitError::Missing => Diagnostic::at(file, text, 1, 1, "expected front matter: the file must start with a `---` line")
                 .with_help("begin the file with `---`, the YAML fields (id, title, date, …), then `---` and the body"),
             SplitError::Unterminated => Diagnostic::at(file, text, 1, 1, "front matter opened here is never closed")
@@ -289,6 +295,14 @@ pub fn parse_document(source: &SourceFile, config: &Config) -> Result<Document, 
     let doc = v.document(&yaml, config, split.body, split.body_line);
     match doc {
         Some(doc) if v.errors.is_empty() => Ok(doc),
+        // Never drop a document silently: a file that is not a document says why.
+        None if v.errors.is_empty() => Err(vec![Diagnostic::at(
+            file,
+            text,
+            1,
+            1,
+            "this file's front matter does not make a document",
+        )]),
         _ => Err(v.errors),
     }
 }
@@ -501,6 +515,15 @@ impl<'a> Validator<'a> {
         match value {
             None => {
                 self.error(&[], false, format!("missing required key `{key}`"));
+                None
+            }
+            Some(Yaml::Null) => {
+                self.error(
+                    &[Step::Key(key)],
+                    false,
+                    format!("required key `{key}` has no value"),
+                )
+                .help = Some(format!("write the {key} after `{key}:`"));
                 None
             }
             Some(v) => self.optional_string(Some(v), &[Step::Key(key)]),

@@ -101,8 +101,8 @@ fn sanitise_fragments(fragments: &[&str]) -> Option<Vec<String>> {
     }
     pieces.push(rest.to_string());
     let found = clean.matches(PLACEHOLDER_MARK).count();
-    let whole = found == fragments.len().saturating_sub(1)
-        && pieces.iter().all(|p| ends_outside_a_tag(p));
+    let whole =
+        found == fragments.len().saturating_sub(1) && pieces.iter().all(|p| ends_outside_a_tag(p));
     whole.then_some(pieces)
 }
 
@@ -215,10 +215,8 @@ fn policy() -> &'static ammonia::Builder<'static> {
                     ("col", set(&["span"])),
                     ("colgroup", set(&["span"])),
                     ("time", set(&["datetime"])),
-                    ("q", set(&["cite"])),
-                    ("blockquote", set(&["cite"])),
-                    ("del", set(&["cite", "datetime"])),
-                    ("ins", set(&["cite", "datetime"])),
+                    ("del", set(&["datetime"])),
+                    ("ins", set(&["datetime"])),
                     ("details", set(&["open"])),
                 ]
                 .into_iter()
@@ -300,14 +298,20 @@ mod tests {
         }
         assert!(html.contains("<img src=\"x\">"), "{html}");
         assert!(html.contains("<span>s</span>"), "{html}");
-        assert!(html.contains("<a rel=\"noopener noreferrer\">j</a>"), "{html}");
+        assert!(
+            html.contains("<a rel=\"noopener noreferrer\">j</a>"),
+            "{html}"
+        );
     }
 
     #[test]
     fn markdown_hidden_in_a_script_falls_back_to_text() {
         let html = render("Hello <script>alert(1)</script> and <sup>2</sup>\n").html;
         assert!(!html.contains("<script"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
         assert!(html.contains("&lt;sup&gt;2&lt;/sup&gt;"), "{html}");
     }
 
@@ -339,18 +343,29 @@ mod tests {
     fn generated_markup_is_untouched_next_to_raw_html() {
         let md = "4.2. Met [redacted: Article 4(1)(b)] at <b>Europol</b>[^1].\n\n| a |\n|:-:|\n| <i>x</i> |\n\n[^1]: A <sup>note</sup>.\n";
         let html = render(md).html;
-        assert!(html.contains("<p id=\"p4.2\"><a class=\"pin\" href=\"#p4.2\""), "{html}");
+        assert!(
+            html.contains("<p id=\"p4.2\"><a class=\"pin\" href=\"#p4.2\""),
+            "{html}"
+        );
         assert!(html.contains("data-ground=\"Article 4(1)(b)\""), "{html}");
         assert!(html.contains("<b>Europol</b>"), "{html}");
-        assert!(html.contains("<td style=\"text-align: center\"><i>x</i></td>"), "{html}");
+        assert!(
+            html.contains("<td style=\"text-align: center\"><i>x</i></td>"),
+            "{html}"
+        );
         assert!(html.contains("A <sup>note</sup>."), "{html}");
         assert!(html.contains("id=\"fn-1\""), "{html}");
     }
 
     #[test]
     fn trusted_html_passes_through() {
-        let html = trusted("<div class=\"chart\" style=\"x\">a</div>\n\nText <span onclick=\"f()\">x</span>\n");
-        assert!(html.contains("<div class=\"chart\" style=\"x\">a</div>"), "{html}");
+        let html = trusted(
+            "<div class=\"chart\" style=\"x\">a</div>\n\nText <span onclick=\"f()\">x</span>\n",
+        );
+        assert!(
+            html.contains("<div class=\"chart\" style=\"x\">a</div>"),
+            "{html}"
+        );
         assert!(html.contains("<span onclick=\"f()\">x</span>"), "{html}");
     }
 

@@ -129,8 +129,13 @@ fn capitalised(s: &str) -> String {
     }
 }
 
+/// A feed entry names at most this many topics: a document listing thousands would
+/// otherwise put all of them into every one of its thousands of topic feeds.
+const MAX_ENTRY_TOPICS: usize = 64;
+
 fn topics_of(doc: &Document) -> &[String] {
-    doc.terms.get("topics").map_or(&[], Vec::as_slice)
+    let topics = doc.terms.get("topics").map_or(&[][..], Vec::as_slice);
+    &topics[..topics.len().min(MAX_ENTRY_TOPICS)]
 }
 
 fn atom(spec: &FeedSpec<'_>) -> String {

@@ -89,7 +89,7 @@ mod tests {
         for n in [0, 1, 31] {
             push_number(&mut s, n);
         }
-        assert_eq!(s, "AB f");
+        assert_eq!(s, "ABf");
         let mut s = String::new();
         push_number(&mut s, 32);
         assert_eq!(s, "hA");
@@ -106,10 +106,7 @@ mod tests {
         assert_eq!(decode_numbers(&s).unwrap(), numbers);
         let ids = [3u32, 4, 10, 500, 501, 100_000];
         let encoded = ascending(ids);
-        assert_eq!(
-            decode_ascending(&encoded).unwrap(),
-            ids.map(u64::from)
-        );
+        assert_eq!(decode_ascending(&encoded).unwrap(), ids.map(u64::from));
         assert_eq!(&encoded[..2], "DA");
         assert!(decode_numbers("h").is_none());
     }

@@ -25,29 +25,61 @@ pub fn is_word_char(c: char) -> bool {
 /// The words of a text, in order, with their byte offsets: maximal runs of word
 /// characters of at most [`MAX_WORD_CHARS`] characters. `9069/19` is two words and
 /// `EU-LISA` too; a query keeps such a run together as a phrase.
-pub fn tokens(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
-    let mut rest = text.char_indices().peekable();
-    std::iter::from_fn(move || loop {
-        let (start, _) = loop {
-            let (i, c) = rest.next()?;
-            if is_word_char(c) {
-                break (i, c);
-            }
-        };
-        let mut end = text.len();
-        let mut count = 1;
-        while let Some(&(i, c)) = rest.peek() {
-            if !is_word_char(c) {
-                end = i;
-                break;
-            }
-            count += 1;
-            rest.next();
+pub fn tokens(text: &str) -> Tokens<'_> {
+    Tokens { text, at: 0 }
+}
+
+/// The iterator of [`tokens`]; ASCII is scanned byte by byte, the rest by character.
+pub struct Tokens<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl Tokens<'_> {
+    /// The character at byte `i` and its length, if it is a word character.
+    fn word_char_at(&self, i: usize) -> (bool, usize) {
+        let b = self.text.as_bytes()[i];
+        if b.is_ascii() {
+            return (b.is_ascii_alphanumeric(), 1);
         }
-        if count <= MAX_WORD_CHARS {
-            return Some((start, &text[start..end]));
+        match self.text[i..].chars().next() {
+            Some(c) => (is_word_char(c), c.len_utf8()),
+            None => (false, 1),
         }
-    })
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<(usize, &'a str)> {
+        let len = self.text.len();
+        loop {
+            while self.at < len {
+                let (word, width) = self.word_char_at(self.at);
+                if word {
+                    break;
+                }
+                self.at += width;
+            }
+            if self.at >= len {
+                return None;
+            }
+            let start = self.at;
+            let mut count = 0;
+            while self.at < len {
+                let (word, width) = self.word_char_at(self.at);
+                if !word {
+                    break;
+                }
+                self.at += width;
+                count += 1;
+            }
+            if count <= MAX_WORD_CHARS {
+                return Some((start, &self.text[start..self.at]));
+            }
+        }
+    }
 }
 
 /// The search key of a word: compatibility-decomposed (NFKD, so `ﬁ` is `fi` and
@@ -145,6 +177,11 @@ impl Analyzer {
         }
     }
 
+    /// A small number naming the stemmer in use (0 for none), for memo tables.
+    pub fn stemmer_code(language: &str) -> usize {
+        algorithm_for(language).map_or(0, |a| a as usize + 1)
+    }
+
     /// The folded word and its folded stem. The stemmer sees the word lower-cased
     /// with its accents (Snowball's rules rely on them); the stem is folded after.
     pub fn analyze(&self, word: &str) -> Analyzed {
@@ -181,9 +218,15 @@ mod tests {
                 "s", "data", "lake"
             ]
         );
-        assert_eq!(words("Ελληνικά και русский 中文"), ["Ελληνικά", "και", "русский", "中文"]);
+        assert_eq!(
+            words("Ελληνικά και русский 中文"),
+            ["Ελληνικά", "και", "русский", "中文"]
+        );
         // A decomposed accent stays inside its word.
-        assert_eq!(words("Comisio\u{301}n Europea"), ["Comisio\u{301}n", "Europea"]);
+        assert_eq!(
+            words("Comisio\u{301}n Europea"),
+            ["Comisio\u{301}n", "Europea"]
+        );
         assert_eq!(
             tokens("  ab cd").map(|(i, _)| i).collect::<Vec<_>>(),
             [2, 5]
