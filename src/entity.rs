@@ -5,7 +5,7 @@
 
 use crate::config::TaxonomyConfig;
 use crate::diagnostics::Diagnostic;
-use crate::document::front_matter::{self, SplitError, Step, Yaml};
+use crate::document::front_matter::{Step, Yaml};
 use crate::document::{is_valid_slug, Validator};
 use crate::load::SourceFile;
 use std::path::PathBuf;
@@ -48,30 +48,7 @@ pub fn parse_entity(source: &SourceFile, tax: &TaxonomyConfig) -> Result<Entity,
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let split = front_matter::split(text).map_err(|e| {
-        vec![match e {
-            SplitError::Missing => Diagnostic::at(
-                file,
-                text,
-                1,
-                1,
-                "expected front matter: the file must start with a `---` line",
-            ),
-            SplitError::Unterminated => {
-                Diagnostic::at(file, text, 1, 1, "front matter opened here is never closed")
-            }
-        }]
-    })?;
-    let yaml = front_matter::parse_yaml(split.yaml).map_err(|(off, msg)| {
-        let (line, col) = front_matter::yaml_error_position(text, split.yaml_offset, off);
-        vec![Diagnostic::at(
-            file,
-            text,
-            line,
-            col,
-            format!("invalid YAML in front matter: {msg}"),
-        )]
-    })?;
+    let (split, yaml) = crate::document::read_front_matter(file, text)?;
     let mut v = Validator::new(file, text, &split);
     if !is_valid_slug(&slug) {
         v.errors.push(

@@ -264,6 +264,34 @@ fn is_language_tag(tag: &str) -> bool {
 pub fn parse_document(source: &SourceFile, config: &Config) -> Result<Document, Vec<Diagnostic>> {
     let text = source.text.as_str();
     let file = &source.path;
+    let (split, yaml) = read_front_matter(file, text)?;
+    let mut v = Validator {
+        file,
+        text,
+        locator: Locator::new(split.yaml, split.yaml_offset),
+        errors: Vec::new(),
+    };
+    let doc = v.document(&yaml, config, split.body, split.body_line);
+    match doc {
+        Some(doc) if v.errors.is_empty() => Ok(doc),
+        // Never drop a document silently: a file that is not a document says why.
+        None if v.errors.is_empty() => Err(vec![Diagnostic::at(
+            file,
+            text,
+            1,
+            1,
+            "this file's front matter does not make a document",
+        )]),
+        _ => Err(v.errors),
+    }
+}
+
+/// Splits a file at its front-matter fences and parses the YAML, with the file's own
+/// positions in every error. Shared by documents and entity files.
+pub(crate) fn read_front_matter<'t>(
+    file: &PathBuf,
+    text: &'t str,
+) -> Result<(front_matter::Split<'t>, Yaml), Vec<Diagnostic>> {
     let split = front_matter::split(text).map_err(|e| {
         vec![match e {
             SplitError::Missing if text.trim().is_empty() => Diagnostic::at(file, text, 1, 1, "the file is empty: expected front matter")
@@ -286,25 +314,7 @@ pub fn parse_document(source: &SourceFile, config: &Config) -> Result<Document, 
             format!("invalid YAML in front matter: {msg}"),
         )]
     })?;
-    let mut v = Validator {
-        file,
-        text,
-        locator: Locator::new(split.yaml, split.yaml_offset),
-        errors: Vec::new(),
-    };
-    let doc = v.document(&yaml, config, split.body, split.body_line);
-    match doc {
-        Some(doc) if v.errors.is_empty() => Ok(doc),
-        // Never drop a document silently: a file that is not a document says why.
-        None if v.errors.is_empty() => Err(vec![Diagnostic::at(
-            file,
-            text,
-            1,
-            1,
-            "this file's front matter does not make a document",
-        )]),
-        _ => Err(v.errors),
-    }
+    Ok((split, yaml))
 }
 
 /// Collects the problems of one file's front matter (documents and entity files).
