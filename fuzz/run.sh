@@ -7,7 +7,7 @@
 # Needs a nightly toolchain (`rustup toolchain install nightly`) and cargo-fuzz
 # (`cargo install cargo-fuzz`). The committed seeds in fuzz/corpus/<target>/ are
 # read, never written: new inputs go to fuzz/corpus-run/<target>/ (ignored by git;
-# copy interesting ones into corpus/ by hand). Crashes land in
+# fuzz/merge.sh then adds the few that reach new code to corpus/). Crashes land in
 # fuzz/artifacts/<target>/ with the command to reproduce them; the script exits 1
 # if any target crashed.
 set -uo pipefail
