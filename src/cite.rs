@@ -117,8 +117,10 @@ pub fn ris(doc: &Document, config: &Config) -> String {
     if let Some(inst) = institution(doc) {
         lines.push(("PB", one_line(&inst)));
     }
-    for r in &doc.references {
-        lines.push(("SN", one_line(r)));
+    // One report number, joined as in BibTeX and CSL: SN is not a repeatable tag, and
+    // readers (rispy, reference managers) keep only one of several.
+    if !doc.references.is_empty() {
+        lines.push(("SN", one_line(&doc.references.join(", "))));
     }
     if let Some(t) = &doc.doc_type {
         lines.push(("M3", one_line(&capitalise(t))));
@@ -353,13 +355,19 @@ mod tests {
 
 /// Archive-wide `bibliography.bib` and `bibliography.json` (CSL-JSON), newest first.
 pub fn bibliography_files(archive: &crate::archive::Archive) -> Vec<crate::render::OutputFile> {
+    use rayon::prelude::*;
     let config = &archive.config;
-    let mut bib = String::new();
-    let mut items = Vec::with_capacity(archive.documents.len());
-    for doc in &archive.documents {
-        bib.push_str(&bibtex(doc, config));
+    let entries: Vec<(String, Value)> = archive
+        .documents
+        .par_iter()
+        .map(|doc| (bibtex(doc, config), csl_item(doc, config)))
+        .collect();
+    let mut bib = String::with_capacity(entries.iter().map(|(b, _)| b.len() + 1).sum());
+    let mut items = Vec::with_capacity(entries.len());
+    for (entry, item) in entries {
+        bib.push_str(&entry);
         bib.push('\n');
-        items.push(csl_item(doc, config));
+        items.push(item);
     }
     let json = serde_json::to_string_pretty(&Value::Array(items)).unwrap_or_else(|_| "[]".into());
     vec![
