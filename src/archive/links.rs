@@ -106,6 +106,69 @@ pub struct LinkIndex {
     pub outgoing: Vec<Vec<usize>>,
 }
 
+/// What one body contributes to linking.
+struct BodyLinks {
+    /// Its anchors and heading ids, which links from elsewhere may target.
+    anchors: Vec<String>,
+    /// Its links (and mentions of other documents' references, as `doc:` links),
+    /// each with the excerpt a backlink shows.
+    links: Vec<(BodyLink, String)>,
+    /// The entities it mentions, in order of first mention.
+    mentions: Vec<usize>,
+}
+
+/// Reduces document `from`'s analysed body to its [`BodyLinks`].
+fn body_links(
+    from: usize,
+    body: markdown::RenderedBody,
+    documents: &[Document],
+    entity_count: usize,
+) -> BodyLinks {
+    let block_text = |anchor: &str| {
+        body.blocks
+            .iter()
+            .find(|b| b.anchor == anchor)
+            .map(|b| b.text.as_str())
+            .unwrap_or("")
+    };
+    let mut mentions = Vec::new();
+    let mut found: Vec<BodyLink> = body.links.clone();
+    for (target, block) in &body.mentions {
+        if *target < entity_count {
+            mentions.push(*target);
+        } else if target - entity_count != from {
+            let to = &documents[target - entity_count];
+            // The reference mentioned is one of the target's, found in the block.
+            let text = to
+                .references
+                .iter()
+                .find(|r| block_text(block).contains(r.as_str()))
+                .cloned()
+                .unwrap_or_default();
+            found.push(BodyLink {
+                dest: format!("doc:{}", to.id),
+                offset: 0,
+                block: block.clone(),
+                text,
+            });
+        }
+    }
+    let links = found
+        .into_iter()
+        .map(|link| {
+            let excerpt = shorten(sentence_with(block_text(&link.block), &link.text), 240);
+            (link, excerpt)
+        })
+        .collect();
+    let mut anchors = body.anchors.clone();
+    anchors.extend(body.headings.iter().map(|h| h.id.clone()));
+    BodyLinks {
+        anchors,
+        links,
+        mentions,
+    }
+}
+
 /// Analyses every body in parallel, checks every document link and anchor, and
 /// builds backlinks. `documents` are in the archive's final order.
 pub fn index(
@@ -123,10 +186,14 @@ pub fn index(
         .enumerate()
         .map(|(i, d)| (d.file.clone(), i))
         .collect();
-    let analysis: Vec<markdown::RenderedBody> = documents
+    // Each body is reduced, in parallel, to what linking needs: its anchors and its
+    // links with their excerpts. The bodies' text blocks are dropped as soon as the
+    // excerpts are cut, so memory holds no second copy of every body.
+    let analysis: Vec<BodyLinks> = documents
         .par_iter()
-        .map(|d| {
-            markdown::render_with(
+        .enumerate()
+        .map(|(from, d)| {
+            let body = markdown::render_with(
                 &d.body,
                 &RenderOptions {
                     resolve_link: None,
@@ -136,36 +203,21 @@ pub fn index(
                     autolink_url: None,
                     trusted_html: false,
                 },
-            )
+            );
+            body_links(from, body, documents, entity_count)
         })
         .collect();
     let anchors: Vec<HashSet<&str>> = analysis
         .par_iter()
-        .map(|a| {
-            let mut set: HashSet<&str> = a.anchors.iter().map(String::as_str).collect();
-            set.extend(a.headings.iter().map(|h| h.id.as_str()));
-            set
-        })
+        .map(|a| a.anchors.iter().map(String::as_str).collect())
         .collect();
     let mut errors = Vec::new();
     let mut backlinks: Vec<Vec<Backlink>> = vec![Vec::new(); documents.len()];
     let mut outgoing: Vec<Vec<usize>> = vec![Vec::new(); documents.len()];
     let mut mentions: Vec<Vec<usize>> = vec![Vec::new(); documents.len()];
     for (from, (doc, body)) in documents.iter().zip(&analysis).enumerate() {
-        // A mention of another document's reference is a link to it.
-        let mut found: Vec<BodyLink> = body.links.clone();
-        for (target, block) in &body.mentions {
-            if *target < entity_count {
-                mentions[from].push(*target);
-            } else if target - entity_count != from {
-                found.push(BodyLink {
-                    dest: format!("doc:{}", documents[target - entity_count].id),
-                    offset: 0,
-                    block: block.clone(),
-                });
-            }
-        }
-        for link in &found {
+        mentions[from].clone_from(&body.mentions);
+        for (link, excerpt) in &body.links {
             let target = match resolve(&link.dest, &doc.file, &by_id, &by_file) {
                 Ok(t) => t,
                 Err(message) => {
@@ -203,16 +255,10 @@ pub fn index(
             }
             // Repeats (two links in one passage) are removed after sorting: a
             // document linked from thousands must not be scanned per link.
-            let text = body
-                .blocks
-                .iter()
-                .find(|b| b.anchor == link.block)
-                .map(|b| b.text.as_str())
-                .unwrap_or("");
             backlinks[to].push(Backlink {
                 from,
                 block: link.block.clone(),
-                excerpt: shorten(text, 240),
+                excerpt: excerpt.clone(),
             });
         }
     }
@@ -249,6 +295,25 @@ pub fn body_diagnostic(doc: &Document, offset: usize, message: impl Into<String>
         .nth(line - 1)
         .map(|l| l.trim_end().to_string());
     d
+}
+
+/// The sentence of `text` containing the first occurrence of `needle`, or the whole
+/// text when it is not found. A sentence ends at `.`, `!` or `?` followed by a space.
+pub fn sentence_with<'t>(text: &'t str, needle: &str) -> &'t str {
+    let Some(at) = (!needle.is_empty()).then(|| text.find(needle)).flatten() else {
+        return text;
+    };
+    let is_end = |i: usize| {
+        text.as_bytes()
+            .get(i)
+            .is_some_and(|b| matches!(b, b'.' | b'!' | b'?'))
+            && text.as_bytes().get(i + 1).is_none_or(|b| *b == b' ')
+    };
+    let start = (0..at).rev().find(|&i| is_end(i)).map_or(0, |i| i + 2);
+    let end = (at + needle.len()..text.len())
+        .find(|&i| is_end(i))
+        .map_or(text.len(), |i| i + 1);
+    text.get(start.min(end)..end).unwrap_or(text)
 }
 
 /// Shortens text to about `max` characters at a word boundary, with an ellipsis.
@@ -313,6 +378,18 @@ mod tests {
             .contains("unknown document id `zzz`"));
         assert!(resolve("../2016/c.md", from, &by_id, &by_file).is_err());
         assert!(resolve("../../../../../etc/x.md", from, &by_id, &by_file).is_err());
+    }
+
+    #[test]
+    fn finds_the_sentence_with_the_link() {
+        let text = "First one. Then the link here! Last? Yes.";
+        assert_eq!(sentence_with(text, "link"), "Then the link here!");
+        assert_eq!(sentence_with(text, "First"), "First one.");
+        assert_eq!(sentence_with(text, "Yes"), "Yes.");
+        assert_eq!(sentence_with(text, "absent"), text);
+        assert_eq!(sentence_with(text, ""), text);
+        assert_eq!(sentence_with("No end", "end"), "No end");
+        assert_eq!(sentence_with("4.2. Numbered é. Next", "é"), "Numbered é.");
     }
 
     #[test]

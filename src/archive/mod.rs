@@ -6,7 +6,9 @@ pub mod links;
 pub mod related;
 mod timeline;
 
-pub use timeline::{Timeline, TimelineEntry, TimelineEntryKind, TimelineMonth, TimelineYear};
+pub use timeline::{
+    group_by_year, Timeline, TimelineEntry, TimelineEntryKind, TimelineMonth, TimelineYear,
+};
 
 use crate::config::{Config, TaxonomyConfig};
 use crate::diagnostics::Diagnostic;
@@ -76,6 +78,13 @@ pub struct Archive {
     pub entities: Vec<Entity>,
     /// For each entity, the documents whose text mentions it, newest first.
     pub mentioned_in: Vec<Vec<usize>>,
+    /// For each entity, the documents naming it (by name or alias) in `from`, newest first.
+    pub sent_by: Vec<Vec<usize>>,
+    /// For each entity, the documents naming it in `to`, newest first.
+    pub received_by: Vec<Vec<usize>>,
+    /// For each entity, the events whose title or description names it, as
+    /// (document, index in its `events`), in document order.
+    pub events_naming: Vec<Vec<(usize, usize)>>,
     /// Entity names and document references to link on first mention. Targets below
     /// `entities.len()` are entities; the others are documents (offset by it).
     pub autolinker: Autolinker,
@@ -225,6 +234,8 @@ pub fn link(
             mentioned_in[e].push(d);
         }
     }
+    let correspondents = correspondents(&documents, &entities);
+    let events_naming = events_naming(&documents, &autolinker, entities.len());
     attachments.sort_by(|a, b| a.1.cmp(&b.1));
     let mut archive = Archive {
         config,
@@ -235,6 +246,9 @@ pub fn link(
         links,
         entities,
         mentioned_in,
+        sent_by: correspondents.0,
+        received_by: correspondents.1,
+        events_naming,
         autolinker,
         related: Vec::new(),
         correspondence: Vec::new(),
@@ -416,6 +430,59 @@ fn correspondence(documents: &[Document]) -> Vec<Correspondence> {
             .then_with(|| term_key(&a.from).cmp(&term_key(&b.from)))
             .then_with(|| term_key(&a.to).cmp(&term_key(&b.to)))
     });
+    out
+}
+
+/// For each entity, the documents naming it as a sender and as a recipient (names
+/// and aliases compared like terms), newest first: whether or not a document also
+/// files itself under the entity.
+fn correspondents(
+    documents: &[Document],
+    entities: &[Entity],
+) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for (e, entity) in entities.iter().enumerate() {
+        for name in entity.names() {
+            by_name.entry(term_key(name)).or_insert(e);
+        }
+    }
+    let mut sent = vec![Vec::new(); entities.len()];
+    let mut received = vec![Vec::new(); entities.len()];
+    for (d, doc) in documents.iter().enumerate() {
+        for (names, lists) in [(&doc.from, &mut sent), (&doc.to, &mut received)] {
+            for name in names {
+                if let Some(&e) = by_name.get(&term_key(name)) {
+                    let list: &mut Vec<usize> = &mut lists[e];
+                    if list.last() != Some(&d) {
+                        list.push(d);
+                    }
+                }
+            }
+        }
+    }
+    (sent, received)
+}
+
+/// For each entity, the events naming it in their title or description, found with
+/// the mentions automaton, in every document (not only those listing the entity).
+fn events_naming(
+    documents: &[Document],
+    autolinker: &Autolinker,
+    entity_count: usize,
+) -> Vec<Vec<(usize, usize)>> {
+    let mut out = vec![Vec::new(); entity_count];
+    for (d, doc) in documents.iter().enumerate() {
+        for (i, ev) in doc.events.iter().enumerate() {
+            let text = format!("{} {}", ev.title, ev.description.as_deref().unwrap_or(""));
+            for (_, _, target) in autolinker.find(&text) {
+                if let Some(list) = out.get_mut(target) {
+                    if list.last() != Some(&(d, i)) {
+                        list.push((d, i));
+                    }
+                }
+            }
+        }
+    }
     out
 }
 

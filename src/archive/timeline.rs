@@ -69,49 +69,61 @@ impl Timeline {
                 });
             }
         }
-        let kind_rank = |k: &TimelineEntryKind| match k {
-            TimelineEntryKind::Document => (0, 0),
-            TimelineEntryKind::Event(n) => (1, *n),
-        };
-        entries.sort_by(|a, b| {
-            a.date
-                .sort_key()
-                .cmp(&b.date.sort_key())
-                .then_with(|| kind_rank(&a.kind).cmp(&kind_rank(&b.kind)))
-                .then_with(|| documents[a.document].id.cmp(&documents[b.document].id))
-        });
-        let mut years: Vec<TimelineYear> = Vec::new();
-        for entry in entries {
-            if years.last().map(|y| y.year) != Some(entry.date.year) {
-                years.push(TimelineYear {
-                    year: entry.date.year,
-                    months: Vec::new(),
-                    document_count: 0,
-                    event_count: 0,
-                });
-            }
-            let Some(year) = years.last_mut() else {
-                continue;
-            };
-            match entry.kind {
-                TimelineEntryKind::Document => year.document_count += 1,
-                TimelineEntryKind::Event(_) => year.event_count += 1,
-            }
-            if year.months.last().map(|m| m.month) != Some(entry.date.month) {
-                year.months.push(TimelineMonth {
-                    month: entry.date.month,
-                    entries: Vec::new(),
-                });
-            }
-            if let Some(month) = year.months.last_mut() {
-                month.entries.push(entry);
-            }
+        Timeline {
+            years: group_by_year(entries, documents),
         }
-        Timeline { years }
     }
 
     /// The year's index in `years`, if it has entries.
     pub fn year_index(&self, year: i16) -> Option<usize> {
         self.years.iter().position(|y| y.year == year)
     }
+}
+
+/// Sorts entries in timeline order (by date; a document before its events on a
+/// date, events in their order; then by document id), drops repeats, and groups
+/// them by year and month. Shared by the archive's timeline and the timelines of
+/// topic and entity pages, so every timeline orders alike.
+pub fn group_by_year(mut entries: Vec<TimelineEntry>, documents: &[Document]) -> Vec<TimelineYear> {
+    let kind_rank = |k: &TimelineEntryKind| match k {
+        TimelineEntryKind::Document => (0, 0),
+        TimelineEntryKind::Event(n) => (1, *n),
+    };
+    let id = |d: usize| documents.get(d).map_or("", |doc| doc.id.as_str());
+    entries.sort_by(|a, b| {
+        a.date
+            .sort_key()
+            .cmp(&b.date.sort_key())
+            .then_with(|| kind_rank(&a.kind).cmp(&kind_rank(&b.kind)))
+            .then_with(|| id(a.document).cmp(id(b.document)))
+    });
+    entries.dedup();
+    let mut years: Vec<TimelineYear> = Vec::new();
+    for entry in entries {
+        if years.last().map(|y| y.year) != Some(entry.date.year) {
+            years.push(TimelineYear {
+                year: entry.date.year,
+                months: Vec::new(),
+                document_count: 0,
+                event_count: 0,
+            });
+        }
+        let Some(year) = years.last_mut() else {
+            continue;
+        };
+        match entry.kind {
+            TimelineEntryKind::Document => year.document_count += 1,
+            TimelineEntryKind::Event(_) => year.event_count += 1,
+        }
+        if year.months.last().map(|m| m.month) != Some(entry.date.month) {
+            year.months.push(TimelineMonth {
+                month: entry.date.month,
+                entries: Vec::new(),
+            });
+        }
+        if let Some(month) = year.months.last_mut() {
+            month.entries.push(entry);
+        }
+    }
+    years
 }

@@ -19,8 +19,10 @@ impl Autolinker {
             .into_iter()
             .filter(|(p, _)| !p.trim().is_empty())
             .collect();
+        // Standard semantics, for overlapping search: a longest match that is not a
+        // whole word must not hide a shorter one that is (see `find`).
         let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .ascii_case_insensitive(case_insensitive)
             .build(patterns.iter().map(|(p, _)| p.as_str()))
             .ok();
@@ -30,20 +32,35 @@ impl Autolinker {
         }
     }
 
-    /// Whole-word matches in `text`: (start, end, target), leftmost-longest.
+    /// Whole-word matches in `text`: (start, end, target), leftmost-longest among
+    /// the whole-word matches, not overlapping.
     pub fn find(&self, text: &str) -> Vec<(usize, usize, usize)> {
         let Some(ac) = &self.automaton else {
             return Vec::new();
         };
-        ac.find_iter(text)
+        let mut candidates: Vec<(usize, usize, usize)> = ac
+            .find_overlapping_iter(text)
             .filter(|m| {
-                let before = text[..m.start()].chars().next_back();
-                let after = text[m.end()..].chars().next();
+                let before = text.get(..m.start()).and_then(|t| t.chars().next_back());
+                let after = text.get(m.end()..).and_then(|t| t.chars().next());
                 !before.is_some_and(char::is_alphanumeric)
                     && !after.is_some_and(char::is_alphanumeric)
             })
-            .map(|m| (m.start(), m.end(), self.targets[m.pattern().as_usize()]))
-            .collect()
+            .filter_map(|m| {
+                let target = self.targets.get(m.pattern().as_usize())?;
+                Some((m.start(), m.end(), *target))
+            })
+            .collect();
+        candidates.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
+        let mut end = 0;
+        candidates.retain(|&(s, e, _)| {
+            let keep = s >= end;
+            if keep {
+                end = e;
+            }
+            keep
+        });
+        candidates
     }
 }
 
@@ -66,6 +83,21 @@ mod tests {
             a.find("eu-LISA and EU Large Scale IT Systems Agency, not Europoles but Europol's");
         let targets: Vec<usize> = found.iter().map(|f| f.2).collect();
         assert_eq!(targets, [1, 1, 2]);
+    }
+
+    #[test]
+    fn a_longer_match_that_is_not_a_word_leaves_the_shorter_one() {
+        let a = Autolinker::new(
+            vec![
+                ("9069/19".into(), 1),
+                ("9069/19 EXT 1".into(), 2),
+                ("Europol".into(), 3),
+                ("Europol Innovation Lab".into(), 4),
+            ],
+            false,
+        );
+        let found = a.find("9069/19 EXT 12, Europol Innovation Labs, 9069/19 EXT 1.");
+        assert_eq!(found, [(0, 7, 1), (16, 23, 3), (41, 54, 2)]);
     }
 
     #[test]

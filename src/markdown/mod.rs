@@ -104,6 +104,8 @@ pub struct BodyLink {
     pub offset: usize,
     /// Anchor of the citable block containing the link (empty outside blocks).
     pub block: String,
+    /// The link's visible text, to find its sentence for excerpts.
+    pub text: String,
 }
 
 /// Maps a link destination to the URL to emit, or `None` to keep it as written.
@@ -254,7 +256,7 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                 });
                 mapped.push(Event::Start(Tag::Heading {
                     level: *level,
-                    id: Some(CowStr::from(unique)),
+                    id: Some(CowStr::from(unique.clone())),
                     classes: classes.clone(),
                     // `{key=value}` would let a body set any attribute (`onclick`).
                     attrs: if options_.trusted_html {
@@ -263,8 +265,34 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                         Vec::new()
                     },
                 }));
-                for e in inner {
-                    push_inline(e.clone(), &mut mapped, &mut out.redactions);
+                for (k, e) in inner.iter().enumerate() {
+                    // Links in headings are checked and resolved like any other.
+                    let e = match e {
+                        Event::Start(Tag::Link {
+                            link_type,
+                            dest_url,
+                            title,
+                            id,
+                        }) => {
+                            out.links.push(BodyLink {
+                                dest: dest_url.to_string(),
+                                offset: offsets.get(i + 1 + k).copied().unwrap_or(0),
+                                block: unique.clone(),
+                                text: link_text(&inner[k + 1..]),
+                            });
+                            Event::Start(Tag::Link {
+                                link_type: *link_type,
+                                dest_url: options_
+                                    .resolve_link
+                                    .and_then(|f| f(dest_url))
+                                    .map_or_else(|| dest_url.clone(), CowStr::from),
+                                title: title.clone(),
+                                id: id.clone(),
+                            })
+                        }
+                        other => other.clone(),
+                    };
+                    push_inline(e, &mut mapped, &mut out.redactions);
                 }
                 if end < events.len() {
                     mapped.push(events[end].clone());
@@ -315,6 +343,7 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                         .last()
                         .map(|b| b.anchor.clone())
                         .unwrap_or_default(),
+                    text: link_text(&events[i + 1..]),
                 });
                 let dest_url = match options_.resolve_link.and_then(|f| f(dest_url)) {
                     Some(url) => CowStr::from(url),
@@ -351,9 +380,18 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                 }
             }
             other => {
+                // An image's alt text is text too, and must not hold a link.
                 match other {
-                    Event::Start(Tag::Link { .. }) => link_depth += 1,
-                    Event::End(TagEnd::Link) => link_depth = link_depth.saturating_sub(1),
+                    Event::Start(Tag::Link { .. } | Tag::Image { .. }) => link_depth += 1,
+                    Event::End(TagEnd::Link | TagEnd::Image) => {
+                        link_depth = link_depth.saturating_sub(1)
+                    }
+                    // So is the text of a raw HTML `<a>`.
+                    Event::InlineHtml(h) => match raw_anchor(h) {
+                        Some(true) => link_depth += 1,
+                        Some(false) => link_depth = link_depth.saturating_sub(1),
+                        None => {}
+                    },
                     _ => {}
                 }
                 if let Event::Text(t) | Event::Code(t) = other {
@@ -509,6 +547,30 @@ fn merge_text<'a>(
         offsets.push(range.start);
     }
     (out, offsets)
+}
+
+/// Whether a raw inline HTML tag opens (`Some(true)`) or closes (`Some(false)`) an
+/// `<a>` element, or is something else (`None`).
+fn raw_anchor(tag: &str) -> Option<bool> {
+    let (closing, rest) = match tag.strip_prefix("</") {
+        Some(rest) => (true, rest),
+        None => (false, tag.strip_prefix('<')?),
+    };
+    let mut chars = rest.chars();
+    let is_a = chars.next().is_some_and(|c| c.eq_ignore_ascii_case(&'a'))
+        && chars
+            .next()
+            .is_none_or(|c| c.is_ascii_whitespace() || c == '>' || c == '/');
+    is_a.then_some(!closing)
+}
+
+/// The plain text of a link whose events start at `events[0]`, up to its end.
+fn link_text(events: &[Event<'_>]) -> String {
+    let end = events
+        .iter()
+        .position(|e| matches!(e, Event::End(TagEnd::Link)))
+        .unwrap_or(events.len());
+    plain_text(&events[..end])
 }
 
 /// The plain text of a run of inline events.
