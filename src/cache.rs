@@ -105,3 +105,46 @@ pub fn store(root: &Path, state: &BuildState) {
         }
     }
 }
+
+const OUTPUT_MANIFEST: &str = "output-manifest.json";
+const SPARE_MANIFEST: &str = "spare-manifest.json";
+
+/// The manifests of the last two sites built: the live output's first, then the
+/// spare's (the site before it, kept beside the output for reuse). Either may be
+/// missing or stale; a folder is only trusted when its marker carries the same id.
+pub fn load_manifests(root: &Path) -> Vec<crate::output::Manifest> {
+    [OUTPUT_MANIFEST, SPARE_MANIFEST]
+        .iter()
+        .filter_map(|name| {
+            let text = std::fs::read(root.join(CACHE_DIR).join(name)).ok()?;
+            serde_json::from_slice(&text).ok()
+        })
+        .collect()
+}
+
+/// Records the manifest of the site just built and of the one it replaced.
+pub fn store_manifests(
+    root: &Path,
+    output: &crate::output::Manifest,
+    spare: Option<crate::output::Manifest>,
+) {
+    let dir = root.join(CACHE_DIR);
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let put = |name: &str, manifest: &crate::output::Manifest| {
+        if let Ok(json) = serde_json::to_vec(manifest) {
+            let tmp = dir.join(format!("{name}.tmp"));
+            if std::fs::write(&tmp, json).is_ok() {
+                let _ = std::fs::rename(tmp, dir.join(name));
+            }
+        }
+    };
+    match spare {
+        Some(spare) => put(SPARE_MANIFEST, &spare),
+        None => {
+            let _ = std::fs::remove_file(dir.join(SPARE_MANIFEST));
+        }
+    }
+    put(OUTPUT_MANIFEST, output);
+}

@@ -1,0 +1,169 @@
+//! Incremental rendering: which pages a rebuild can take from the previous site.
+//!
+//! Every page gets a key, a hash of everything its bytes depend on. A page whose key
+//! equals the one recorded by the previous build is not rendered again: its files
+//! are taken from the live site (see [`crate::output::Staging::keep`]). Keys are
+//! deliberately coarse, so that they are cheap and never miss a dependency:
+//!
+//! - the *site key* covers the annals binary, the build options, `site.toml`, the
+//!   templates, every document's front matter and file path, every entity, the
+//!   originals, and what each body contributes to other pages (the entities it
+//!   mentions, the documents it links to, its related documents). Every page
+//!   depends on it: a changed title or topic re-renders the whole site (only files
+//!   whose bytes changed are then written);
+//! - a document page's key adds the document's body and the passages of other
+//!   documents quoted in its "Referenced by" list. Editing a body that changes none
+//!   of the cross-document data re-renders that document's page and the pages it
+//!   links to (whose backlink excerpts may have changed), nothing else.
+//!
+//! Feeds, exports and the search index are always regenerated (from data already in
+//! memory) and written only where their bytes changed.
+
+use crate::archive::Archive;
+use crate::render::Page;
+use crate::theme::Theme;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
+
+/// The keys of one build's pages.
+pub struct PageKeys {
+    site: u64,
+    documents: Vec<u64>,
+}
+
+/// Feeds `Debug` output into a hasher without building the string.
+struct HashWriter<'h>(&'h mut DefaultHasher);
+
+impl std::fmt::Write for HashWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn hash_debug(hasher: &mut DefaultHasher, value: &impl std::fmt::Debug) {
+    use std::fmt::Write;
+    let _ = write!(HashWriter(hasher), "{value:?}");
+    hasher.write_u8(0xff);
+}
+
+impl PageKeys {
+    /// Computes every page's key. `options` describes the build options that change
+    /// the output (base URL, drafts).
+    pub fn new(archive: &Archive, theme: &Theme, options: &str) -> PageKeys {
+        let mut site = DefaultHasher::new();
+        env!("CARGO_PKG_VERSION").hash(&mut site);
+        // A rebuilt annals binary may render differently.
+        if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
+            meta.len().hash(&mut site);
+            if let Ok(modified) = meta.modified() {
+                hash_debug(&mut site, &modified);
+            }
+        }
+        options.hash(&mut site);
+        hash_debug(&mut site, &archive.config);
+        for t in &theme.templates {
+            t.name.hash(&mut site);
+            t.text.hash(&mut site);
+        }
+        let per_document: Vec<u64> = (0..archive.documents.len())
+            .into_par_iter()
+            .map(|i| {
+                let doc = &archive.documents[i];
+                let mut h = DefaultHasher::new();
+                doc.front_matter_hash.hash(&mut h);
+                doc.body_line.hash(&mut h);
+                hash_debug(&mut h, &doc.file);
+                hash_debug(&mut h, &archive.links.mentions[i]);
+                hash_debug(&mut h, &archive.links.outgoing[i]);
+                for r in &archive.related[i] {
+                    r.document.hash(&mut h);
+                    r.reason.hash(&mut h);
+                }
+                h.finish()
+            })
+            .collect();
+        per_document.hash(&mut site);
+        hash_debug(&mut site, &archive.entities);
+        hash_debug(&mut site, &archive.attachments);
+        let site = site.finish();
+        let documents = (0..archive.documents.len())
+            .into_par_iter()
+            .map(|i| {
+                let mut h = DefaultHasher::new();
+                site.hash(&mut h);
+                archive.documents[i].body.hash(&mut h);
+                for b in &archive.links.backlinks[i] {
+                    b.from.hash(&mut h);
+                    b.block.hash(&mut h);
+                    b.excerpt.hash(&mut h);
+                }
+                h.finish()
+            })
+            .collect();
+        PageKeys { site, documents }
+    }
+
+    /// The key of `page`, written at `path`.
+    pub fn key(&self, page: Page, path: &str) -> u64 {
+        match page {
+            Page::Document(i) => self.documents.get(i).copied().unwrap_or(0),
+            _ => {
+                let mut h = DefaultHasher::new();
+                self.site.hash(&mut h);
+                path.hash(&mut h);
+                h.finish()
+            }
+        }
+    }
+}
+
+/// What a build recorded about its pages, for the next build.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PageRecords {
+    /// The manifest id of the site these pages belong to: the records are only
+    /// used while the live output is that site.
+    pub manifest: String,
+    /// Page path -> its key and the files it produced (site path, SHA-256).
+    pub pages: HashMap<String, PageRecord>,
+}
+
+/// One page's record.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PageRecord {
+    /// The page's key (hex, so the JSON stays exact).
+    pub key: String,
+    /// The files the page produced: (site path, SHA-256).
+    pub files: Vec<(String, String)>,
+}
+
+const RECORDS_FILE: &str = "pages.json";
+
+/// The previous build's records, if they describe the site now at `output`.
+pub fn load(root: &Path, output: &Path) -> Option<PageRecords> {
+    let text = std::fs::read(root.join(crate::cache::CACHE_DIR).join(RECORDS_FILE)).ok()?;
+    let records: PageRecords = serde_json::from_slice(&text).ok()?;
+    (crate::output::marker_id(output).as_deref() == Some(records.manifest.as_str()))
+        .then_some(records)
+}
+
+/// Records this build's pages. A failure only costs the next build its shortcut.
+pub fn store(root: &Path, records: &PageRecords) {
+    let dir = root.join(crate::cache::CACHE_DIR);
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    if let Ok(json) = serde_json::to_vec(records) {
+        let tmp = dir.join(format!("{RECORDS_FILE}.tmp"));
+        if std::fs::write(&tmp, json).is_ok() {
+            let _ = std::fs::rename(tmp, dir.join(RECORDS_FILE));
+        }
+    }
+}
+
+/// A key as recorded.
+pub fn key_text(key: u64) -> String {
+    format!("{key:016x}")
+}

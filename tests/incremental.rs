@@ -1,0 +1,231 @@
+//! Incremental rebuilds: after each kind of edit, a rebuild into the kept output must
+//! produce exactly the tree a clean build of the same input produces, and must not
+//! rewrite the files whose bytes did not change.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+const EDITED: &str = "content/documents/2020/europol-briefing-2020-06-15.md";
+const UNRELATED_PAGE: &str = "documents/minutes-2019/index.html";
+
+/// Builds a copy of the site's current input from scratch, in a folder of its own
+/// (its own cache), and returns the snapshot of that clean build.
+fn clean_build_of(site: &Site) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let root = tmp.path().join("site");
+    copy_dir(&site.root, &root);
+    let _ = std::fs::remove_dir_all(root.join(".annals-cache"));
+    let out = tmp.path().join("out");
+    run(&[
+        "build".as_ref(),
+        "--root".as_ref(),
+        root.as_os_str(),
+        "--output".as_ref(),
+        out.as_os_str(),
+    ])
+    .assert_success();
+    snapshot(&out)
+}
+
+fn edit(site: &Site, file: &str, change: impl FnOnce(String) -> String) {
+    let path = site.root.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let changed = change(text.clone());
+    assert_ne!(text, changed, "the edit of {file} changed nothing");
+    std::fs::write(&path, changed).unwrap();
+}
+
+fn modified(out: &Path, site_path: &str) -> SystemTime {
+    std::fs::metadata(site_file(out, site_path))
+        .and_then(|m| m.modified())
+        .unwrap()
+}
+
+/// Rebuilds into the kept output and asserts it equals a clean build; returns how
+/// many pages the rebuild rendered (the others were taken from the previous site).
+fn rebuild_matches_clean(site: &Site, what: &str) -> usize {
+    let output = assert_cmd::Command::cargo_bin("annals")
+        .unwrap()
+        .env("ANNALS_PROGRESS", "lines")
+        .args(["build", "--root"])
+        .arg(&site.root)
+        .arg("--output")
+        .arg(&site.out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{what}: {stderr}");
+    assert_same_tree(&clean_build_of(site), &snapshot(&site.out), what);
+    let line = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("render"))
+        .unwrap_or_else(|| panic!("{what}: no render stage line in {stderr}"));
+    line.split(", ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{what}: cannot read the rendered count in {line:?}"))
+}
+
+#[test]
+fn every_kind_of_edit_rebuilds_to_the_clean_builds_bytes() {
+    let site = Site::new("basic");
+    site.build(&[]).assert_success();
+    // A second build of a changed input makes the previous site the spare the
+    // following builds update in place.
+    edit(&site, EDITED, |t| t + "\nA first added paragraph.\n");
+    rebuild_matches_clean(&site, "first body edit");
+
+    edit(&site, EDITED, |t| t + "\nA second added paragraph.\n");
+    // Only the edited document's page is rendered again.
+    assert_eq!(rebuild_matches_clean(&site, "second body edit"), 1);
+
+    // A body edit that adds a link: the target's "Referenced by" changes.
+    edit(&site, EDITED, |t| {
+        t + "\nAs the [minutes](doc:minutes-2019) record.\n"
+    });
+    // The cross-links changed (related documents, backlinks), so every page is
+    // rendered again; only files whose bytes changed are written.
+    assert!(rebuild_matches_clean(&site, "body edit adding a link") > 2);
+    let target = page(&site.out, UNRELATED_PAGE);
+    assert!(
+        texts(&target, "a").iter().any(|t| t.contains("Europol")),
+        "the linked page lists the new backlink"
+    );
+
+    // Metadata: a title shown on every list.
+    edit(&site, EDITED, |t| {
+        t.replacen("title: ", "title: Revised ", 1)
+    });
+    rebuild_matches_clean(&site, "title edit");
+
+    // A topic added: new term page, changed indexes.
+    edit(&site, EDITED, |t| {
+        t.replacen("topics: [", "topics: [Benchmarking, ", 1)
+    });
+    rebuild_matches_clean(&site, "topic edit");
+
+    // A document removed: its folder goes.
+    std::fs::remove_file(site.root.join("content/documents/2020/draft-note-2020.md")).unwrap();
+    rebuild_matches_clean(&site, "document removed");
+
+    // A document added.
+    let new_doc = site.root.join("content/documents/2021/added-2021.md");
+    std::fs::create_dir_all(new_doc.parent().unwrap()).unwrap();
+    std::fs::write(
+        &new_doc,
+        "---\nid: added-2021\ntitle: Added later\ndate: 2021-02-03\ntopics: [Biometrics]\n---\nNew text.\n",
+    )
+    .unwrap();
+    rebuild_matches_clean(&site, "document added");
+
+    // A template of the site's own theme.
+    let theme = site.root.join("themes/default/templates/partials");
+    std::fs::create_dir_all(&theme).unwrap();
+    copy_dir(
+        &repo_root().join("themes/default"),
+        &site.root.join("themes/default"),
+    );
+    rebuild_matches_clean(&site, "theme copied");
+    edit(&site, "themes/default/templates/document.html", |t| {
+        t.replacen("</article>", "<!-- edited --></article>", 1)
+    });
+    rebuild_matches_clean(&site, "template edit");
+    assert!(
+        std::fs::read_to_string(site_file(&site.out, UNRELATED_PAGE))
+            .unwrap()
+            .contains("<!-- edited -->")
+    );
+}
+
+#[test]
+fn a_body_edit_leaves_unchanged_files_unwritten() {
+    let site = Site::new("basic");
+    site.build(&[]).assert_success();
+    edit(&site, EDITED, |t| t + "\nFirst edit.\n");
+    site.build(&[]).assert_success();
+    // File times have a coarse grain on some systems.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let started = SystemTime::now();
+    let live_before = snapshot(&site.out);
+    // Another document: its page was taken unchanged by the last build (a hard
+    // link shared with the build before, now the spare) and changes now.
+    let other = "content/documents/2019/council-note-2019-04.md";
+    let edited_page = "documents/council-note-2019-04/index.html";
+    edit(&site, other, |t| t + "\nSecond edit.\n");
+    site.build(&[]).assert_success();
+    // The site that was live is now the spare, byte for byte: updating the folder
+    // that became the new site (which shared unchanged files with it through hard
+    // links) never wrote through into it.
+    assert_same_tree(
+        &live_before,
+        &snapshot(&site.tmp.path().join(".out.annals-spare")),
+        "the previous site, kept as the spare",
+    );
+    assert!(
+        modified(&site.out, UNRELATED_PAGE) < started,
+        "an unrelated page was rewritten"
+    );
+    assert!(modified(&site.out, edited_page) >= started);
+    let html = std::fs::read_to_string(site_file(&site.out, edited_page)).unwrap();
+    assert!(html.contains("Second edit."));
+    // The previous site is kept beside the output for the next build, and nothing
+    // else is left there.
+    let listing = site.tmp_listing();
+    assert!(listing.contains(".out.annals-spare"), "{listing:?}");
+    assert!(
+        listing
+            .iter()
+            .all(|n| !n.contains("staging") && !n.contains("-old-")),
+        "{listing:?}"
+    );
+}
+
+#[test]
+fn a_spare_changed_by_hand_is_not_trusted() {
+    let site = Site::new("basic");
+    site.build(&[]).assert_success();
+    edit(&site, EDITED, |t| t + "\nOne.\n");
+    site.build(&[]).assert_success();
+    // Someone (or a killed build) changes the spare: its marker no longer matches.
+    let spare: PathBuf = site.tmp.path().join(".out.annals-spare");
+    std::fs::write(spare.join(".annals-output"), "tampered\n").unwrap();
+    // Replaced, not written through: the spare's files may be hard links shared
+    // with the live site.
+    std::fs::remove_file(spare.join(UNRELATED_PAGE)).unwrap();
+    std::fs::write(spare.join(UNRELATED_PAGE), "garbage").unwrap();
+    edit(&site, EDITED, |t| t + "\nTwo.\n");
+    rebuild_matches_clean(&site, "after a tampered spare");
+}
+
+#[test]
+fn a_spare_left_half_updated_by_a_killed_build_is_discarded() {
+    let site = Site::new("basic");
+    site.build(&[]).assert_success();
+    edit(&site, EDITED, |t| t + "\nOne.\n");
+    site.build(&[]).assert_success();
+    let live = snapshot(&site.out);
+    // What a build killed while updating the spare leaves: the spare renamed to its
+    // staging name, marked unfinished, some files already changed.
+    let spare = site.tmp.path().join(".out.annals-spare");
+    let staging = site.tmp.path().join(".out.annals-staging-999999");
+    std::fs::rename(&spare, &staging).unwrap();
+    std::fs::write(
+        staging.join(".annals-output"),
+        "This folder was generated by annals build.\n",
+    )
+    .unwrap();
+    std::fs::remove_file(staging.join(UNRELATED_PAGE)).unwrap();
+    std::fs::write(staging.join(UNRELATED_PAGE), "half written").unwrap();
+    assert_same_tree(&live, &snapshot(&site.out), "the live site while killed");
+    edit(&site, EDITED, |t| t + "\nTwo.\n");
+    rebuild_matches_clean(&site, "after a killed build");
+    let listing = site.tmp_listing();
+    assert!(
+        !listing.iter().any(|n| n.contains("staging")),
+        "{listing:?}"
+    );
+}
