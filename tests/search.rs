@@ -1,8 +1,225 @@
-//! Search: builds fixture archives and runs queries through the client's own query
-//! module under node, asserting exact result sets.
+//! Search: builds the search fixture archive and runs queries through the client's
+//! own query module (`themes/default/static/search-core.js`) under node, against
+//! the index on disk, asserting exact result sets.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/search")
+}
+
+fn build(root: &Path, output: &Path) {
+    let mut options = annals::BuildOptions::new(root);
+    options.output = Some(output.to_path_buf());
+    if let Err(e) = annals::build(&options) {
+        panic!("build failed: {e}");
+    }
+}
+
+/// One query's answer, as `tests/search/query.mjs` prints it.
+#[derive(Debug, serde::Deserialize)]
+struct Answer {
+    query: String,
+    total: usize,
+    ids: Vec<String>,
+    results: Vec<Shown>,
+    facets: std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Shown {
+    id: String,
+    anchor: String,
+    hits: Vec<String>,
+}
+
+fn node() -> Option<PathBuf> {
+    ["/usr/bin/node", "/usr/local/bin/node"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .or_else(|| {
+            Command::new("node")
+                .arg("--version")
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|_| PathBuf::from("node"))
+        })
+}
+
+fn run_queries(site: &Path, queries: &[&str]) -> Vec<Answer> {
+    let node = node().expect("node is needed to run the search client's query module");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/search/query.mjs");
+    let out = Command::new(node)
+        .arg(script)
+        .arg(site)
+        .arg(serde_json::to_string(queries).unwrap())
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "query.mjs failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("query.mjs prints JSON")
+}
+
+fn ids(answer: &Answer) -> Vec<&str> {
+    let mut v: Vec<&str> = answer.ids.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn queries_through_the_client_find_exactly_the_expected_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(&fixture(), &site);
+    let answers = run_queries(
+        &site,
+        &[
+            "q=%22data+protection+officer%22",
+            "q=%22data+protection%22",
+            "q=%22data+officer%22",
+            "q=dron",
+            "q=europol&topic=data-protection",
+            "q=europol&from=2017&to=2020",
+            "from=2019-06-15&to=2019-07",
+            "q=quokkagate",
+            "q=comision",
+            "q=regulations+",
+            "q=7123/17",
+            "q=europol&org=frontex",
+            "q=officer&sender=frontex&lang=en",
+        ],
+    );
+    let by_query = |q: &str| answers.iter().find(|a| a.query == q).unwrap();
+
+    // A phrase: the frontex briefing has all three words, but not together.
+    let phrase = by_query("q=%22data+protection+officer%22");
+    assert_eq!(ids(phrase), ["europol-data-2017"]);
+    assert_eq!(phrase.results[0].id, "europol-data-2017");
+    assert_eq!(phrase.results[0].anchor, "p1");
+    assert_eq!(phrase.results[0].hits, ["data protection officer"]);
+    // Two common words go through the pair index; the Spanish letter has the phrase
+    // in its topic.
+    assert_eq!(
+        ids(by_query("q=%22data+protection%22")),
+        ["comision-2021", "council-2016", "europol-data-2017"]
+    );
+    assert!(by_query("q=%22data+officer%22").ids.is_empty());
+
+    // A prefix while typing: `dron` finds `drones`, and the result links to its paragraph.
+    let prefix = by_query("q=dron");
+    assert_eq!(ids(prefix), ["frontex-drones-2019"]);
+    assert_eq!(prefix.results[0].anchor, "p1");
+    assert_eq!(prefix.results[0].hits, ["drones"]);
+
+    // A facet, with counts for the other values as if it were not selected.
+    let facet = by_query("q=europol&topic=data-protection");
+    assert_eq!(ids(facet), ["comision-2021", "europol-data-2017"]);
+    assert_eq!(facet.facets["topic"]["data-protection"], 2);
+    assert_eq!(facet.facets["topic"]["migration"], 1);
+    assert_eq!(facet.facets["lang"]["es"], 1);
+    assert!(by_query("q=europol&org=frontex").ids.is_empty());
+    assert_eq!(
+        ids(by_query("q=officer&sender=frontex&lang=en")),
+        ["frontex-drones-2019"]
+    );
+
+    // Date ranges: years, and a day range overlapping a document dated to its month.
+    assert_eq!(
+        ids(by_query("q=europol&from=2017&to=2020")),
+        ["europol-data-2017"]
+    );
+    assert_eq!(
+        ids(by_query("from=2019-06-15&to=2019-07")),
+        ["frontex-drones-2019"]
+    );
+
+    // A word that occurs only inside a redaction's note is not in the index.
+    let redacted = by_query("q=quokkagate");
+    assert_eq!(redacted.total, 0);
+    let files = walk(&site.join("search"));
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(!text.contains("quokkagate"), "{} leaks it", file.display());
+    }
+
+    // Accents fold; stems join word forms (English `regulation`, and the Spanish
+    // `regulaciones`, whose stem is the same).
+    assert_eq!(ids(by_query("q=comision")), ["comision-2021"]);
+    assert_eq!(
+        ids(by_query("q=regulations+")),
+        ["comision-2021", "council-2016"]
+    );
+    // A reference number is a phrase of its parts.
+    assert_eq!(ids(by_query("q=7123/17")), ["europol-data-2017"]);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_index_is_byte_identical_across_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    build(&fixture(), &a);
+    build(&fixture(), &b);
+    let (fa, fb) = (walk(&a.join("search")), walk(&b.join("search")));
+    assert_eq!(fa.len(), fb.len());
+    assert!(fa.len() > 5);
+    for (x, y) in fa.iter().zip(&fb) {
+        assert_eq!(x.strip_prefix(&a).unwrap(), y.strip_prefix(&b).unwrap());
+        assert_eq!(
+            std::fs::read(x).unwrap(),
+            std::fs::read(y).unwrap(),
+            "{}",
+            x.display()
+        );
+    }
+}
+
+#[test]
+fn the_search_page_knows_its_sub_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(&fixture(), &site);
+    let html = std::fs::read_to_string(site.join("search/index.html")).unwrap();
+    let page = scraper::Html::parse_document(&html);
+    let root = scraper::Selector::parse("[data-search-index]").unwrap();
+    let el = page.select(&root).next().expect("search root element");
+    assert_eq!(
+        el.value().attr("data-search-index"),
+        Some("/archive/search/")
+    );
+    assert_eq!(el.value().attr("data-site-base"), Some("/archive/"));
+    let script = scraper::Selector::parse("script[type=module]").unwrap();
+    let src = page.select(&script).next().expect("module script");
+    assert_eq!(src.value().attr("src"), Some("/archive/static/search.js"));
+    // Every page has the search box.
+    let home = std::fs::read_to_string(site.join("index.html")).unwrap();
+    let home = scraper::Html::parse_document(&home);
+    let form = scraper::Selector::parse("header form[role=search]").unwrap();
+    let form = home.select(&form).next().expect("search box in the header");
+    assert_eq!(form.value().attr("action"), Some("/archive/search/"));
+    let input = scraper::Selector::parse("input[name=q]").unwrap();
+    assert!(form.select(&input).next().is_some());
+}
 
 /// Loads, parses and links an archive the way `annals build` does.
 fn archive(root: &Path) -> annals::archive::Archive {
@@ -17,8 +234,42 @@ fn archive(root: &Path) -> annals::archive::Archive {
     annals::archive::link(config, documents, &Default::default(), Vec::new()).expect("links")
 }
 
-/// Prints how long the index of a large archive takes to build and how big it is:
+/// The process's resident memory now and at its peak, in MB (Linux).
+fn memory_mb() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// CPU time used by the process so far (user and system), in seconds (Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Prints how long the index of a large archive takes to build (without writing
+/// it), how much memory that adds, and how big it is:
 /// `ANNALS_SEARCH_BENCH=/tmp/corpus/annals cargo test --release --test search -- --ignored --nocapture`.
+/// With `ANNALS_SEARCH_OUT=DIR`, the index is also written under `DIR/search/`, for
+/// `tests/search/query.mjs DIR` to measure what queries fetch.
 #[test]
 #[ignore]
 fn index_build_time() {
@@ -26,22 +277,28 @@ fn index_build_time() {
         return;
     };
     let archive = archive(Path::new(&root));
-    for run in 0..3 {
+    let runs: usize = std::env::var("ANNALS_SEARCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    for run in 0..runs {
+        let (rss, _) = memory_mb();
+        let cpu = cpu_seconds();
         let start = Instant::now();
-        let files = annals::search::index_files(&archive);
+        let files = annals::search::write_index(&archive, |f| (f.path, f.bytes.len()));
         let elapsed = start.elapsed();
-        let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
+        let cpu = cpu_seconds() - cpu;
+        let (_, peak) = memory_mb();
+        let bytes: usize = files.iter().map(|f| f.1).sum();
         let by = |prefix: &str| -> (usize, usize) {
-            let f: Vec<_> = files
-                .iter()
-                .filter(|f| f.path.starts_with(prefix))
-                .collect();
-            (f.len(), f.iter().map(|f| f.bytes.len()).sum())
+            let f: Vec<_> = files.iter().filter(|f| f.0.starts_with(prefix)).collect();
+            (f.len(), f.iter().map(|f| f.1).sum())
         };
         println!(
-            "run {run}: {} documents indexed in {:.3} s: {} files, {} bytes; terms {:?} pairs {:?} docs {:?}",
+            "run {run}: {} documents indexed in {:.3} s ({cpu:.2} s CPU) on {} threads, memory {rss} MB before, peak {peak} MB: {} files, {} bytes; terms {:?} pairs {:?} docs {:?}",
             archive.documents.len(),
             elapsed.as_secs_f64(),
+            rayon::current_num_threads(),
             files.len(),
             bytes,
             by("search/terms/"),
@@ -49,4 +306,42 @@ fn index_build_time() {
             by("search/docs/"),
         );
     }
+    if let Ok(out) = std::env::var("ANNALS_SEARCH_OUT") {
+        let out = PathBuf::from(out);
+        let written = annals::search::write_index(&archive, |f| {
+            let path = out.join(&f.path);
+            std::fs::create_dir_all(path.parent().unwrap())?;
+            std::fs::write(path, &f.bytes)
+        });
+        assert!(written.iter().all(Result::is_ok));
+    }
+}
+
+/// The incremental path: analyses made one by one (here in reverse order, with one
+/// word memo, as a long-running `serve` would keep them) assemble to exactly the
+/// files of a clean build.
+#[test]
+fn kept_analyses_give_the_same_index_as_a_clean_build() {
+    let archive = archive(&fixture());
+    let clean = annals::search::index_files(&archive);
+    let mut memo = annals::search::WordMemo::default();
+    let mut analyses: Vec<annals::search::DocumentAnalysis> = archive
+        .documents
+        .iter()
+        .rev()
+        .map(|d| annals::search::analyse_document(d, &mut memo))
+        .collect();
+    analyses.reverse();
+    // Analysing again with a used memo changes nothing.
+    for (doc, kept) in archive.documents.iter().zip(&analyses) {
+        let fresh = annals::search::analyse_document(doc, &mut annals::search::WordMemo::default());
+        assert_eq!(&fresh, kept, "{}", doc.id);
+    }
+    let incremental = annals::search::write_index_from(&archive, &analyses, |f| f);
+    assert_eq!(clean.len(), incremental.len());
+    for (a, b) in clean.iter().zip(&incremental) {
+        assert_eq!(a.path, b.path);
+        assert_eq!(a.bytes, b.bytes, "{}", a.path);
+    }
+    assert!(clean.iter().any(|f| f.path == "search/manifest.json"));
 }

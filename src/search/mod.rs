@@ -38,19 +38,33 @@
 //!   references, URL) and one part of its text blocks with their pinpoint anchors,
 //!   for snippets; postings say which part holds the first match.
 //!
+//! # Two steps, for incremental builds
+//! [`analyse_document`] turns one document into a [`DocumentAnalysis`]: its words
+//! folded and stemmed, counted and in order, and its snippet files. It depends on
+//! that document alone, so a caller that rebuilds often can keep the analyses of
+//! unchanged documents. [`index::assemble`] then works over all analyses (document
+//! frequencies, phrase neighbours, postings, shards) without reading a document
+//! again. [`write_index`] does both for a clean build and hands every file on as
+//! soon as it is made; [`write_index_from`] starts from kept analyses and gives the
+//! same bytes.
+//!
 //! Number lists use the compact encoding of [`encode`]. Documents are numbered in
 //! the archive's order (newest first). Every file is a pure function of the archive:
 //! keys are sorted and no map order leaks, so the same input gives the same bytes.
 
+pub mod analyse;
 pub mod encode;
 pub mod facets;
 pub mod index;
 pub mod text;
 
+pub use analyse::{analyse_document, DocumentAnalysis, WordMemo};
+
 use crate::archive::Archive;
 use crate::render::OutputFile;
 use rayon::prelude::*;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 /// The format of the files, for the client to refuse one it does not know.
 pub const FORMAT_VERSION: u32 = 1;
@@ -72,63 +86,140 @@ pub struct Manifest {
     pub max_word: usize,
 }
 
-/// Every file of the search index, ready to write under the site root.
+/// Every file of the search index, ready to write under the site root. Holds the
+/// whole index in memory: the build streams it with [`write_index`] instead.
 pub fn index_files(archive: &Archive) -> Vec<OutputFile> {
-    let (built, facets) = rayon::join(|| index::build(archive), || facets::facets(archive));
-    let mut files: Vec<OutputFile> = Vec::with_capacity(
-        built.term_shards.len() + built.pair_shards.len() + built.parts.len() + 2,
+    write_index(archive, |file| file)
+}
+
+/// Builds the search index of an archive and hands each file to `sink` as soon as
+/// it is made (from several threads at once); returns what `sink` returned, in a
+/// fixed order (term shards, pair shards, `facets.json`, snippet files by
+/// document, `manifest.json` last).
+///
+/// The two steps are [`analyse_document`], per document and in parallel (each
+/// document's snippet files are handed on at once and not kept), and the assembly
+/// ([`index::assemble`]). A caller that keeps analyses between builds uses
+/// [`write_index_from`] instead.
+pub fn write_index<R: Send>(archive: &Archive, sink: impl Fn(OutputFile) -> R + Sync) -> Vec<R> {
+    let documents = &archive.documents;
+    let emit = |file: OutputFile| (digest(&file), sink(file));
+    // Contiguous chunks, so that each word memo serves many documents.
+    let chunk = chunk_size(documents.len());
+    // Each chunk: analyse, hand the snippet files on, intern the rest.
+    let chunks: Vec<Chunk<R>> = documents
+        .par_chunks(chunk)
+        .enumerate()
+        .map(|(c, docs)| {
+            let mut memo = WordMemo::default();
+            let mut interned = index::Interned::default();
+            let mut parts = Vec::new();
+            for (i, doc) in docs.iter().enumerate() {
+                let analysis = analyse_document(doc, &mut memo);
+                parts.extend(analyse::snippet_files(c * chunk + i, &analysis).map(emit));
+                interned.push(analysis);
+            }
+            (interned, parts)
+        })
+        .collect();
+    let (groups, parts): (Vec<index::Interned>, Vec<_>) = chunks.into_iter().unzip();
+    finish(
+        archive,
+        groups,
+        parts.into_iter().flatten().collect(),
+        &emit,
+    )
+}
+
+/// Documents per chunk: a few chunks per thread, so the threads stay busy and
+/// each chunk's word table serves many documents.
+fn chunk_size(documents: usize) -> usize {
+    documents.div_ceil(rayon::current_num_threads() * 4).max(1)
+}
+
+/// A chunk of documents, interned, with what the sink returned for their
+/// snippet files (and each file's digest, for the build hash).
+type Chunk<R> = (index::Interned, Vec<([u8; 32], R)>);
+
+/// Like [`write_index`], from analyses made earlier by [`analyse_document`] (one
+/// per document of `archive`, in its order, snippet contents included): the
+/// incremental path, where only edited documents are analysed again. Gives the
+/// same files as [`write_index`].
+pub fn write_index_from<R: Send>(
+    archive: &Archive,
+    analyses: &[DocumentAnalysis],
+    sink: impl Fn(OutputFile) -> R + Sync,
+) -> Vec<R> {
+    let emit = |file: OutputFile| (digest(&file), sink(file));
+    let chunk = chunk_size(analyses.len());
+    let chunks: Vec<Chunk<R>> = analyses
+        .par_chunks(chunk)
+        .enumerate()
+        .map(|(c, group)| {
+            let mut interned = index::Interned::default();
+            let mut parts = Vec::new();
+            for (i, analysis) in group.iter().enumerate() {
+                parts.extend(analyse::snippet_files(c * chunk + i, analysis).map(&emit));
+                interned.push(analysis.clone());
+            }
+            (interned, parts)
+        })
+        .collect();
+    let (groups, parts): (Vec<index::Interned>, Vec<_>) = chunks.into_iter().unzip();
+    finish(
+        archive,
+        groups,
+        parts.into_iter().flatten().collect(),
+        &emit,
+    )
+}
+
+/// The assembly: term and pair shards, facets and manifest, with the snippet
+/// files' results (already emitted) put in their place in the order.
+fn finish<R: Send>(
+    archive: &Archive,
+    groups: Vec<index::Interned>,
+    parts: Vec<([u8; 32], R)>,
+    emit: &(dyn Fn(OutputFile) -> ([u8; 32], R) + Sync),
+) -> Vec<R> {
+    let ((layout, shards), facets) = rayon::join(
+        || index::assemble(groups, emit),
+        || {
+            let facets = facets::facets(archive);
+            emit(OutputFile {
+                path: "search/facets.json".into(),
+                bytes: serde_json::to_vec(&facets).unwrap_or_default(),
+            })
+        },
     );
-    let mut first_keys = Vec::with_capacity(built.term_shards.len());
-    for (n, (first, bytes)) in built.term_shards.into_iter().enumerate() {
-        first_keys.push(first);
-        files.push(OutputFile {
-            path: format!("search/terms/{n}.json"),
-            bytes,
-        });
+    let mut all = shards;
+    all.push(facets);
+    all.extend(parts);
+    // The build hash covers every file, in the fixed order.
+    let mut hash = Sha256::new();
+    for (d, _) in &all {
+        hash.update(d);
     }
-    let pairs = built.pair_shards.len();
-    for (n, bytes) in built.pair_shards.into_iter().enumerate() {
-        files.push(OutputFile {
-            path: format!("search/pairs/{n}.json"),
-            bytes,
-        });
-    }
-    files.push(OutputFile {
-        path: "search/facets.json".into(),
-        bytes: serde_json::to_vec(&facets).unwrap_or_default(),
-    });
-    files.extend(built.parts);
     let manifest = Manifest {
         version: FORMAT_VERSION,
-        build: build_hash(&files),
+        build: crate::load::hex(&hash.finalize()[..8]),
         documents: archive.documents.len(),
-        terms: first_keys,
-        pairs,
+        terms: layout.first_keys,
+        pairs: layout.pairs,
         max_word: text::MAX_WORD_CHARS,
     };
-    files.push(OutputFile {
+    let (_, last) = emit(OutputFile {
         path: "search/manifest.json".into(),
         bytes: serde_json::to_vec(&manifest).unwrap_or_default(),
     });
-    files
+    all.into_iter().map(|(_, r)| r).chain([last]).collect()
 }
 
-/// A short hash of the files' paths and bytes, computed file by file in parallel.
-fn build_hash(files: &[OutputFile]) -> String {
-    use sha2::{Digest, Sha256};
-    let digests: Vec<[u8; 32]> = files
-        .par_iter()
-        .map(|f| {
-            let mut h = Sha256::new();
-            h.update(f.path.as_bytes());
-            h.update([0]);
-            h.update(&f.bytes);
-            h.finalize().into()
-        })
-        .collect();
-    let mut all = Sha256::new();
-    for d in &digests {
-        all.update(d);
-    }
-    crate::load::hex(&all.finalize()[..8])
+/// The SHA-256 of a file's path and bytes, for the build hash.
+fn digest(file: &OutputFile) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(file.path.as_bytes());
+    h.update([0]);
+    h.update(&file.bytes);
+    h.finalize().into()
 }

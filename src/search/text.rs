@@ -185,19 +185,29 @@ impl Analyzer {
     /// The folded word and its folded stem. The stemmer sees the word lower-cased
     /// with its accents (Snowball's rules rely on them); the stem is folded after.
     pub fn analyze(&self, word: &str) -> Analyzed {
-        let folded = fold(word);
-        let stem = match &self.stemmer {
-            None => folded.clone(),
-            Some(stemmer) => {
-                let lower: String = if word.is_ascii() {
-                    word.to_ascii_lowercase()
-                } else {
-                    word.to_lowercase().nfc().collect()
-                };
-                fold(&stemmer.stem(&lower))
-            }
+        let Some(stemmer) = &self.stemmer else {
+            let folded = fold(word);
+            return Analyzed {
+                stem: folded.clone(),
+                word: folded,
+            };
         };
-        Analyzed { word: folded, stem }
+        if word.is_ascii() {
+            // Lower-casing is all folding does to ASCII, and the stem is ASCII too.
+            let lower = word.to_ascii_lowercase();
+            let stemmed = stemmer.stem(&lower);
+            let stem = if stemmed.is_ascii() {
+                stemmed.to_ascii_lowercase()
+            } else {
+                fold(&stemmed)
+            };
+            return Analyzed { word: lower, stem };
+        }
+        let lower: String = word.to_lowercase().nfc().collect();
+        Analyzed {
+            word: fold(word),
+            stem: fold(&stemmer.stem(&lower)),
+        }
     }
 }
 

@@ -1,0 +1,424 @@
+//! The per-document step of the search index: a [`Document`] in, a
+//! [`DocumentAnalysis`] out, depending on nothing else.
+//!
+//! Everything the index needs from one document is computed here: its words folded
+//! and stemmed in its own language, their weighted counts, the order they come in
+//! (for phrases), and the snippet files shown in result lists. The assembly step
+//! ([`super::index::assemble`]) then only counts, sorts and encodes across
+//! documents. Because an analysis depends on the document alone (its language has
+//! already been resolved against the site's default when it was validated), a
+//! caller that rebuilds often (`annals serve`) can keep the analyses of unchanged
+//! documents and analyse only the edited ones; the assembled index is the same
+//! bytes as from a clean build.
+//!
+//! An analysis names words by strings (in one buffer per document, so there is no
+//! allocation per word), never by numbers shared with other documents: that is
+//! what makes it reusable on its own.
+
+use super::text::{tokens, Analyzer};
+use crate::document::Document;
+use crate::markdown::{self, RenderOptions, TextBlock};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// A document's text is published for snippets in parts of about this many bytes,
+/// so a result fetches only the part where its match is.
+pub const PART_BYTES: usize = 4096;
+/// Longest text kept per block in the snippet files (the index has all of it).
+pub const BLOCK_CHARS: usize = 2000;
+
+/// Separates segments (blocks, metadata values) in a document's word stream.
+pub(super) const SEPARATOR: u32 = u32::MAX;
+
+/// How much one occurrence counts, by where it is. Whole numbers, so that sums of
+/// them are exact in `f32` whatever the order of addition.
+const TITLE: f32 = 4.0;
+const REFERENCE: f32 = 4.0;
+const META: f32 = 2.0;
+const HEADING: f32 = 2.0;
+const BODY: f32 = 1.0;
+
+/// Folds and stems each distinct raw word form once, however many documents use
+/// it: stemming is the dearest step of analysis, and most words recur.
+///
+/// Only an accelerator: [`analyse_document`] returns the same analysis with a fresh
+/// memo or one that has seen a million words. Keep one per thread.
+#[derive(Default)]
+pub struct WordMemo {
+    /// Per stemmer ([`Analyzer::stemmer_code`]): raw form -> (folded word, folded
+    /// stem), as numbers into `strings`.
+    by_stemmer: Vec<FxHashMap<Box<str>, (u32, u32)>>,
+    /// Folded words and stems seen, and the number of each.
+    ids: FxHashMap<Box<str>, u32>,
+    strings: Vec<Box<str>>,
+    /// Scratch for the document being analysed: per string number, the document
+    /// (by `generation`) that last used it and its key number in that document.
+    seen: Vec<(u32, u32)>,
+    generation: u32,
+}
+
+impl WordMemo {
+    fn intern(&mut self, s: String) -> u32 {
+        if let Some(&id) = self.ids.get(s.as_str()) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        let boxed: Box<str> = s.into_boxed_str();
+        self.strings.push(boxed.clone());
+        self.ids.insert(boxed, id);
+        self.seen.push((0, 0));
+        id
+    }
+
+    /// The (folded word, folded stem) numbers of a raw word form.
+    fn analyse(&mut self, code: usize, analyzer: &Analyzer, raw: &str) -> (u32, u32) {
+        if self.by_stemmer.len() <= code {
+            self.by_stemmer.resize_with(code + 1, FxHashMap::default);
+        }
+        if let Some(&found) = self.by_stemmer[code].get(raw) {
+            return found;
+        }
+        let a = analyzer.analyze(raw);
+        let found = (self.intern(a.word), self.intern(a.stem));
+        self.by_stemmer[code].insert(Box::from(raw), found);
+        found
+    }
+
+    /// Starts a new document: forgets which strings the last one used.
+    fn begin(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // After 2^32 documents, stamps could repeat: clear them once.
+            self.seen.iter_mut().for_each(|s| *s = (0, 0));
+            self.generation = 1;
+        }
+    }
+
+    /// The document's key number for a string, adding it to `keys` on first use.
+    fn key(&mut self, id: u32, keys: &mut Keys) -> u32 {
+        let slot = &mut self.seen[id as usize];
+        if slot.0 == self.generation {
+            return slot.1;
+        }
+        let n = keys.push(&self.strings[id as usize]);
+        *slot = (self.generation, n);
+        n
+    }
+}
+
+/// Distinct strings in one buffer: key `i` is `text[ends[i - 1]..ends[i]]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Keys {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Keys {
+    fn push(&mut self, s: &str) -> u32 {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+        (self.ends.len() - 1) as u32
+    }
+
+    /// Key `i`.
+    pub fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1] as usize,
+        };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// How many keys there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every key, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.ends.len() as u32).map(move |i| self.get(i))
+    }
+}
+
+/// What one document contributes to the search index. Made by
+/// [`analyse_document`]; consumed by [`super::index::assemble`] and
+/// [`snippet_files`]. Words are keys into [`DocumentAnalysis::keys`], local to
+/// this document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DocumentAnalysis {
+    /// The document's distinct folded words and stems.
+    pub keys: Keys,
+    /// Weighted number of words, for BM25's length normalisation.
+    pub length: f32,
+    /// Per distinct stem: (stem key, weighted occurrences, snippet part of its
+    /// first body occurrence or 0), in order of first occurrence.
+    pub stems: Vec<(u32, f32, u16)>,
+    /// Per distinct raw form: (folded word key, index into `stems`).
+    pub forms: Vec<(u32, u32)>,
+    /// The text as form numbers, segments separated by [`SEPARATOR`]; phrases and
+    /// neighbours are read from it.
+    pub stream: Vec<u32>,
+    /// Each segment's weight and snippet part (`None` for metadata).
+    pub segments: Vec<(f32, Option<u16>)>,
+    /// The snippet files' contents, part by part (their paths depend on the
+    /// document's number in the archive, so they are given at assembly).
+    pub parts: Vec<Vec<u8>>,
+}
+
+/// A snippet file: a document's metadata for the result list and one part of its
+/// text blocks. Every part repeats the metadata so a result needs one fetch.
+#[derive(Serialize)]
+struct PartFile<'a> {
+    url: &'a str,
+    title: &'a str,
+    date: &'a str,
+    iso: &'a str,
+    refs: &'a [String],
+    #[serde(rename = "type")]
+    doc_type: Option<&'a str>,
+    summary: Option<&'a str>,
+    part: usize,
+    parts: usize,
+    /// `[anchor, text]`; an empty anchor is text outside citable blocks.
+    blocks: Vec<(&'a str, &'a str)>,
+}
+
+/// The site path of a document's snippet part.
+pub fn part_path(doc: usize, part: usize) -> String {
+    format!("search/docs/{doc}-{part}.json")
+}
+
+/// Groups blocks into parts of about [`PART_BYTES`]: the part of each block.
+pub(super) fn assign_parts(blocks: &[TextBlock]) -> Vec<u16> {
+    let mut out = Vec::with_capacity(blocks.len());
+    let mut part: u16 = 0;
+    let mut size = 0usize;
+    for block in blocks {
+        let len = block.text.len().min(BLOCK_CHARS * 4);
+        if size > 0 && size + len > PART_BYTES {
+            part = part.saturating_add(1);
+            size = 0;
+        }
+        size += len;
+        out.push(part);
+    }
+    out
+}
+
+/// A block's text cut to [`BLOCK_CHARS`] characters at a character boundary.
+pub(super) fn clipped(text: &str) -> &str {
+    match text.char_indices().nth(BLOCK_CHARS) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}
+
+/// The contents of a document's snippet files.
+fn part_contents(doc: &Document, blocks: &[TextBlock], part_of: &[u16]) -> Vec<Vec<u8>> {
+    let count = part_of.last().map_or(1, |&p| usize::from(p) + 1);
+    let url = doc.path();
+    let date = doc.date.display();
+    let iso = doc.date.iso();
+    let mut by_part: Vec<Vec<(&str, &str)>> = vec![Vec::new(); count];
+    for (b, &p) in blocks.iter().zip(part_of) {
+        by_part[usize::from(p)].push((b.anchor.as_str(), clipped(&b.text)));
+    }
+    by_part
+        .into_iter()
+        .enumerate()
+        .map(|(p, blocks)| {
+            let file = PartFile {
+                url: &url,
+                title: &doc.title,
+                date: &date,
+                iso: &iso,
+                refs: &doc.references,
+                doc_type: doc.doc_type.as_deref(),
+                summary: doc.summary.as_deref(),
+                part: p,
+                parts: count,
+                blocks,
+            };
+            serde_json::to_vec(&file).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The snippet files of a document that is number `index` in the archive.
+pub fn snippet_files(
+    index: usize,
+    analysis: &DocumentAnalysis,
+) -> impl Iterator<Item = crate::render::OutputFile> + '_ {
+    analysis
+        .parts
+        .iter()
+        .enumerate()
+        .map(move |(p, bytes)| crate::render::OutputFile {
+            path: part_path(index, p),
+            bytes: bytes.clone(),
+        })
+}
+
+/// Analyses one document: its title, references, metadata (summary, senders,
+/// recipients, markings, taxonomy terms, provenance), events, and the searchable
+/// text blocks of its body, from which redactions have been removed (the index
+/// never sees redacted text).
+///
+/// Pure: the result depends on `doc` alone; `memo` only saves work (see
+/// [`WordMemo`]). The body is parsed for its text only: no HTML is made and no
+/// code highlighted, since the blocks need neither.
+pub fn analyse_document(doc: &Document, memo: &mut WordMemo) -> DocumentAnalysis {
+    let body = markdown::render_with(
+        &doc.body,
+        &RenderOptions {
+            skip_html: true,
+            skip_highlight: true,
+            ..RenderOptions::default()
+        },
+    );
+    let headings: HashSet<&str> = body.headings.iter().map(|h| h.id.as_str()).collect();
+    let part_of = assign_parts(&body.blocks);
+
+    let mut segments: Vec<(&str, f32, Option<u16>)> = vec![(doc.title.as_str(), TITLE, None)];
+    segments.extend(doc.references.iter().map(|r| (r.as_str(), REFERENCE, None)));
+    let meta = doc
+        .summary
+        .iter()
+        .chain(&doc.from)
+        .chain(&doc.to)
+        .chain(&doc.markings)
+        .chain(doc.terms.values().flatten())
+        .chain(
+            doc.source
+                .iter()
+                .flat_map(|s| s.authority.iter().chain(&s.request)),
+        );
+    segments.extend(meta.map(|t| (t.as_str(), META, None)));
+    for event in &doc.events {
+        segments.push((&event.title, BODY, None));
+        if let Some(d) = &event.description {
+            segments.push((d, BODY, None));
+        }
+    }
+    for (block, &part) in body.blocks.iter().zip(&part_of) {
+        let weight = if headings.contains(block.anchor.as_str()) {
+            HEADING
+        } else {
+            BODY
+        };
+        segments.push((&block.text, weight, Some(part)));
+    }
+
+    // Distinct raw word forms, their weighted counts, and the stream.
+    let bytes: usize = segments.iter().map(|s| s.0.len()).sum();
+    let mut raw_index: FxHashMap<&str, u32> =
+        FxHashMap::with_capacity_and_hasher(bytes / 16, Default::default());
+    let mut raws: Vec<(&str, f32, Option<u16>)> = Vec::with_capacity(bytes / 16);
+    let mut stream: Vec<u32> = Vec::with_capacity(bytes / 5 + segments.len());
+    let mut length = 0.0;
+    for &(text, weight, part) in &segments {
+        for (_, token) in tokens(text) {
+            let n = *raw_index.entry(token).or_insert_with(|| {
+                raws.push((token, 0.0, None));
+                (raws.len() - 1) as u32
+            });
+            let raw = &mut raws[n as usize];
+            raw.1 += weight;
+            raw.2 = raw.2.or(part);
+            length += weight;
+            stream.push(n);
+        }
+        stream.push(SEPARATOR);
+    }
+    drop(raw_index);
+
+    // Fold and stem each distinct form (once per memo); aggregate by stem.
+    let analyzer = Analyzer::new(&doc.language);
+    let code = Analyzer::stemmer_code(&doc.language);
+    memo.begin();
+    let mut keys = Keys::default();
+    // Per key: its slot in `stems`, when it is a stem.
+    let mut stem_slot: Vec<u32> = Vec::new();
+    let mut stems: Vec<(u32, f32, Option<u16>)> = Vec::new();
+    let mut forms = Vec::with_capacity(raws.len());
+    for &(raw, tf, part) in &raws {
+        let (word, stem) = memo.analyse(code, &analyzer, raw);
+        let word = memo.key(word, &mut keys);
+        let stem = memo.key(stem, &mut keys);
+        if stem_slot.len() < keys.len() {
+            stem_slot.resize(keys.len(), u32::MAX);
+        }
+        let slot = match stem_slot[stem as usize] {
+            u32::MAX => {
+                stems.push((stem, 0.0, None));
+                let slot = (stems.len() - 1) as u32;
+                stem_slot[stem as usize] = slot;
+                slot
+            }
+            slot => slot,
+        };
+        let s = &mut stems[slot as usize];
+        s.1 += tf;
+        // Parts are in reading order: a stem's first body part is the least.
+        s.2 = match (s.2, part) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        forms.push((word, slot));
+    }
+    // Analyses are kept for the whole assembly (and across builds by a caller that
+    // caches them): no spare capacity.
+    stream.shrink_to_fit();
+    keys.text.shrink_to_fit();
+    keys.ends.shrink_to_fit();
+    let stems: Vec<(u32, f32, u16)> = stems
+        .iter()
+        .map(|&(id, tf, part)| (id, tf, part.unwrap_or(0)))
+        .collect();
+    DocumentAnalysis {
+        keys,
+        length,
+        stems,
+        forms,
+        stream,
+        segments: segments.iter().map(|&(_, w, p)| (w, p)).collect(),
+        parts: part_contents(doc, &body.blocks, &part_of),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_cut_between_blocks() {
+        let block = |n: usize| TextBlock {
+            anchor: String::new(),
+            text: "x".repeat(n),
+        };
+        let blocks = vec![block(3000), block(1000), block(200), block(5000), block(10)];
+        assert_eq!(assign_parts(&blocks), [0, 0, 1, 2, 3]);
+        assert_eq!(
+            clipped(&"é".repeat(BLOCK_CHARS + 5)).chars().count(),
+            BLOCK_CHARS
+        );
+    }
+
+    #[test]
+    fn keys_hold_strings_back_to_back() {
+        let mut keys = Keys::default();
+        assert!(keys.is_empty());
+        assert_eq!(keys.push("data"), 0);
+        assert_eq!(keys.push("régul"), 1);
+        assert_eq!(keys.push(""), 2);
+        assert_eq!(keys.get(1), "régul");
+        assert_eq!(keys.iter().collect::<Vec<_>>(), ["data", "régul", ""]);
+    }
+}
