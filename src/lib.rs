@@ -19,6 +19,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod document;
 pub mod entity;
+pub mod incremental;
 pub mod load;
 pub mod markdown;
 pub mod output;
@@ -92,9 +93,12 @@ impl BuildOptions {
 pub struct BuildReport {
     /// Documents published.
     pub documents: usize,
-    /// HTML pages rendered.
+    /// HTML pages the site has.
     pub pages: usize,
-    /// Files written in all (pages, assets, attachments).
+    /// Pages rendered by this build; the others were taken unchanged from the
+    /// previous site (see [`incremental`]).
+    pub rendered: usize,
+    /// Files the site has in all (pages, assets, attachments).
     pub files: usize,
     /// Wall time.
     pub elapsed: Duration,
@@ -115,11 +119,20 @@ fn stage_done(progress: Progress, name: &str, detail: &str, since: &mut Instant)
     let show = progress != Progress::Quiet || std::env::var_os("ANNALS_TIMINGS").is_some();
     if show {
         eprintln!(
-            "{name:>9}  {detail:<28} {:8.1} ms",
-            since.elapsed().as_secs_f64() * 1000.0
+            "{name:>9}  {detail:<28} {:8.1} ms{}",
+            since.elapsed().as_secs_f64() * 1000.0,
+            peak_memory().map_or(String::new(), |kb| format!("  peak {} MB", kb / 1024))
         );
     }
     *since = Instant::now();
+}
+
+/// The process's peak resident memory so far, in kB (Linux only), shown with the
+/// stage times so that a stage's memory growth is visible without a profiler.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Load, parse, validate and link; every problem of every stage reached is reported.
@@ -141,26 +154,28 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
             None
         }
     };
-    let (content, load_errors) = load::load_content(root);
+    let (files, load_errors) = load::list_documents(root);
     errors.extend(load_errors);
     stage_done(
         options.progress,
         "load",
-        &format!("{} files", content.documents.len()),
+        &format!("{} files", files.len()),
         &mut clock,
     );
-    let parsed: Vec<Result<document::Document, Vec<Diagnostic>>> = content
-        .documents
-        .par_iter()
-        .map(|source| document::parse_document(source, &config))
-        .collect();
+    // Each file is parsed as soon as it is read and its text dropped: the texts of
+    // a large archive are never all in memory at once.
+    let (parsed, read_errors) = load::read_each(&files, |source| {
+        let result = document::parse_document(&source, &config);
+        (result, source.path)
+    });
+    errors.extend(read_errors);
     let mut documents = Vec::with_capacity(parsed.len());
-    for (result, source) in parsed.into_iter().zip(&content.documents) {
+    for (result, path) in parsed {
         match result {
             Ok(doc) => documents.push(doc),
             // A document is never dropped without a word, whatever a validator misses.
             Err(e) if e.is_empty() => errors.push(Diagnostic::file(
-                source.path.clone(),
+                path,
                 "the document could not be read (no details were given)",
             )),
             Err(e) => errors.extend(e),
@@ -225,16 +240,24 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let renderer =
         render::Renderer::new(&prepared.archive, &prepared.theme).map_err(Diagnostics::sorted)?;
     let links = publish::linkcheck::LinkChecker::new(&prepared.archive.config);
-    let observe = |file: &render::OutputFile| {
+    let observe = |file: &render::OutputFile, _: &str| {
         links.observe(file);
         Ok(())
     };
-    let produced = produce(&prepared, &renderer, &observe, &|_, _| Ok(()), false)?;
+    let produced = produce(
+        &prepared,
+        &renderer,
+        &observe,
+        &|_, _, _| Ok(()),
+        false,
+        None,
+    )?;
     guard_urls(options, &prepared.archive, &produced)?;
     verify_links(&links, &produced)?;
     Ok(BuildReport {
         documents: prepared.archive.documents.len(),
         pages: produced.html_pages,
+        rendered: produced.rendered,
         files: 0,
         elapsed: start.elapsed(),
         up_to_date: false,
@@ -247,12 +270,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let start = Instant::now();
     let output_dir = options.output_dir();
     // Nothing changed since the last successful build into this output: done.
+    let output_options = format!("{:?}|{}", options.base_url, options.drafts);
     let inputs = cache::fingerprint(
         &options.root,
-        &format!(
-            "{:?}|{}|{:?}|{:?}",
-            options.base_url, options.drafts, output_dir, options.previous
-        ),
+        &format!("{output_options}|{output_dir:?}|{:?}", options.previous),
     );
     let remote_previous = options
         .previous
@@ -266,6 +287,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
             return Ok(BuildReport {
                 documents: state.documents,
                 pages: state.pages,
+                rendered: 0,
                 files: 0,
                 elapsed: start.elapsed(),
                 up_to_date: true,
@@ -277,58 +299,123 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let prepared = prepare(options)?;
     let archive = &prepared.archive;
     let renderer = render::Renderer::new(archive, &prepared.theme).map_err(Diagnostics::sorted)?;
-    let staging = output::Staging::begin(&output_dir, &options.root).map_err(|e| {
+    let known = cache::load_manifests(&options.root);
+    let staging = output::Staging::begin(
+        &output_dir,
+        &options.root,
+        &known.iter().collect::<Vec<_>>(),
+    )
+    .map_err(|e| {
         Diagnostics::from(Diagnostic::file(
             output_dir.clone(),
             format!("cannot write the site: {e}"),
         ))
     })?;
     let links = publish::linkcheck::LinkChecker::new(&archive.config);
-    let write = |file: &render::OutputFile| {
+    let write = |file: &render::OutputFile, sha256: &str| {
         links.observe(file);
-        staging.write(file).map_err(|e| {
+        staging.write(file, sha256).map_err(|e| {
             Diagnostic::file(output_dir.join(&file.path), format!("cannot write: {e}"))
         })
     };
-    let copy = |source: &Path, site_path: &str| {
+    let copy = |source: &Path, site_path: &str, sha256: &str| {
         staging
-            .copy(&options.root.join(source), site_path)
+            .copy(&options.root.join(source), site_path, sha256)
             .map_err(|e| Diagnostic::file(source, format!("cannot publish the original: {e}")))
     };
-    let produced = produce(&prepared, &renderer, &write, &copy, true)?;
+    let keys = incremental::PageKeys::new(archive, &prepared.theme, &output_options);
+    let previous = incremental::load(&options.root, &output_dir);
+    let keep = |site_path: &str, sha256: &str| {
+        staging
+            .keep(site_path, sha256)
+            .map_err(|e| Diagnostic::file(output_dir.join(site_path), format!("cannot write: {e}")))
+    };
+    let reuse = Reuse {
+        keys: &keys,
+        previous: previous.as_ref(),
+        keep: &keep,
+    };
+    let mut produced = produce(&prepared, &renderer, &write, &copy, true, Some(&reuse))?;
     guard_urls(options, archive, &produced)?;
+    // Pages taken from the previous site had their links checked against the same
+    // set of files; if that set changed, they are checked again.
+    let previous_manifest = previous
+        .as_ref()
+        .and_then(|p| known.iter().find(|m| m.id == p.manifest));
+    let same_files = previous_manifest.is_some_and(|m| {
+        m.files.keys().filter(|p| *p != urls::URLS_FILE).count() == produced.entries.len()
+            && produced
+                .entries
+                .iter()
+                .all(|(p, _)| m.files.contains_key(p))
+    });
+    if !same_files {
+        for path in &produced.kept {
+            if let Ok(bytes) = std::fs::read(output_dir.join(path)) {
+                links.observe(&render::OutputFile {
+                    path: path.clone(),
+                    bytes,
+                });
+            }
+        }
+    }
     verify_links(&links, &produced)?;
-    let manifest = urls::manifest(&archive.config.base_url(), produced.entries.clone());
-    write(&manifest).map_err(Diagnostics::from)?;
-    staging.commit().map_err(|e| {
+    let url_list = urls::manifest(&archive.config.base_url(), produced.entries.clone());
+    let url_list_sha256 = sha256_hex(&url_list.bytes);
+    write(&url_list, &url_list_sha256).map_err(Diagnostics::from)?;
+    produced
+        .entries
+        .push((url_list.path.clone(), url_list_sha256.clone()));
+    let manifest = output::Manifest::new(produced.entries.iter().cloned());
+    staging.commit(&manifest).map_err(|e| {
         Diagnostics::from(Diagnostic::file(
             output_dir.clone(),
             format!("cannot replace the previous site: {e}"),
         ))
     })?;
+    // The site that was live is now the spare: its manifest moves along.
+    cache::store_manifests(&options.root, &manifest, known.into_iter().next());
+    produced.records.manifest = manifest.id.clone();
+    incremental::store(&options.root, &produced.records);
     cache::store(
         &options.root,
         &cache::BuildState {
             inputs,
             output: output_dir.clone(),
-            urls_sha256: cache::file_sha256(&output_dir.join(urls::URLS_FILE)).unwrap_or_default(),
+            urls_sha256: url_list_sha256,
             documents: archive.documents.len(),
             pages: produced.html_pages,
         },
     );
-    Ok(BuildReport {
+    let report = BuildReport {
         documents: archive.documents.len(),
         pages: produced.html_pages,
-        files: produced.entries.len() + 1,
+        rendered: produced.rendered,
+        files: produced.entries.len(),
         elapsed: start.elapsed(),
         up_to_date: false,
-    })
+    };
+    // Freeing a large archive takes a noticeable share of a build (millions of
+    // small allocations); do it off the critical path. A command-line build exits
+    // without waiting for it, `serve` lets it finish in the background.
+    drop(renderer);
+    drop(links);
+    drop(produced);
+    std::thread::spawn(move || drop(prepared));
+    Ok(report)
 }
 
 /// What the render stage produced: every file's site path and SHA-256.
 struct Produced {
     entries: Vec<(String, String)>,
     html_pages: usize,
+    /// Each page's key and files, for the next build.
+    records: incremental::PageRecords,
+    /// Files taken unchanged from the previous site (not rendered, not observed by
+    /// the link checker).
+    kept: Vec<String>,
+    /// Pages rendered (not taken from the previous site).
+    rendered: usize,
 }
 
 /// Renders every page and generated file and hands each to `write` as soon as it
@@ -336,17 +423,19 @@ struct Produced {
 fn produce(
     prepared: &Prepared,
     renderer: &render::Renderer<'_>,
-    write: &(dyn Fn(&render::OutputFile) -> Result<(), Diagnostic> + Sync),
-    copy: &(dyn Fn(&Path, &str) -> Result<(), Diagnostic> + Sync),
+    write: &(dyn Fn(&render::OutputFile, &str) -> Result<(), Diagnostic> + Sync),
+    copy: &(dyn Fn(&Path, &str, &str) -> Result<(), Diagnostic> + Sync),
     hash_contents: bool,
+    reuse: Option<&Reuse<'_>>,
 ) -> Result<Produced, Diagnostics> {
-    use sha2::{Digest, Sha256};
     let mut clock = Instant::now();
     let archive = &prepared.archive;
-    // Only the permanent files go into urls.json; `check` needs their paths alone.
+    // Every file's digest: urls.json lists the permanent ones, and the output's
+    // manifest all of them, so the next build writes only what changed.
+    // `check` writes nothing and needs the paths alone.
     let hash = |file: &render::OutputFile| {
-        let digest = if hash_contents && urls::is_permanent(&file.path) {
-            load::hex(&Sha256::digest(&file.bytes))
+        let digest = if hash_contents {
+            sha256_hex(&file.bytes)
         } else {
             String::new()
         };
@@ -363,43 +452,106 @@ fn produce(
         );
         bar
     });
-    let results: Vec<Result<Vec<(String, String)>, Diagnostic>> = pages
+    // Each page's files, its record for the next build, and whether it was taken
+    // from the previous site instead of rendered.
+    type PageResult = (
+        Vec<(String, String)>,
+        Option<(String, incremental::PageRecord)>,
+        bool,
+    );
+    let results: Vec<Result<PageResult, Diagnostic>> = pages
         .par_iter()
         .map(|&page| {
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
+            let keyed = reuse.map(|r| {
+                let path = renderer.page_path(page);
+                let key = incremental::key_text(r.keys.key(page, &path));
+                (r, path, key)
+            });
+            if let Some((r, path, key)) = &keyed {
+                if let Some(previous) = r.previous.and_then(|p| p.pages.get(path)) {
+                    if &previous.key == key {
+                        for (site_path, sha256) in &previous.files {
+                            (r.keep)(site_path, sha256)?;
+                        }
+                        let entries = previous.files.clone();
+                        return Ok((entries, Some((path.clone(), previous.clone())), true));
+                    }
+                }
+            }
             let files = renderer.render(page)?;
             let mut entries = Vec::with_capacity(files.len());
             for file in &files {
-                write(file)?;
-                entries.push(hash(file));
+                let entry = hash(file);
+                write(file, &entry.1)?;
+                entries.push(entry);
             }
-            Ok(entries)
+            let record = keyed.map(|(_, path, key)| {
+                let record = incremental::PageRecord {
+                    key,
+                    files: entries.clone(),
+                };
+                (path, record)
+            });
+            Ok((entries, record, false))
         })
         .collect();
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    let rendered = results
+        .iter()
+        .filter(|r| !matches!(r, Ok((_, _, true))))
+        .count();
     stage_done(
         progress,
         "render",
-        &format!("{} pages", pages.len()),
+        &format!("{} pages, {rendered} rendered", pages.len()),
         &mut clock,
     );
     let mut errors = Vec::new();
     let mut entries = Vec::with_capacity(pages.len() * 2);
+    let mut records = incremental::PageRecords::default();
+    let mut kept = Vec::new();
     for r in results {
         match r {
-            Ok(e) => entries.extend(e),
+            Ok((e, record, was_kept)) => {
+                if was_kept {
+                    kept.extend(e.iter().map(|(p, _)| p.clone()));
+                }
+                entries.extend(e);
+                records.pages.extend(record);
+            }
             Err(d) => errors.push(d),
         }
     }
+    // The search index is handed to `write` file by file as it is made, in
+    // parallel, instead of being collected with the other generated files.
+    let write_search = |file: render::OutputFile| {
+        let entry = hash(&file);
+        write(&file, &entry.1).map(|()| entry)
+    };
+    for r in search::write_index(archive, write_search) {
+        match r {
+            Ok(e) => entries.push(e),
+            Err(d) => errors.push(d),
+        }
+    }
+    stage_done(progress, "search", "index", &mut clock);
     match publish::generated_files(archive, &prepared.theme) {
         Ok(extra) => {
-            for file in &extra {
-                match write(file) {
-                    Ok(()) => entries.push(hash(file)),
+            let written: Vec<Result<(String, String), Diagnostic>> = extra
+                .par_iter()
+                .map(|file| {
+                    let entry = hash(file);
+                    write(file, &entry.1).map(|()| entry)
+                })
+                .collect();
+            for result in written {
+                match result {
+                    Ok(entry) => entries.push(entry),
                     Err(d) => errors.push(d),
                 }
             }
@@ -407,12 +559,12 @@ fn produce(
         Err(e) => errors.extend(e),
     }
     for (original, site_path) in &archive.attachments {
-        match copy(&original.path, site_path) {
+        match copy(&original.path, site_path, &original.sha256) {
             Ok(()) => entries.push((site_path.clone(), original.sha256.clone())),
             Err(d) => errors.push(d),
         }
     }
-    stage_done(progress, "generate", "feeds, exports, search", &mut clock);
+    stage_done(progress, "generate", "feeds, exports", &mut clock);
     if !errors.is_empty() {
         return Err(Diagnostics::sorted(errors));
     }
@@ -421,7 +573,19 @@ fn produce(
     Ok(Produced {
         entries,
         html_pages,
+        records,
+        kept,
+        rendered,
     })
+}
+
+/// What lets a build take pages from the previous site instead of rendering them.
+struct Reuse<'r> {
+    keys: &'r incremental::PageKeys,
+    /// The previous build's records, when the live output is the site they describe.
+    previous: Option<&'r incremental::PageRecords>,
+    /// Takes a file (site path, SHA-256) from the live site into the new one.
+    keep: &'r (dyn Fn(&str, &str) -> Result<(), Diagnostic> + Sync),
 }
 
 /// Fails if an internal link or asset of any produced page does not resolve under
@@ -473,6 +637,12 @@ fn guard_urls(
     } else {
         Err(Diagnostics::sorted(missing))
     }
+}
+
+/// The SHA-256 of `bytes`, in lower-case hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    load::hex(&Sha256::digest(bytes))
 }
 
 /// The site root to use when none is given: the current folder.

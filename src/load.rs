@@ -52,6 +52,32 @@ pub fn load_config(root: &Path) -> Result<Config, Vec<Diagnostic>> {
 /// followed only when they stay inside the site root; loops and links that leave
 /// the root are errors, so that publishing never reaches outside the archive.
 pub fn load_content(root: &Path) -> (Content, Vec<Diagnostic>) {
+    let (listing, mut errors) = walk_documents(root);
+    let Listing {
+        markdown,
+        attachments,
+    } = listing;
+    let (documents, read_errors) = read_each(&markdown, |source| source);
+    errors.extend(read_errors);
+    (
+        Content {
+            documents,
+            attachments,
+        },
+        errors,
+    )
+}
+
+/// What walking `content/documents/` finds.
+#[derive(Default)]
+struct Listing {
+    /// Markdown files: (absolute path, path relative to the site root).
+    markdown: Vec<(PathBuf, PathBuf)>,
+    /// Other files, relative to the site root.
+    attachments: Vec<PathBuf>,
+}
+
+fn walk_documents(root: &Path) -> (Listing, Vec<Diagnostic>) {
     let mut errors = Vec::new();
     let dir = root.join(DOCUMENTS_DIR);
     if !dir.is_dir() {
@@ -59,7 +85,7 @@ pub fn load_content(root: &Path) -> (Content, Vec<Diagnostic>) {
             Diagnostic::file(DOCUMENTS_DIR, "the documents folder does not exist")
                 .with_help("put one Markdown file per document under content/documents/"),
         );
-        return (Content::default(), errors);
+        return (Listing::default(), errors);
     }
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut markdown = Vec::new();
@@ -117,24 +143,42 @@ pub fn load_content(root: &Path) -> (Content, Vec<Diagnostic>) {
             attachments.push(rel);
         }
     }
-    let read: Vec<Result<SourceFile, Diagnostic>> = markdown
-        .par_iter()
-        .map(|(abs, rel)| read_source(abs, rel))
-        .collect();
-    let mut documents = Vec::with_capacity(read.len());
-    for r in read {
-        match r {
-            Ok(s) => documents.push(s),
-            Err(d) => errors.push(d),
-        }
-    }
     (
-        Content {
-            documents,
+        Listing {
+            markdown,
             attachments,
         },
         errors,
     )
+}
+
+/// The Markdown files under `content/documents/` (absolute and site-relative paths,
+/// sorted), without reading them, and the errors met while walking.
+pub fn list_documents(root: &Path) -> (Vec<(PathBuf, PathBuf)>, Vec<Diagnostic>) {
+    let (listing, errors) = walk_documents(root);
+    (listing.markdown, errors)
+}
+
+/// Reads each listed file and hands it straight to `f` (in parallel, results in the
+/// listing's order), so that a caller that parses can drop each text as soon as
+/// it is parsed instead of holding every file in memory at once.
+pub fn read_each<T: Send>(
+    files: &[(PathBuf, PathBuf)],
+    f: impl Fn(SourceFile) -> T + Sync,
+) -> (Vec<T>, Vec<Diagnostic>) {
+    let read: Vec<Result<T, Diagnostic>> = files
+        .par_iter()
+        .map(|(abs, rel)| read_source(abs, rel).map(&f))
+        .collect();
+    let mut out = Vec::with_capacity(read.len());
+    let mut errors = Vec::new();
+    for r in read {
+        match r {
+            Ok(t) => out.push(t),
+            Err(d) => errors.push(d),
+        }
+    }
+    (out, errors)
 }
 
 fn read_source(abs: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {

@@ -1,5 +1,11 @@
 //! The `annals` command line: parses arguments, calls the library, sets the exit code.
 
+/// The build allocates and frees millions of small strings from several threads;
+/// mimalloc does that with less time and less fragmentation than the system
+/// allocator (measured in the benchmark: CPU time and peak RSS both drop).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use annals::BuildOptions;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

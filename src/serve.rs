@@ -68,8 +68,10 @@ pub trait Rebuild {
     fn rebuild(&mut self, changes: &ChangeSet) -> Result<BuildReport, Diagnostics>;
 }
 
-/// Rebuilds everything on every change, through [`crate::build`] (which replaces the
-/// output only when the whole build succeeded).
+/// Rebuilds on every change through [`crate::build`], which renders only the pages
+/// the change affects (taking the others from the previous site, see
+/// [`crate::incremental`]), writes only files whose bytes changed, and replaces the
+/// output only when the whole build succeeded.
 pub struct FullRebuild {
     /// The build to run.
     pub options: BuildOptions,
@@ -139,12 +141,13 @@ pub fn serve(options: &ServeOptions) -> Result<(), String> {
             addr.ip()
         );
     }
+    // Watching starts before the address is printed: a change made as soon as the
+    // preview is announced must not be missed.
+    let (tx, rx) = mpsc::channel();
+    let mut watch = Watch::new(&root, tx)?;
     println!("serving http://{host}{}", site.base_path());
     println!("watching {} (Ctrl-C to stop)", root.display());
     let _ = std::io::stdout().flush();
-
-    let (tx, rx) = mpsc::channel();
-    let mut watch = Watch::new(&root, tx)?;
     loop {
         let changes = watch.next_changes(&rx);
         if changes.paths.is_empty() {
@@ -175,7 +178,7 @@ fn run_build(
             }
             live.finished(Ok(()));
             println!(
-                "[{clock}] {} {} documents, {} pages in {:.2} s{what}",
+                "[{clock}] {} {} documents, {} pages ({} rendered) in {:.2} s{what}",
                 if changes.paths.is_empty() {
                     "built"
                 } else {
@@ -183,6 +186,7 @@ fn run_build(
                 },
                 report.documents,
                 report.pages,
+                report.rendered,
                 start.elapsed().as_secs_f64()
             );
         }

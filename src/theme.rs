@@ -62,6 +62,9 @@ const DEFAULT_THEME: &[(&str, &str)] = embedded!(
     "static/style.css",
     "static/annals.js",
     "static/redirect.js",
+    "static/search.js",
+    "static/search-core.js",
+    "static/search.css",
 );
 
 impl Theme {

@@ -807,12 +807,16 @@ fn rebuild_replaces_the_previous_site_without_leftovers() {
         ]
     );
     check_links(&site.out, BASE_URL).assert_ok();
+    // Only the previous site is kept beside the output, as the spare the next
+    // build updates instead of writing every file again.
     let names = site.tmp_listing();
     assert_eq!(
         names.into_iter().collect::<Vec<_>>(),
-        ["out", "site"],
+        [".out.annals-spare", "out", "site"],
         "staging or old folders left beside the output"
     );
+    let spare = site.tmp.path().join(".out.annals-spare");
+    assert!(spare.join("documents/minutes-2019/index.html").is_file());
 }
 
 #[test]

@@ -193,6 +193,34 @@ fn serve_rebuilds_on_change_reloads_and_shows_errors() {
     let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
     assert!(answer["version"].as_u64().unwrap() > version);
 
+    // A body edit is rebuilt incrementally: the terminal line says one page was
+    // rendered (a title edit renders every page that lists the document).
+    let edited = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{edited}\nA paragraph added while serving.\n"),
+    )
+    .unwrap();
+    eventually("the added paragraph to be served", || {
+        get(&page).1.contains("A paragraph added while serving.")
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    let incremental = loop {
+        match server
+            .output
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            Ok(line) if line.contains("rebuilt") && line.contains("(1 rendered)") => break true,
+            Ok(line) => seen.push(line),
+            Err(_) => break false,
+        }
+    };
+    assert!(
+        incremental,
+        "no rebuild rendering one page; printed: {seen:?}"
+    );
+
     // A broken document: the overlay data names file:line, the last good page stays.
     let revised = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
@@ -270,6 +298,12 @@ fn serve_refuses_requests_outside_the_output() {
         "/archive/%252e%252e/secret.txt",
         "/../secret.txt",
         "/archive/../site/site.toml",
+        "/archive/%255c..%255csecret.txt",
+        "/archive/%25%32%65%25%32%65/secret.txt",
+        "/archive//etc/passwd",
+        "//etc/passwd",
+        "/archive/..;/secret.txt",
+        "http://127.0.0.1/archive/../secret.txt",
     ] {
         let (status, text) = raw_request(&server.addr, target, "127.0.0.1");
         assert!(
@@ -277,9 +311,15 @@ fn serve_refuses_requests_outside_the_output() {
             "{target} answered {status}:\n{text}"
         );
         assert!(
-            !text.contains("TOP-SECRET") && !text.contains("base_url"),
+            !text.contains("TOP-SECRET") && !text.contains("base_url") && !text.contains("root:"),
             "{target} leaked a file"
         );
+    }
+    // An empty segment is refused: joined to the output folder it would name an
+    // absolute path, and redirected it would leave for another host (`//tmp/`).
+    for target in ["/archive//tmp", "/archive//etc/passwd"] {
+        let (status, text) = raw_request(&server.addr, target, "127.0.0.1");
+        assert_eq!(status, 400, "{target}:\n{text}");
     }
     // Only loopback host names are served (DNS-rebinding defence).
     let (status, _) = raw_request(&server.addr, "/archive/", "evil.example");

@@ -62,11 +62,80 @@ impl Yaml {
 
 /// The one place that calls the YAML library. Errors carry a byte offset into `text`.
 pub fn parse_yaml(text: &str) -> Result<Yaml, (usize, String)> {
+    check_flow_nesting(text)?;
     let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
         let offset = e.location().map_or(0, |l| l.index());
         yaml_error(text, offset, &e.to_string())
     })?;
     Ok(from_serde_yaml(value))
+}
+
+/// Deepest `[`/`{` nesting accepted; the YAML library stops at 128 anyway.
+const MAX_FLOW_DEPTH: usize = 128;
+/// Most `[`/`{` characters accepted in one front matter.
+const MAX_FLOW_OPENERS: usize = 10_000;
+
+/// Refuses flow collections nested deeper than the YAML library accepts, before it
+/// parses them: its scanner takes time quadratic in the depth to get there (a
+/// 200 KB line of `[` took a minute). Quoted scalars are skipped; as a backstop
+/// against anything this reading misses, the number of `[` and `{` is capped too.
+fn check_flow_nesting(text: &str) -> Result<(), (usize, String)> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut openers = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let token_start = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':'
+            );
+        if matches!(b, b'[' | b'{') {
+            openers += 1;
+            if openers > MAX_FLOW_OPENERS {
+                return Err((
+                    i,
+                    format!("more than {MAX_FLOW_OPENERS} `[` and `{{` in front matter"),
+                ));
+            }
+        }
+        match quote {
+            Some(q) if b == q => {
+                if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                    i += 1;
+                } else {
+                    quote = None;
+                }
+            }
+            Some(b'"') if b == b'\\' => i += 1,
+            Some(_) => {}
+            None => {
+                match b {
+                    b'"' | b'\'' if token_start => quote = Some(b),
+                    b'#' if token_start => {
+                        while i < bytes.len() && bytes[i] != b'\n' {
+                            i += 1;
+                        }
+                    }
+                    b'[' | b'{' => {
+                        depth += 1;
+                        if depth > MAX_FLOW_DEPTH {
+                            return Err((
+                            i,
+                            format!("lists or mappings nested more than {MAX_FLOW_DEPTH} levels deep"),
+                        ));
+                        }
+                    }
+                    b']' | b'}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// Rewrites a YAML library error so that it points where the user must look.
@@ -419,6 +488,22 @@ mod tests {
         let (off, msg) = parse_yaml("id: a\ntitle: [unclosed\n").unwrap_err();
         assert!(off > 0, "{off} {msg}");
         assert!(!msg.contains(" at line "), "{msg}");
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_before_parsing() {
+        let deep = format!("extra: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let start = std::time::Instant::now();
+        let (off, msg) = parse_yaml(&deep).unwrap_err();
+        assert!(start.elapsed().as_secs() < 2, "{:?}", start.elapsed());
+        assert!(msg.contains("nested more than 128"), "{msg}");
+        assert_eq!(off, 7 + 128);
+        // Brackets in quoted scalars and comments do not count.
+        let quoted = format!(
+            "a: \"{0}\"\nb: '{0}'\nc: x # {0}\nd: [[1], {{e: [2]}}]\n",
+            "[".repeat(500)
+        );
+        assert!(parse_yaml(&quoted).is_ok());
     }
 
     #[test]

@@ -37,7 +37,6 @@ pub fn generated_files(
         bytes: Vec::new(),
     });
     files.extend(crate::cite::bibliography_files(archive));
-    files.extend(crate::search::index_files(archive));
     files.extend(feeds::feed_files(archive));
     files.extend(data::data_files(archive)?);
     files.extend(sitemap::sitemap_files(archive));

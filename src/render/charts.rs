@@ -7,7 +7,7 @@
 //! per item, and above [`MAX_COLUMNS`] years the bars group decades (or centuries).
 
 use super::views::{month_anchor, timeline_year_path};
-use crate::archive::{Archive, TimelineEntryKind, TimelineYear};
+use crate::archive::{Archive, TimelineEntry, TimelineEntryKind, TimelineYear};
 use crate::document::date::month_name;
 use crate::document::PartialDate;
 use serde::Serialize;
@@ -61,9 +61,9 @@ pub struct ColumnView {
     /// Events in the period.
     pub events: usize,
     /// Height of the documents bar, in percent of the chart (0–100).
-    pub document_height: f32,
+    pub document_height: f64,
     /// Height of the events bar stacked on it, in percent of the chart.
-    pub event_height: f32,
+    pub event_height: f64,
     /// Marks on the time axis within the period.
     pub markers: Vec<MarkerView>,
 }
@@ -80,12 +80,13 @@ pub struct MarkerView {
     /// The date (or month of a cluster) as a reader reads it.
     pub date: String,
     /// Position across the column, in percent (0–100).
-    pub at: f32,
+    pub at: f64,
     /// Row within its lane, from 0.
     pub row: usize,
     /// 1 for an item; the number of items for a cluster.
     pub count: usize,
-    /// 1 for an item; 2–4 for clusters of up to 9, 99, or more items.
+    /// 1 for an item; for a cluster, 1–4 as its count reaches a third, two thirds or
+    /// all of the largest cluster of its kind.
     pub size: u8,
 }
 
@@ -108,7 +109,7 @@ pub fn years_chart(archive: &Archive, with_markers: bool) -> ChartView {
     if with_markers && layout.bucket == 1 {
         chart.has_markers = true;
         if total <= MARKER_LIMIT {
-            let mut marks: Vec<(usize, f32, MarkerView)> = Vec::new();
+            let mut marks: Vec<(usize, f64, MarkerView)> = Vec::new();
             for y in years {
                 let column = layout.column_of(y.year);
                 for m in &y.months {
@@ -149,6 +150,7 @@ pub fn years_chart(archive: &Archive, with_markers: bool) -> ChartView {
                     }
                 }
             }
+            scale_clusters(&mut chart.columns);
             chart.document_rows = 1;
             chart.event_rows = 1;
         }
@@ -194,7 +196,7 @@ pub fn months_chart(archive: &Archive, year: &TimelineYear) -> ChartView {
         })
         .collect();
     let total = year.document_count + year.event_count;
-    let mut marks: Vec<(usize, f32, MarkerView)> = Vec::new();
+    let mut marks: Vec<(usize, f64, MarkerView)> = Vec::new();
     if total <= MARKER_LIMIT {
         for m in &year.months {
             let Some(column) = periods.iter().position(|p| *p == m.month) else {
@@ -214,35 +216,120 @@ pub fn months_chart(archive: &Archive, year: &TimelineYear) -> ChartView {
     chart
 }
 
-/// A compact strip of a term's documents (and, for an entity, the events naming it)
-/// per year, over the whole archive's years so strips of different terms line up.
-pub fn term_chart(
+/// A term's own timeline: the chart on its page and the list behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TermTimeline {
+    /// Bars per year over the whole archive's years (so charts of different terms
+    /// line up), with the term's documents and events as marks when there are at most
+    /// [`MARKER_LIMIT`] of them.
+    pub chart: ChartView,
+    /// The term's documents and events by year and month, oldest first: the
+    /// accessible list the chart's bars and event marks link to. Empty above
+    /// [`MARKER_LIMIT`] entries, where the page's document list stands in for it and
+    /// the bars link to the archive's year pages.
+    pub years: Vec<super::views::TimelineYearView>,
+}
+
+/// The timeline of a term's `documents` and of the `events` naming it (pairs of
+/// document index and event index), drawn on the page at `page_url`: a bar links to
+/// the year's part of the page's list, a document mark to the document, an event
+/// mark to its month in the list. The cost is the term's entries, not the archive's.
+pub fn term_timeline(
     archive: &Archive,
-    document_years: impl Iterator<Item = i16>,
-    event_years: impl Iterator<Item = i16>,
-) -> ChartView {
-    let years = &archive.timeline.years;
-    let (Some(first), Some(last)) = (years.first(), years.last()) else {
-        return ChartView::empty("year");
+    documents: &[usize],
+    events: &[(usize, usize)],
+    page_url: &str,
+) -> TermTimeline {
+    let years_of_archive = &archive.timeline.years;
+    let (Some(first), Some(last)) = (years_of_archive.first(), years_of_archive.last()) else {
+        return TermTimeline {
+            chart: ChartView::empty("year"),
+            years: Vec::new(),
+        };
     };
+    let timeline = sub_timeline(archive, documents, events);
     let layout = YearLayout::new(first.year, last.year);
     let mut columns = layout.columns(archive);
-    for y in document_years {
-        if let Some(c) = layout.try_column_of(y) {
-            columns[c].documents += 1;
+    for y in &timeline {
+        if let Some(c) = layout.try_column_of(y.year) {
+            columns[c].documents += y.document_count;
+            columns[c].events += y.event_count;
         }
     }
-    for y in event_years {
-        if let Some(c) = layout.try_column_of(y) {
-            columns[c].events += 1;
-        }
-    }
+    let total = documents.len() + events.len();
+    let listed = layout.bucket == 1 && total <= MARKER_LIMIT;
     for c in &mut columns {
         if c.documents + c.events == 0 {
             c.url = None;
         }
     }
-    ChartView::new(columns, layout.unit())
+    if listed {
+        for y in &timeline {
+            if let Some(c) = layout.try_column_of(y.year) {
+                columns[c].url = Some(format!("{page_url}#y{}", y.year));
+            }
+        }
+    }
+    let mut chart = ChartView::new(columns, layout.unit());
+    if !listed {
+        return TermTimeline {
+            chart,
+            years: Vec::new(),
+        };
+    }
+    let mut marks: Vec<(usize, f64, MarkerView)> = Vec::new();
+    for y in &timeline {
+        let Some(column) = layout.try_column_of(y.year) else {
+            continue;
+        };
+        for m in &y.months {
+            for e in &m.entries {
+                let at = fraction_of_year(&e.date);
+                let mut mark = entry_marker(archive, e, at);
+                if mark.kind == "event" {
+                    mark.url = format!("{page_url}#{}", month_anchor(&e.date));
+                }
+                marks.push((column, at, mark));
+            }
+        }
+    }
+    chart.has_markers = true;
+    chart.place(marks, 0.4);
+    TermTimeline {
+        years: timeline
+            .iter()
+            .map(|y| super::views::timeline_year_view(archive, y, true))
+            .collect(),
+        chart,
+    }
+}
+
+/// The archive's timeline restricted to some documents and events, in the same
+/// order (by date; documents before events on a date; then by id).
+fn sub_timeline(
+    archive: &Archive,
+    documents: &[usize],
+    events: &[(usize, usize)],
+) -> Vec<TimelineYear> {
+    let docs = &archive.documents;
+    let entries: Vec<TimelineEntry> = documents
+        .iter()
+        .filter_map(|&d| {
+            Some(TimelineEntry {
+                date: docs.get(d)?.date,
+                kind: TimelineEntryKind::Document,
+                document: d,
+            })
+        })
+        .chain(events.iter().filter_map(|&(d, n)| {
+            Some(TimelineEntry {
+                date: docs.get(d)?.events.get(n)?.date,
+                kind: TimelineEntryKind::Event(n),
+                document: d,
+            })
+        }))
+        .collect();
+    crate::archive::group_by_year(entries, docs)
 }
 
 impl ChartView {
@@ -278,21 +365,21 @@ impl ChartView {
 
     /// Puts marks into their columns, stacking marks of a lane that would sit closer
     /// than `gap` (in column widths) on separate rows.
-    fn place(&mut self, mut marks: Vec<(usize, f32, MarkerView)>, gap: f32) {
+    fn place(&mut self, mut marks: Vec<(usize, f64, MarkerView)>, gap: f64) {
         marks.sort_by(|a, b| {
-            let pa = a.0 as f32 + a.1 / 100.0;
-            let pb = b.0 as f32 + b.1 / 100.0;
+            let pa = a.0 as f64 + a.1 / 100.0;
+            let pb = b.0 as f64 + b.1 / 100.0;
             pa.total_cmp(&pb)
         });
-        let mut document_rows: Vec<f32> = Vec::new();
-        let mut event_rows: Vec<f32> = Vec::new();
+        let mut document_rows: Vec<f64> = Vec::new();
+        let mut event_rows: Vec<f64> = Vec::new();
         for (column, at, mut mark) in marks {
             let rows = if mark.kind == "document" {
                 &mut document_rows
             } else {
                 &mut event_rows
             };
-            mark.row = stack(rows, column as f32 + at / 100.0, gap);
+            mark.row = stack(rows, column as f64 + at / 100.0, gap);
             self.columns[column].markers.push(mark);
         }
         self.document_rows = document_rows.len().max(1);
@@ -300,14 +387,35 @@ impl ChartView {
     }
 }
 
+/// Sizes clusters 1–4 by their count relative to the largest cluster of their kind,
+/// so the busiest months stand out at any archive size.
+fn scale_clusters(columns: &mut [ColumnView]) {
+    for kind in ["document", "event"] {
+        let max = columns
+            .iter()
+            .flat_map(|c| &c.markers)
+            .filter(|m| m.kind == kind)
+            .map(|m| m.count)
+            .max()
+            .unwrap_or(1);
+        for m in columns
+            .iter_mut()
+            .flat_map(|c| &mut c.markers)
+            .filter(|m| m.kind == kind)
+        {
+            m.size = 1 + (3 * m.count / max).min(3) as u8;
+        }
+    }
+}
+
 /// The row for a mark at `position`: the first whose last mark is at least `gap`
 /// behind, a new one while there are fewer than [`MAX_ROWS`], else the row whose last
 /// mark is furthest behind. `rows` holds each row's last position.
-fn stack(rows: &mut Vec<f32>, position: f32, gap: f32) -> usize {
+fn stack(rows: &mut Vec<f64>, position: f64, gap: f64) -> usize {
     let row = match rows.iter().position(|&last| position - last >= gap) {
         Some(r) => r,
         None if rows.len() < MAX_ROWS => {
-            rows.push(f32::NEG_INFINITY);
+            rows.push(f64::NEG_INFINITY);
             rows.len() - 1
         }
         None => rows
@@ -425,43 +533,43 @@ fn label_step(columns: usize) -> usize {
     step
 }
 
-fn percent(part: usize, whole: usize) -> f32 {
-    (part as f32 * 1000.0 / whole as f32).round() / 10.0
+fn percent(part: usize, whole: usize) -> f64 {
+    (part as f64 * 1000.0 / whole as f64).round() / 10.0
 }
 
 /// Where a date falls in its year, in percent: the middle of its day, month or year,
 /// so an imprecise date sits in the middle of its period.
-fn fraction_of_year(date: &PartialDate) -> f32 {
+fn fraction_of_year(date: &PartialDate) -> f64 {
     let months = match (date.month, date.day) {
-        (Some(m), Some(d)) => f32::from(m - 1) + (f32::from(d) - 0.5) / days_in_month(date),
-        (Some(m), None) => f32::from(m - 1) + 0.5,
+        (Some(m), Some(d)) => f64::from(m - 1) + (f64::from(d) - 0.5) / days_in_month(date),
+        (Some(m), None) => f64::from(m - 1) + 0.5,
         _ => 6.0,
     };
     round1(months * 100.0 / 12.0)
 }
 
 /// Where a date falls in its month, in percent (the middle when the day is unknown).
-fn fraction_of_month(date: &PartialDate) -> f32 {
+fn fraction_of_month(date: &PartialDate) -> f64 {
     match date.day {
-        Some(d) => round1((f32::from(d) - 0.5) * 100.0 / days_in_month(date)),
+        Some(d) => round1((f64::from(d) - 0.5) * 100.0 / days_in_month(date)),
         None => 50.0,
     }
 }
 
-fn days_in_month(date: &PartialDate) -> f32 {
+fn days_in_month(date: &PartialDate) -> f64 {
     let month = date.month.unwrap_or(1);
     jiff::civil::Date::new(date.year, month as i8, 1)
-        .map(|d| f32::from(d.days_in_month()))
+        .map(|d| f64::from(d.days_in_month()))
         .unwrap_or(31.0)
 }
 
-fn round1(x: f32) -> f32 {
+fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
 /// The mark of one timeline entry: a document links to itself, an event to its
 /// entry on the year page (which names and links the document mentioning it).
-fn entry_marker(archive: &Archive, e: &crate::archive::TimelineEntry, at: f32) -> MarkerView {
+fn entry_marker(archive: &Archive, e: &crate::archive::TimelineEntry, at: f64) -> MarkerView {
     let doc = &archive.documents[e.document];
     let (kind, url, title) = match e.kind {
         TimelineEntryKind::Document => (
@@ -495,7 +603,7 @@ fn cluster(
     kind: &'static str,
     count: usize,
     month: &PartialDate,
-    at: f32,
+    at: f64,
     url: &str,
 ) -> MarkerView {
     let noun = match (kind, count) {
@@ -512,12 +620,7 @@ fn cluster(
         at,
         row: 0,
         count,
-        size: match count {
-            1 => 1,
-            2..=9 => 2,
-            10..=99 => 3,
-            _ => 4,
-        },
+        size: 1,
     }
 }
 
@@ -579,6 +682,26 @@ mod tests {
         // Rows full: the one whose last mark is furthest behind.
         assert_eq!(stack(&mut rows, 0.62, 0.4), 0);
         assert_eq!(rows.len(), MAX_ROWS);
+    }
+
+    #[test]
+    fn clusters_are_sized_against_the_largest_of_their_kind() {
+        let month = date("2019-06");
+        let mut c = ColumnView::new("2019".into(), "2019".into());
+        for (kind, count) in [
+            ("document", 300),
+            ("document", 100),
+            ("document", 210),
+            ("event", 2),
+        ] {
+            c.markers.push(cluster(kind, count, &month, 45.8, "u"));
+        }
+        let mut columns = vec![c];
+        scale_clusters(&mut columns);
+        let sizes: Vec<u8> = columns[0].markers.iter().map(|m| m.size).collect();
+        assert_eq!(sizes, [4, 2, 3, 4]);
+        assert_eq!(columns[0].markers[0].title, "300 documents");
+        assert_eq!(columns[0].markers[0].date, "June 2019");
     }
 
     #[test]

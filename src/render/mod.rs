@@ -308,25 +308,25 @@ impl<'a> Renderer<'a> {
                     .collect();
                 ctx.insert_value("documents", Value::from(docs));
                 let entity = term.entity.map(|e| self.entity_view(e, &term.documents));
-                // The strip counts what the page lists: filed, mentioned, events.
+                // The timeline shows what the page lists: filed, mentioned, events.
                 let mut documents = term.documents.clone();
                 if let Some(e) = term.entity {
                     documents.extend(&a.mentioned_in[e]);
                     documents.sort_unstable();
                     documents.dedup();
                 }
-                let event_years: Vec<i16> = entity
+                let events: Vec<(usize, usize)> = entity
                     .iter()
-                    .flat_map(|e| e.events.iter().map(|ev| ev.date.year))
+                    .flat_map(|e| e.events.iter().map(|ev| ev.source))
                     .collect();
-                ctx.insert(
-                    "chart",
-                    &charts::term_chart(
-                        a,
-                        documents.iter().map(|&d| a.documents[d].date.year),
-                        event_years.into_iter(),
-                    ),
+                let timeline = charts::term_timeline(
+                    a,
+                    &documents,
+                    &events,
+                    &config.url(&tax.term_path(term)),
                 );
+                ctx.insert("chart", &timeline.chart);
+                ctx.insert("timeline", &timeline.years);
                 ctx.insert("entity", &entity);
                 "term.html"
             }
@@ -413,8 +413,6 @@ impl<'a> Renderer<'a> {
     fn entity_view(&self, e: usize, listed: &[usize]) -> EntityView {
         let a = self.archive;
         let entity = &a.entities[e];
-        let keys: Vec<String> = entity.names().map(crate::archive::term_key).collect();
-        let is_entity = |name: &String| keys.contains(&crate::archive::term_key(name));
         let summaries = |docs: &mut dyn Iterator<Item = usize>| -> Vec<Value> {
             docs.map(|d| self.summaries[d].clone()).collect()
         };
@@ -423,40 +421,22 @@ impl<'a> Renderer<'a> {
             .copied()
             .filter(|d| listed.binary_search(d).is_err())
             .collect();
-        // Sent and received: among the documents listing or mentioning the entity
-        // (every document naming it as sender lists it in practice), by from/to.
-        let mut related: Vec<usize> = listed.iter().chain(&a.mentioned_in[e]).copied().collect();
-        related.sort_unstable();
-        related.dedup();
-        let sent = summaries(
-            &mut related
-                .iter()
-                .copied()
-                .filter(|&d| a.documents[d].from.iter().any(is_entity)),
-        );
-        let received = summaries(
-            &mut related
-                .iter()
-                .copied()
-                .filter(|&d| a.documents[d].to.iter().any(is_entity)),
-        );
+        let sent = summaries(&mut a.sent_by[e].iter().copied());
+        let received = summaries(&mut a.received_by[e].iter().copied());
         let mut events = Vec::new();
-        for &d in &related {
+        for &(d, i) in &a.events_naming[e] {
             let doc = &a.documents[d];
-            for ev in &doc.events {
-                let text = format!("{} {}", ev.title, ev.description.as_deref().unwrap_or(""));
-                let names_it = a.autolinker.find(&text).iter().any(|&(_, _, t)| t == e);
-                if names_it {
-                    events.push(EventMentionView {
-                        date: DateView::from(&ev.date),
-                        title: ev.title.clone(),
-                        description: ev.description.clone(),
-                        document: LinkView {
-                            name: doc.title.clone(),
-                            url: a.config.url(&doc.path()),
-                        },
-                    });
-                }
+            if let Some(ev) = doc.events.get(i) {
+                events.push(EventMentionView {
+                    date: DateView::from(&ev.date),
+                    title: ev.title.clone(),
+                    description: ev.description.clone(),
+                    document: LinkView {
+                        name: doc.title.clone(),
+                        url: a.config.url(&doc.path()),
+                    },
+                    source: (d, i),
+                });
             }
         }
         events.sort_by(|x, y| x.date.start.cmp(&y.date.start));
@@ -596,7 +576,21 @@ impl<'a> Renderer<'a> {
             citation: CitationView {
                 text: crate::cite::plain_citation(doc, config),
                 meta: crate::cite::meta_tags(doc, config, original.map(|(u, _)| u)),
-                json_ld: crate::cite::json_ld(doc, config, original, &[]),
+                json_ld: crate::cite::json_ld(
+                    doc,
+                    config,
+                    original,
+                    // Entities the document is not already filed under (by any name).
+                    &a.links.mentions[i]
+                        .iter()
+                        .filter(|e| {
+                            self.entity_terms
+                                .get(e)
+                                .is_none_or(|t| !self.doc_terms[i].contains(t))
+                        })
+                        .filter_map(|&e| a.entities.get(e).map(|x| x.name.clone()))
+                        .collect::<Vec<_>>(),
+                ),
                 bibtex_url: config.url(&format!("{}cite.bib", doc.path())),
                 ris_url: config.url(&format!("{}cite.ris", doc.path())),
                 csl_url: config.url(&format!("{}cite.json", doc.path())),

@@ -388,6 +388,9 @@ pub struct EventMentionView {
     pub description: Option<String>,
     /// The document mentioning it.
     pub document: LinkView,
+    /// Where it is written: (document index, event index), for the term's timeline.
+    #[serde(skip)]
+    pub source: (usize, usize),
 }
 
 /// A document that links to the page's document.

@@ -4,20 +4,28 @@
 //!
 //! Request paths are checked before they touch the disk: `..` and `.` segments,
 //! encoded slashes and backslashes, NUL and other control characters are refused
-//! with 400, whatever their encoding, and a resolved file must lie inside the
-//! output folder. Only loopback host names are accepted on a loopback address, so a
-//! web page cannot read the preview through DNS rebinding.
+//! with 400, whatever their encoding, as are empty segments (`//`); a resolved
+//! file must lie inside the output folder. Only loopback host names are accepted on
+//! a loopback address, so a web page cannot read the preview through DNS
+//! rebinding.
+//!
+//! The HTTP/1.1 itself is in [`wire`]; [`SiteServer`] says how connections are
+//! shared out between threads.
+
+mod wire;
 
 use super::live::{LiveReload, POLL_TIMEOUT};
+use socket2::{Domain, Protocol, Socket, Type};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tiny_http::{Header, Method, Request, Response, Server};
+use wire::{Body, Conn, Poll, Refusal, Reply, MAX_BODY};
 
 /// The live-reload script, served as a file at `<base>__annals/reload.js`.
 pub const RELOAD_SCRIPT: &str = include_str!("reload.js");
@@ -26,8 +34,16 @@ pub const RELOAD_SCRIPT: &str = include_str!("reload.js");
 /// a site can use it: ids, slugs and taxonomy paths have no underscore.
 pub const RESERVED_SEGMENT: &str = "__annals";
 
-/// Threads answering requests; long polls get a thread of their own.
-const WORKERS: usize = 4;
+/// Threads answering requests.
+const WORKERS: usize = 8;
+/// Accepted connections waiting for a worker; beyond this, new connections wait in
+/// the kernel's listen backlog until the queue has room.
+const QUEUE: usize = 4096;
+/// The listen backlog asked of the kernel (Linux caps it at
+/// `net.core.somaxconn`, 4096 by default). With std's 128, a burst of local
+/// connections overflows it before the accepting thread runs; the kernel then drops
+/// handshakes, and clients wait one to three seconds to retry (or give up).
+const BACKLOG: i32 = 4096;
 /// Open long polls beyond this are answered at once.
 const MAX_WAITING: usize = 64;
 
@@ -109,6 +125,11 @@ impl Site {
         if path.split('/').any(|s| s == ".." || s == ".") {
             return Route::BadRequest("`.` and `..` segments are not allowed in paths");
         }
+        // `//x` would join as the absolute path `/x`, and redirect to `//x/`, which
+        // browsers read as another host.
+        if path.contains("//") {
+            return Route::BadRequest("empty segments (`//`) are not allowed in paths");
+        }
         let base = self.base_path();
         let Some(rest) = path.strip_prefix(base.as_str()) else {
             if path == "/" || format!("{path}/") == base {
@@ -150,93 +171,77 @@ impl Site {
         Route::File(file)
     }
 
-    fn respond(&self, request: Request) {
-        let target = request.url().to_string();
-        if !matches!(request.method(), Method::Get | Method::Head) {
-            let _ = request.respond(text(405, "only GET and HEAD are supported\n"));
-            return;
-        }
-        let route = self.route(&target);
-        let result = match route {
-            Route::File(path) => self.file_response(request, &path, 200),
+    /// The reply to a routed request. For [`Route::Events`] with a version this
+    /// waits up to [`POLL_TIMEOUT`] for a newer build.
+    fn reply(&self, route: Route) -> Reply {
+        match route {
+            Route::File(path) => self.file_reply(&path, 200),
             Route::NotFound => {
                 let page = self.dir.join("404.html");
                 if page.is_file() {
-                    self.file_response(request, &page, 404)
+                    self.file_reply(&page, 404)
                 } else {
-                    request.respond(text(404, "not found\n"))
+                    Reply::text(404, "not found\n")
                 }
             }
-            Route::OutsideSite => {
-                let base = self.base_path();
-                request.respond(text(
-                    404,
-                    &format!("not found: this server serves the site under {base}\n"),
-                ))
-            }
-            Route::Redirect(location) => request.respond(
-                Response::empty(301)
-                    .with_header(header("Location", &location))
-                    .with_header(header("Cache-Control", "no-store")),
+            Route::OutsideSite => Reply::text(
+                404,
+                &format!(
+                    "not found: this server serves the site under {}\n",
+                    self.base_path()
+                ),
             ),
-            Route::BadRequest(why) => request.respond(text(400, &format!("bad request: {why}\n"))),
-            Route::ReloadScript => request.respond(
-                Response::from_data(RELOAD_SCRIPT.as_bytes().to_vec())
-                    .with_header(header("Content-Type", "text/javascript; charset=utf-8"))
-                    .with_header(header("Cache-Control", "no-store")),
+            Route::Redirect(location) => Reply::bytes(301, "text/plain; charset=utf-8", Vec::new())
+                .with_header("Location", location),
+            Route::BadRequest(why) => Reply::text(400, &format!("bad request: {why}\n")),
+            Route::ReloadScript => Reply::bytes(
+                200,
+                "text/javascript; charset=utf-8",
+                RELOAD_SCRIPT.as_bytes().to_vec(),
             ),
             Route::Events(since) => {
-                // Answered by `serve_request` on a thread of its own.
                 let state = match (&self.live, since) {
                     (Some(live), Some(since)) => live.wait_newer(since, POLL_TIMEOUT),
                     (Some(live), None) => live.current(),
-                    (None, _) => return,
+                    (None, _) => return Reply::text(404, "not found\n"),
                 };
                 let body = serde_json::to_vec(&state).unwrap_or_default();
-                request.respond(
-                    Response::from_data(body)
-                        .with_header(header("Content-Type", "application/json"))
-                        .with_header(header("Cache-Control", "no-store")),
-                )
+                Reply::bytes(200, "application/json", body)
             }
             Route::NotBuilt => {
                 let html = "<!doctype html><meta charset=\"utf-8\"><title>annals serve</title><body><h1>The site has not been built yet</h1><p>The first build failed; fix the problems shown in the terminal and this page reloads by itself.</p></body>".to_string();
-                let html = self.inject(html);
-                request.respond(
-                    Response::from_data(html.into_bytes())
-                        .with_status_code(503)
-                        .with_header(header("Content-Type", "text/html; charset=utf-8"))
-                        .with_header(header("Cache-Control", "no-store")),
+                Reply::bytes(
+                    503,
+                    "text/html; charset=utf-8",
+                    self.inject(html).into_bytes(),
                 )
             }
-        };
-        let _ = result;
+        }
     }
 
-    fn file_response(&self, request: Request, path: &Path, status: u16) -> io::Result<()> {
+    fn file_reply(&self, path: &Path, status: u16) -> Reply {
         let content_type = content_type(path);
-        let is_html = content_type.starts_with("text/html");
-        if is_html && self.live.is_some() {
-            let html = match std::fs::read(path) {
-                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-                Err(_) => return request.respond(text(404, "not found\n")),
+        if content_type.starts_with("text/html") && self.live.is_some() {
+            return match std::fs::read(path) {
+                Ok(b) => {
+                    let html = self.inject(String::from_utf8_lossy(&b).into_owned());
+                    Reply::bytes(status, content_type, html.into_bytes())
+                }
+                Err(_) => Reply::text(404, "not found\n"),
             };
-            let html = self.inject(html);
-            return request.respond(
-                Response::from_data(html.into_bytes())
-                    .with_status_code(status)
-                    .with_header(header("Content-Type", content_type))
-                    .with_header(header("Cache-Control", "no-store")),
-            );
         }
-        match File::open(path) {
-            Ok(file) => request.respond(
-                Response::from_file(file)
-                    .with_status_code(status)
-                    .with_header(header("Content-Type", content_type))
-                    .with_header(header("Cache-Control", "no-store")),
-            ),
-            Err(_) => request.respond(text(404, "not found\n")),
+        // The length is taken from the open file: a rebuild swaps the output folder
+        // in, so the file opened stays whole while it is sent.
+        match File::open(path).and_then(|f| Ok((f.metadata()?.len(), f))) {
+            Ok((len, file)) => Reply {
+                status,
+                headers: vec![
+                    ("Content-Type", content_type.to_string()),
+                    ("Cache-Control", "no-store".to_string()),
+                ],
+                body: Body::File(file, len),
+            },
+            Err(_) => Reply::text(404, "not found\n"),
         }
     }
 
@@ -258,46 +263,70 @@ impl Site {
     }
 }
 
-/// An HTTP server for a [`Site`], answering on its own threads until stopped.
+/// An HTTP/1.1 server for a [`Site`], answering on its own threads until stopped.
+///
+/// One thread accepts connections into a queue; [`WORKERS`] threads answer them,
+/// keeping connections alive between requests. A burst of connections waits its
+/// turn, first in the queue, then in the kernel's listen backlog (asked large, see
+/// [`BACKLOG`]): nothing is refused or reset. A connection without a complete
+/// request goes back to the end of the queue whenever others wait, so idle
+/// keep-alive connections, browsers' speculative connections and slow clients
+/// never hold a worker that a request could use. Long polls get a thread of their
+/// own (up to [`MAX_WAITING`]).
 pub struct SiteServer {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    workers: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// What the accepting and answering threads share.
+struct Shared {
+    site: Arc<Site>,
+    /// The listening address: only loopback host names are answered on loopback.
+    addr: SocketAddr,
+    stop: AtomicBool,
+    /// Open long polls.
+    waiting: AtomicUsize,
+    queue: Mutex<VecDeque<Conn>>,
+    /// Signalled when a connection is queued.
+    queued: Condvar,
+    /// Signalled when a connection leaves the queue.
+    room: Condvar,
 }
 
 impl SiteServer {
     /// Listens on `addr` (port 0 picks a free port) and starts answering.
     pub fn start(addr: SocketAddr, site: Arc<Site>) -> io::Result<SiteServer> {
-        let server = Server::http(addr).map_err(|e| io::Error::other(e.to_string()))?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| io::Error::other("not an IP listener"))?;
-        let server = Arc::new(server);
-        let stop = Arc::new(AtomicBool::new(false));
-        let waiting = Arc::new(AtomicUsize::new(0));
-        let loopback = addr.ip().is_loopback();
-        let workers = (0..WORKERS)
-            .map(|_| {
-                let (server, stop, site, waiting) =
-                    (server.clone(), stop.clone(), site.clone(), waiting.clone());
-                std::thread::spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        match server.recv_timeout(Duration::from_millis(200)) {
-                            Ok(Some(request)) => {
-                                serve_request(&site, request, loopback, addr.ip(), &waiting)
-                            }
-                            Ok(None) => {}
-                            Err(_) => break,
-                        }
-                    }
-                })
-            })
-            .collect();
+        let listener = listen(addr)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            site,
+            addr,
+            stop: AtomicBool::new(false),
+            waiting: AtomicUsize::new(0),
+            queue: Mutex::new(VecDeque::new()),
+            queued: Condvar::new(),
+            room: Condvar::new(),
+        });
+        let mut threads = Vec::with_capacity(WORKERS + 1);
+        let accepting = shared.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name("annals-accept".into())
+                .spawn(move || accepting.accept_all(&listener))?,
+        );
+        for i in 0..WORKERS {
+            let working = shared.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("annals-http-{i}"))
+                    .spawn(move || working.work())?,
+            );
+        }
         Ok(SiteServer {
             addr,
-            stop,
-            workers,
+            shared,
+            threads,
         })
     }
 
@@ -306,15 +335,29 @@ impl SiteServer {
         self.addr
     }
 
-    /// Stops answering and waits for the worker threads.
+    /// Stops answering and waits for the accepting and answering threads.
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        for w in self.workers.drain(..) {
-            let _ = w.join();
+        if self.threads.is_empty() {
+            return;
+        }
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.queued.notify_all();
+        self.shared.room.notify_all();
+        // The accepting thread blocks in accept(): one more connection wakes it.
+        let mut wake = self.addr;
+        if wake.ip().is_unspecified() {
+            wake.set_ip(match wake {
+                SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            });
+        }
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+        for t in self.threads.drain(..) {
+            let _ = t.join();
         }
     }
 }
@@ -325,51 +368,203 @@ impl Drop for SiteServer {
     }
 }
 
-fn serve_request(
-    site: &Arc<Site>,
-    request: Request,
-    loopback: bool,
-    ip: IpAddr,
-    waiting: &Arc<AtomicUsize>,
-) {
-    if loopback && !host_allowed(&request, ip) {
-        let _ = request.respond(text(
-            403,
-            "forbidden: use http://127.0.0.1 or http://localhost to reach the preview\n",
-        ));
-        return;
-    }
-    let long_poll = matches!(site.route(request.url()), Route::Events(Some(_)));
-    if long_poll && waiting.fetch_add(1, Ordering::SeqCst) < MAX_WAITING {
-        let (site, waiting) = (site.clone(), waiting.clone());
-        std::thread::spawn(move || {
-            site.respond(request);
-            waiting.fetch_sub(1, Ordering::SeqCst);
-        });
-        return;
-    }
-    if long_poll {
-        waiting.fetch_sub(1, Ordering::SeqCst);
-        // Too many open polls: answer with the current state at once.
-        if let Some(live) = &site.live {
-            let body = serde_json::to_vec(&live.current()).unwrap_or_default();
-            let _ = request.respond(
-                Response::from_data(body).with_header(header("Content-Type", "application/json")),
-            );
+/// A listening socket with a backlog of [`BACKLOG`] (std's `TcpListener::bind`
+/// asks for 128).
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+impl Shared {
+    /// Accepts connections into the queue until stopped.
+    fn accept_all(&self, listener: &TcpListener) {
+        while !self.stop.load(Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    if self.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    self.enqueue(Conn::new(stream));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Out of file descriptors or memory, or a connection reset before it
+                // was accepted: keep listening, the backlog holds the others.
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
         }
-        return;
+        self.queued.notify_all();
     }
-    site.respond(request);
+
+    /// Queues a new connection, waiting while the queue is full.
+    fn enqueue(&self, conn: Conn) {
+        let mut queue = self.lock_queue();
+        while queue.len() >= QUEUE && !self.stop.load(Ordering::SeqCst) {
+            queue = self
+                .room
+                .wait_timeout(queue, Duration::from_millis(200))
+                .map_or_else(|e| e.into_inner().0, |(q, _)| q);
+        }
+        queue.push_back(conn);
+        self.queued.notify_one();
+    }
+
+    /// Puts a connection without a request back at the end of the queue.
+    fn requeue(&self, conn: Conn) {
+        self.lock_queue().push_back(conn);
+        self.queued.notify_one();
+    }
+
+    /// Whether connections are waiting for a worker.
+    fn others_waiting(&self) -> bool {
+        !self.lock_queue().is_empty()
+    }
+
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Conn>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A worker: answers queued connections until stopped.
+    fn work(self: &Arc<Self>) {
+        loop {
+            let conn = {
+                let mut queue = self.lock_queue();
+                loop {
+                    if self.stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if let Some(conn) = queue.pop_front() {
+                        self.room.notify_one();
+                        break conn;
+                    }
+                    queue = self
+                        .queued
+                        .wait_timeout(queue, Duration::from_millis(200))
+                        .map_or_else(|e| e.into_inner().0, |(q, _)| q);
+                }
+            };
+            // A bug must cost one connection, never a worker.
+            let answered =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.drive(conn)));
+            if let Ok(Some(conn)) = answered {
+                self.requeue(conn);
+            }
+        }
+    }
+
+    /// Answers requests on `conn` while it has them. Returns the connection when it
+    /// is waiting for a request and others wait for a worker.
+    fn drive(self: &Arc<Self>, mut conn: Conn) -> Option<Conn> {
+        loop {
+            let head = match conn.poll_head() {
+                Poll::Request(head) => head,
+                Poll::Pending => {
+                    if self.stop.load(Ordering::SeqCst) {
+                        conn.close(false);
+                        return None;
+                    }
+                    if self.others_waiting() {
+                        return Some(conn);
+                    }
+                    continue;
+                }
+                Poll::Closed => {
+                    conn.close(false);
+                    return None;
+                }
+                Poll::Refused(refusal) => {
+                    let _ = conn.send(Reply::refusal(refusal), true, false);
+                    conn.close(true);
+                    return None;
+                }
+            };
+            let refused = if head.transfer_encoding {
+                Some(Refusal {
+                    status: 501,
+                    why: "request bodies are not supported",
+                })
+            } else if head.content_length > MAX_BODY {
+                Some(Refusal {
+                    status: 413,
+                    why: "the request body is too large",
+                })
+            } else if conn.skip_body(head.content_length).is_err() {
+                conn.close(false);
+                return None;
+            } else {
+                None
+            };
+            if let Some(refusal) = refused {
+                let _ = conn.send(Reply::refusal(refusal), head.method != "HEAD", false);
+                conn.close(true);
+                return None;
+            }
+            let with_body = head.method != "HEAD";
+            let keep_alive = head.keep_alive() && !self.stop.load(Ordering::SeqCst);
+            let reply = if head.method != "GET" && head.method != "HEAD" {
+                Reply::text(405, "only GET and HEAD are supported\n")
+                    .with_header("Allow", "GET, HEAD")
+            } else if self.addr.ip().is_loopback()
+                && !host_allowed(head.host.as_deref(), self.addr.ip())
+            {
+                Reply::text(
+                    403,
+                    "forbidden: use http://127.0.0.1 or http://localhost to reach the preview\n",
+                )
+            } else {
+                let route = self.site.route(&head.target);
+                if matches!(route, Route::Events(Some(_))) {
+                    conn = self.long_poll(conn, route, with_body, keep_alive)?;
+                    continue;
+                }
+                self.site.reply(route)
+            };
+            if conn.send(reply, with_body, keep_alive).is_err() || !keep_alive {
+                conn.close(false);
+                return None;
+            }
+        }
+    }
+
+    /// Answers a long poll on a thread of its own, then closes its connection; past
+    /// [`MAX_WAITING`] open polls, answers at once with the current state.
+    /// Returns the connection when it was answered here and stays open.
+    fn long_poll(
+        self: &Arc<Self>,
+        mut conn: Conn,
+        route: Route,
+        with_body: bool,
+        keep_alive: bool,
+    ) -> Option<Conn> {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) < MAX_WAITING {
+            let shared = self.clone();
+            // If the thread cannot start, the connection it owned is closed.
+            let _ = std::thread::Builder::new()
+                .name("annals-poll".into())
+                .spawn(move || {
+                    let reply = shared.site.reply(route);
+                    let _ = conn.send(reply, with_body, false);
+                    conn.close(false);
+                    shared.waiting.fetch_sub(1, Ordering::SeqCst);
+                });
+            return None;
+        }
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let reply = self.site.reply(Route::Events(None));
+        if conn.send(reply, with_body, keep_alive).is_err() || !keep_alive {
+            conn.close(false);
+            return None;
+        }
+        Some(conn)
+    }
 }
 
 /// On a loopback address only loopback names are served (DNS-rebinding defence).
-fn host_allowed(request: &Request, ip: IpAddr) -> bool {
-    let Some(host) = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Host"))
-        .map(|h| h.value.as_str().to_ascii_lowercase())
-    else {
+fn host_allowed(host: Option<&str>, ip: IpAddr) -> bool {
+    let Some(host) = host.map(str::to_ascii_lowercase) else {
         return true;
     };
     let name = if let Some(rest) = host.strip_prefix('[') {
@@ -448,19 +643,6 @@ fn inside(dir: &Path, file: &Path) -> bool {
     }
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap_or_else(|_| {
-        Header::from_bytes(&b"X-Invalid"[..], &b"1"[..]).expect("static header")
-    })
-}
-
-fn text(status: u16, body: &str) -> Response<io::Cursor<Vec<u8>>> {
-    Response::from_data(body.as_bytes().to_vec())
-        .with_status_code(status)
-        .with_header(header("Content-Type", "text/plain; charset=utf-8"))
-        .with_header(header("Cache-Control", "no-store"))
-}
-
 /// The media type GitHub Pages would send for a file, by extension.
 pub fn content_type(path: &Path) -> &'static str {
     let ext = path
@@ -494,6 +676,10 @@ mod tests {
     use super::*;
 
     fn site() -> (tempfile::TempDir, Site) {
+        site_at("/archive/")
+    }
+
+    fn site_at(base: &str) -> (tempfile::TempDir, Site) {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::write(d.join(crate::output::MARKER), "").unwrap();
@@ -502,7 +688,7 @@ mod tests {
         std::fs::write(d.join("index.html"), "<body>home</body>").unwrap();
         std::fs::write(d.join("old.html"), "old").unwrap();
         std::fs::write(d.join("feed.xml"), "<feed/>").unwrap();
-        let site = Site::new(d, "/archive/", Some(Arc::new(LiveReload::default())));
+        let site = Site::new(d, base, Some(Arc::new(LiveReload::default())));
         (dir, site)
     }
 
@@ -557,6 +743,10 @@ mod tests {
             "/archive/%c0%ae%c0%ae/x",
             "/archive/./index.html",
             "archive/index.html",
+            "/archive//tmp",
+            "/archive/documents//a/",
+            "//tmp",
+            "http://127.0.0.1:1//tmp",
         ] {
             assert!(
                 matches!(s.route(bad), Route::BadRequest(_)),
@@ -568,10 +758,215 @@ mod tests {
         assert_eq!(s.route("/archive/%252e%252e/x"), Route::NotFound);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// Whatever the target, made of the pieces traversal attempts use, the route
+        /// never names a file outside the site nor redirects off it.
+        #[test]
+        fn no_target_leaves_the_site(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "/", "//", ".", "..", "%2e", "%2E", "%2f", "%5c", "\\", "%00", "%25",
+                "%c0%ae", "archive", "documents", "a", "index.html", "old", "?", "#",
+                "http://h", "%", "2e", "~", ";", "etc", "passwd", "é", "%c3%a9",
+            ]), 1..7),
+            base in proptest::sample::select(vec!["/archive/", "/"]),
+        ) {
+            let (dir, s) = site_at(base);
+            let target: String = pieces.concat();
+            let root = dir.path().canonicalize().unwrap();
+            match s.route(&target) {
+                Route::File(path) => {
+                    let real = path.canonicalize().unwrap();
+                    proptest::prop_assert!(real.starts_with(&root), "{target} -> {path:?}");
+                }
+                Route::Redirect(location) => {
+                    proptest::prop_assert!(
+                        location.starts_with(base) && !location.starts_with("//"),
+                        "{target} -> {location}"
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
     #[test]
     fn injects_the_script_before_body_end() {
         let (_dir, s) = site();
         let html = s.inject("<html><body><p>x</p></BODY></html>".into());
         assert!(html.contains("<script src=\"/archive/__annals/reload.js\" data-events=\"/archive/__annals/events\" defer></script>\n</BODY>"), "{html}");
+    }
+
+    /// A response head read from `stream`: status, head, announced length.
+    fn response_head(stream: &mut TcpStream) -> (u16, String, usize) {
+        use std::io::Read;
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let len = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        (status, head, len)
+    }
+
+    /// A whole response read from `stream`: status, head, body.
+    fn response(stream: &mut TcpStream) -> (u16, String, Vec<u8>) {
+        let (status, head, len) = response_head(stream);
+        let mut body = vec![0; len];
+        std::io::Read::read_exact(stream, &mut body).unwrap();
+        (status, head, body)
+    }
+
+    fn server() -> (tempfile::TempDir, SiteServer) {
+        let (dir, site) = site();
+        let server = SiteServer::start("127.0.0.1:0".parse().unwrap(), Arc::new(site)).unwrap();
+        (dir, server)
+    }
+
+    fn connect(server: &SiteServer) -> TcpStream {
+        let stream = TcpStream::connect(server.addr()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream
+    }
+
+    fn send(stream: &mut TcpStream, text: &str) {
+        use std::io::Write;
+        stream.write_all(text.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn keeps_connections_alive_and_answers_pipelined_requests() {
+        let (_dir, server) = server();
+        let mut c = connect(&server);
+        send(
+            &mut c,
+            "GET /archive/feed.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        );
+        let (status, head, body) = response(&mut c);
+        assert_eq!((status, body.as_slice()), (200, &b"<feed/>"[..]));
+        assert!(head.contains("Connection: keep-alive\r\n"), "{head}");
+        // Two at once on the same connection, then one asking to close.
+        send(
+            &mut c,
+            "GET /archive/old HTTP/1.1\r\nHost: localhost\r\n\r\nGET /archive/documents/a HTTP/1.1\r\n\r\n",
+        );
+        let (status, _, body) = response(&mut c);
+        assert_eq!(status, 200);
+        // A page, with the live-reload script added.
+        let page = String::from_utf8(body).unwrap();
+        assert!(page.starts_with("old<script src="), "{page}");
+        let (status, head, _) = response(&mut c);
+        assert_eq!(status, 301);
+        assert!(
+            head.contains("Location: /archive/documents/a/\r\n"),
+            "{head}"
+        );
+        send(
+            &mut c,
+            "GET /archive/feed.xml HTTP/1.1\r\nConnection: close\r\n\r\n",
+        );
+        let (status, head, _) = response(&mut c);
+        assert_eq!(status, 200);
+        assert!(head.contains("Connection: close\r\n"), "{head}");
+        let mut rest = Vec::new();
+        std::io::Read::read_to_end(&mut c, &mut rest).unwrap();
+        assert!(rest.is_empty(), "closed after the answer");
+        // HTTP/1.0 closes by default.
+        let mut c = connect(&server);
+        send(&mut c, "GET /archive/feed.xml HTTP/1.0\r\n\r\n");
+        let (_, head, _) = response(&mut c);
+        assert!(head.contains("Connection: close\r\n"), "{head}");
+    }
+
+    #[test]
+    fn head_requests_get_the_length_without_the_body() {
+        let (_dir, server) = server();
+        let mut c = connect(&server);
+        send(&mut c, "HEAD /archive/feed.xml HTTP/1.1\r\n\r\n");
+        let (status, head, _) = response_head(&mut c);
+        assert_eq!(status, 200);
+        assert!(head.contains("Content-Length: 7\r\n"), "{head}");
+        // The next answer follows at once: no body was sent in between.
+        send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\n\r\n");
+        let (status, _, body) = response(&mut c);
+        assert_eq!((status, body.as_slice()), (200, &b"<feed/>"[..]));
+    }
+
+    #[test]
+    fn answers_broken_and_unsupported_requests_before_closing() {
+        let (_dir, server) = server();
+        let big_head = format!(
+            "GET /archive/ HTTP/1.1\r\nX: {}\r\n\r\n",
+            "y".repeat(wire::MAX_HEAD)
+        );
+        let big_body = format!(
+            "GET /archive/ HTTP/1.1\r\nContent-Length: {}\r\n\r\n{}",
+            MAX_BODY + 1,
+            "z".repeat(200_000)
+        );
+        for (request, status) in [
+            ("POST /archive/ HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", 405),
+            ("DELETE /archive/ HTTP/1.1\r\n\r\n", 405),
+            ("GARBAGE\r\n\r\n", 400),
+            ("GET /archive/ HTTP/3\r\n\r\n", 505),
+            ("GET /archive/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 501),
+            (big_head.as_str(), 431),
+            (big_body.as_str(), 413),
+            ("GET /archive/..%2f HTTP/1.1\r\n\r\n", 400),
+            ("GET /archive/ HTTP/1.1\r\nHost: evil.example\r\n\r\n", 403),
+        ] {
+            let mut c = connect(&server);
+            send(&mut c, request);
+            let (got, head, _) = response(&mut c);
+            assert_eq!(got, status, "{}: {head}", &request[..request.len().min(60)]);
+            if status == 405 {
+                assert!(head.contains("Allow: GET, HEAD\r\n"), "{head}");
+            }
+        }
+    }
+
+    #[test]
+    fn idle_connections_never_hold_up_a_request() {
+        let (_dir, server) = server();
+        // Far more idle connections than workers: opened and never used, one
+        // with half a request, and kept-alive ones after a first answer.
+        let mut idle: Vec<TcpStream> = (0..3 * WORKERS).map(|_| connect(&server)).collect();
+        let mut slow = connect(&server);
+        send(&mut slow, "GET /archive/ HTT");
+        for _ in 0..WORKERS {
+            let mut c = connect(&server);
+            send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\n\r\n");
+            response(&mut c);
+            idle.push(c);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let start = std::time::Instant::now();
+        let mut c = connect(&server);
+        send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\n\r\n");
+        let (status, _, body) = response(&mut c);
+        assert_eq!((status, body.as_slice()), (200, &b"<feed/>"[..]));
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "answered after {:?}",
+            start.elapsed()
+        );
+        // The half request, completed, is still answered.
+        send(&mut slow, "P/1.1\r\n\r\n");
+        assert_eq!(response(&mut slow).0, 200);
+        // Stopping does not wait for the idle connections.
+        let start = std::time::Instant::now();
+        server.stop();
+        assert!(start.elapsed() < Duration::from_secs(3));
+        drop(idle);
     }
 }

@@ -31,4 +31,8 @@ trap 'rm -rf "$work"' EXIT
   --base-url "http://127.0.0.1:$port/annals/" --output "$work/site")
 
 export ANNALS_SITE_DIR="$work/site" ANNALS_PORT="$port" CHROMIUM="$chromium"
-node --test test/browser.test.js
+# The XSS test (test/xss.test.mjs) builds its own archives with the binary just built.
+target="${CARGO_TARGET_DIR:-target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+export ANNALS_BIN="$target/release/annals"
+node --test --test-concurrency=1 test/

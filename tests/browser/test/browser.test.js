@@ -47,6 +47,22 @@ async function assertResolves(url, from) {
   }
 }
 
+/** One page of every kind the archive publishes, as [name, path below the base]. */
+function pageTypes() {
+  return [
+    ["home", ""],
+    ["documents list", "documents/"],
+    ...site.documents.map((d, i) => [`document ${i + 1}`, d.url.slice(h.base.length)]),
+    ...site.taxonomyIndexes.map((u) => [`taxonomy index ${new URL(u).pathname}`, u.slice(h.base.length)]),
+    ["topic page", site.topic.url.slice(h.base.length)],
+    ["entity page", site.entity.slice(h.base.length)],
+    ["timeline", "timeline/"],
+    ...site.years.map((u) => [`timeline year ${new URL(u).pathname}`, u.slice(h.base.length)]),
+    ["correspondence", "correspondence/"],
+    ["404", "no/such/page/"],
+  ];
+}
+
 before(async () => {
   h = await setup();
   // Discover the archive from its own pages rather than hard-coding it.
@@ -190,16 +206,50 @@ describe("timeline", () => {
     }
   });
 
-  it("gives topic and entity pages a strip by year, linked to the year pages", async () => {
+  it("gives topic and entity pages their own timeline, with the list behind it", async () => {
     for (const url of [site.topic.url, site.entity]) {
       const { page } = await open(url.slice(h.base.length));
-      const links = await hrefs(page, "figure.chart a.chart-bar");
-      assert.ok(links.length > 0, `${url}: strip links`);
-      for (const link of links) {
-        assert.ok(site.years.includes(link), `${url}: ${link} is a year page`);
+      const bars = await hrefs(page, "figure.chart a.chart-bar");
+      assert.ok(bars.length > 0, `${url}: bars`);
+      for (const bar of bars) {
+        const u = new URL(bar);
+        assert.equal(u.origin + u.pathname, url, `${url}: a bar stays on the page`);
+        const year = u.hash.slice(1);
+        assert.ok(await page.$(`section.term-timeline h3[id="${year}"]`), `${url}: ${year} is in the list`);
+      }
+      // A mark per document and event of the list; document marks lead to the
+      // documents, event marks to their month in the list.
+      const listed = await hrefs(page, "section.term-timeline li.timeline-document > a");
+      const marked = await hrefs(page, "figure.chart a.mark-document");
+      assert.ok(marked.length > 0, `${url}: document marks`);
+      assert.deepEqual([...marked].sort(), [...listed].sort(), `${url}: a mark per listed document`);
+      const events = await page.locator("section.term-timeline li.timeline-event").count();
+      assert.equal(await page.locator("figure.chart a.mark-event").count(), events, `${url}: a mark per listed event`);
+      for (const mark of await hrefs(page, "figure.chart a.mark-event")) {
+        const id = decodeURIComponent(new URL(mark).hash.slice(1));
+        assert.ok(await page.$(`section.term-timeline section.timeline-month[id="${id}"] li.timeline-event`), `${url}: #${id}`);
       }
       await page.close();
     }
+  });
+
+  it("has no broken link on any timeline: every link answers 200", async () => {
+    const pages = ["timeline/", ...site.years.map((u) => u.slice(h.base.length)), site.topic.url.slice(h.base.length), site.entity.slice(h.base.length)];
+    const seen = new Set();
+    let followed = 0;
+    for (const rel of pages) {
+      const { page } = await open(rel);
+      const links = await hrefs(page, "figure.chart a, section.timeline-year a, section.timeline-month a, nav.year-nav a, nav.pager a, section.term-timeline a");
+      assert.ok(links.length > 0, `${rel}: timeline links`);
+      for (const url of links) {
+        if (seen.has(url)) continue;
+        seen.add(url);
+        await assertResolves(url, rel);
+        followed++;
+      }
+      await page.close();
+    }
+    assert.ok(followed >= site.years.length + site.documents.length, `followed ${followed} links`);
   });
 });
 
@@ -222,7 +272,18 @@ describe("media", () => {
   });
 
   it("prints the document with its reference, permanent URL, ¶ numbers and notes, without navigation", async () => {
-    const url = site.documents[0].url;
+    // The document with footnotes, so that printing them is checked.
+    let url = null;
+    for (const d of site.documents) {
+      const { page } = await open(d.url.slice(h.base.length));
+      const notes = await page.$(".document-body .footnotes li");
+      await page.close();
+      if (notes) {
+        url = d.url;
+        break;
+      }
+    }
+    assert.ok(url, "a bundled document has footnotes");
     const { page } = await open(url.slice(h.base.length), { media: "print" });
     for (const hidden of [".site-header", ".site-footer", ".breadcrumb", ".cite-actions", ".toc-aside"]) {
       if (await page.$(hidden)) assert.ok(!(await page.isVisible(hidden)), `${hidden} is not printed`);
@@ -239,7 +300,22 @@ describe("media", () => {
     }));
     assert.equal(pin.opacity, "1");
     assert.equal(pin.before, `"${pin.href}"`, "each paragraph prints its anchor");
-    if (await page.$(".footnotes")) assert.ok(await page.isVisible(".footnotes li"), "notes are printed");
+    assert.ok(await page.isVisible(".footnotes li"), "notes are printed");
+    const noteText = await page.textContent(".footnotes li");
+    assert.ok(noteText.trim().length > 5, "with their text");
+    // Every citable block prints its number: each pin is shown, with its anchor.
+    const pins = await page.$$eval(".document-body .pin", (as) => as.map((a) => ({
+      shown: getComputedStyle(a).opacity === "1" && getComputedStyle(a).display !== "none",
+      printed: getComputedStyle(a, "::before").content === `"${a.getAttribute("href")}"`,
+    })));
+    assert.ok(pins.length > 3 && pins.every((p) => p.shown && p.printed), "every ¶ number prints");
+    assert.match(await page.textContent(".document-kicker .doc-ref"), /\d/, "the reference has its number");
+    // Nothing but the document: no navigation, search box or chart anywhere.
+    const navs = await page.$$eval("nav, form, figure.chart, .skip-link", (els) => els.filter((e) => {
+      const r = e.getBoundingClientRect();
+      return getComputedStyle(e).display !== "none" && r.width > 0 && r.height > 0;
+    }).length);
+    assert.equal(navs, 0, "no navigation is printed");
     await page.pdf({ path: path.join(SCREENSHOTS, "document-print.pdf"), format: "A4", printBackground: true });
     await page.close();
   });
@@ -276,24 +352,61 @@ describe("media", () => {
   });
 });
 
-describe("accessibility (axe-core)", () => {
-  const pages = () => [
-    ["home", ""],
-    ["documents list", "documents/"],
-    ...site.documents.map((d, i) => [`document ${i + 1}`, d.url.slice(h.base.length)]),
-    ...site.taxonomyIndexes.map((u) => [`taxonomy index ${new URL(u).pathname}`, u.slice(h.base.length)]),
-    ["topic page", site.topic.url.slice(h.base.length)],
-    ["entity page", site.entity.slice(h.base.length)],
-    ["timeline", "timeline/"],
-    ...site.years.map((u) => [`timeline year ${new URL(u).pathname}`, u.slice(h.base.length)]),
-    ["correspondence", "correspondence/"],
-    ["404", "no/such/page/"],
-  ];
+describe("redaction grounds", () => {
+  it("shows a redaction's legal ground on hover and on keyboard focus", async () => {
+    // The bundled archive gives no ground, so a real bar of a real page is given the
+    // markup the build writes for `[redacted: Article 4(1)(b)]` (asserted by
+    // tests/build.rs): what is checked here is what the stylesheet does with it.
+    let rel = null;
+    for (const d of site.documents) {
+      const { page } = await open(d.url.slice(h.base.length));
+      const has = await page.$(".document-body span.redaction");
+      await page.close();
+      if (has) {
+        rel = d.url.slice(h.base.length);
+        break;
+      }
+    }
+    assert.ok(rel, "a bundled document has a redaction");
+    const { page } = await open(rel);
+    await page.evaluate(() => {
+      const bar = document.querySelector(".document-body span.redaction");
+      bar.id = "grounded";
+      bar.setAttribute("tabindex", "0");
+      bar.setAttribute("title", "Redacted: Article 4(1)(b)");
+      bar.setAttribute("data-ground", "Article 4(1)(b)");
+      const ground = document.createElement("span");
+      ground.className = "redaction-ground";
+      ground.textContent = " (Article 4(1)(b))";
+      bar.append(ground);
+    });
+    const tip = () => page.$eval("#grounded", (e) => getComputedStyle(e, "::after").content);
+    const groundBox = () => page.$eval("#grounded .redaction-ground", (e) => e.getBoundingClientRect().width);
+    assert.equal(await tip(), "none", "no tip at rest");
+    assert.ok((await groundBox()) <= 1, "the ground is visually hidden at rest");
+    assert.equal((await page.textContent("#grounded")).trim().replace(/\s+/g, " "), "redacted (Article 4(1)(b))", "screen readers read the ground");
+    await page.focus("#grounded");
+    // Chromium reports the content as written: the label, then the ground attribute.
+    const shows = /Withheld: .*(attr\(data-ground\)|Article 4\(1\)\(b\))/;
+    assert.match(await tip(), shows, "the tip shows the ground on focus");
+    const box = await page.evaluate(() => {
+      const s = getComputedStyle(document.querySelector("#grounded"), "::after");
+      return { display: s.display, position: s.position };
+    });
+    assert.equal(box.position, "absolute");
+    await page.evaluate(() => document.activeElement.blur());
+    assert.equal(await tip(), "none", "and hides on blur");
+    await page.hover("#grounded");
+    assert.match(await tip(), shows, "the tip shows the ground on hover");
+    await page.close();
+  });
+});
 
+describe("accessibility (axe-core)", () => {
   it("reports no serious or critical violation on any page type, light or dark", async (t) => {
     const failures = [];
     let checked = 0;
-    for (const [name, rel] of pages()) {
+    for (const [name, rel] of pageTypes()) {
       for (const scheme of ["light", "dark"]) {
         const { page } = await open(rel, { colorScheme: scheme });
         await page.addScriptTag({ url: h.axeUrl });
@@ -317,6 +430,105 @@ describe("accessibility (axe-core)", () => {
     }
     t.diagnostic(`axe-core checked ${checked} page renderings`);
     assert.deepEqual(failures, [], "serious or critical axe violations");
+  });
+});
+
+describe("small screens", () => {
+  it("never scrolls the page sideways at 320 px, on any page type", async () => {
+    const wide = [];
+    const pages = [...pageTypes(), ["search", "search/?q=europol"]];
+    for (const [name, rel] of pages) {
+      const { page } = await open(rel, { viewport: { width: 320, height: 640 } });
+      await page.waitForLoadState("networkidle");
+      const m = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        inner: window.innerWidth,
+        // The widest element sticking out, to say what to fix.
+        culprit: [...document.querySelectorAll("body *")]
+          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !e.closest(".chart-scroll, .table-wrap, pre, .visually-hidden, .mark-tip, .redaction-ground"))
+          .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}`)[0] || "",
+      }));
+      assert.equal(m.inner, 320, `${name}: viewport`);
+      if (m.scroll > m.inner) wide.push(`${name}: scrollWidth ${m.scroll} > ${m.inner} (${m.culprit})`);
+      await page.close();
+    }
+    assert.deepEqual(wide, [], "pages wider than a 320 px screen");
+  });
+
+  it("lets the timeline chart scroll inside its frame at 320 px, with every mark reachable", async () => {
+    const { page } = await open("timeline/", { viewport: { width: 320, height: 640 } });
+    const frame = await page.$eval(".chart-scroll", (e) => ({ client: e.clientWidth, scroll: e.scrollWidth }));
+    assert.ok(frame.client <= 320, `the chart frame fits: ${frame.client}`);
+    const mark = page.locator(".chart a.mark").last();
+    await mark.scrollIntoViewIfNeeded();
+    const box = await mark.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 320, `the last mark scrolls into view: ${JSON.stringify(box)}`);
+    await page.close();
+  });
+});
+
+describe("privacy", () => {
+  it("requests nothing but the site itself (no CDN, fonts or analytics)", async () => {
+    const requests = [];
+    const pages = [...pageTypes(), ["search", "search/?q=europol"]];
+    for (const [name, rel] of pages) {
+      for (const colorScheme of ["light", "dark"]) {
+        const page = await h.newPage({ colorScheme });
+        page.on("request", (r) => requests.push({ name, url: r.url() }));
+        await page.goto(h.base + rel);
+        await page.waitForLoadState("networkidle");
+        await page.close();
+      }
+    }
+    const hosts = new Set(requests.map((r) => new URL(r.url).host));
+    const elsewhere = requests.filter((r) => new URL(r.url).hostname !== "127.0.0.1");
+    assert.deepEqual(elsewhere, [], "requests leaving 127.0.0.1");
+    assert.deepEqual([...hosts], [new URL(h.base).host], "one host");
+    // The check saw the assets, not only the pages: the stylesheet and the search index.
+    assert.ok(requests.some((r) => r.url.endsWith("/static/style.css")), "the stylesheet was requested");
+    assert.ok(requests.some((r) => r.name === "search" && /\/search\/.+\.json(\?|$)/.test(r.url)), "the search index was requested");
+  });
+});
+
+describe("without JavaScript", () => {
+  /** The words of the visible text of `main`, and its visible links. */
+  async function reading(rel, javaScript) {
+    const { page } = await open(rel, { javaScript });
+    const r = await page.evaluate(() => ({
+      words: document.querySelector("main").innerText.split(/\s+/).filter(Boolean),
+      links: [...document.querySelectorAll("main a[href]")].filter((a) => a.getClientRects().length > 0).map((a) => a.href),
+    }));
+    await page.close();
+    return r;
+  }
+
+  it("shows every page type in full: the same text and links as with script", async () => {
+    const missing = [];
+    for (const [name, rel] of pageTypes()) {
+      const on = await reading(rel, true);
+      const off = await reading(rel, false);
+      assert.ok(off.words.length > 5, `${name}: text without script`);
+      const left = new Map();
+      for (const w of off.words) left.set(w, (left.get(w) || 0) + 1);
+      const lost = [];
+      for (const w of on.words) {
+        if (left.get(w)) left.set(w, left.get(w) - 1);
+        else lost.push(w);
+      }
+      // The copy button is the one thing script adds.
+      const unexplained = lost.filter((w) => !["Copy", "citation"].includes(w));
+      if (unexplained.length) missing.push(`${name}: words only with script: ${unexplained.slice(0, 10).join(" ")}`);
+      const lostLinks = on.links.filter((l) => !off.links.includes(l));
+      if (lostLinks.length) missing.push(`${name}: links only with script: ${lostLinks.slice(0, 5).join(" ")}`);
+    }
+    assert.deepEqual(missing, [], "content that needs script");
+  });
+
+  it("says on the search page that search needs script, and links elsewhere", async () => {
+    const { page } = await open("search/", { javaScript: false });
+    assert.ok(await page.isVisible(".search-note"), "the noscript note shows");
+    assert.ok((await hrefs(page, ".search-note a")).length >= 2);
+    await page.close();
   });
 });
 

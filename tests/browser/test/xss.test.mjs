@@ -5,7 +5,10 @@
 // theme's Content-Security-Policy alone must stop it (and must be seen to: the
 // browser reports the violations it blocked).
 //
-//   node --test tests/browser/xss.test.mjs
+// Run by tests/browser/run.sh with the other browser tests (which passes the annals
+// binary it built as $ANNALS_BIN), or alone from tests/browser:
+//
+//   node --test test/xss.test.mjs
 //
 // Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM), playwright-core
 // (tests/browser/node_modules) and the annals binary ($ANNALS_BIN, else built here
@@ -23,10 +26,10 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const { chromium } = require("playwright-core");
-const { CHROMIUM_ARGS } = require("./lib/harness.js");
+const { CHROMIUM_ARGS } = require("../lib/harness.js");
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..", "..");
+const ROOT = path.resolve(HERE, "..", "..", "..");
 const CORPUS = path.join(ROOT, "tests", "xss");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
