@@ -1022,7 +1022,10 @@ mod tests {
             for term in [c.to_string(), format!("a{c}b")] {
                 let slug = slugify(&term);
                 assert_eq!(slugify(&slug), slug, "{:?} (U+{:04X})", term, c as u32);
-                assert!(!slug.chars().any(char::is_uppercase), "{term:?} -> {slug:?}");
+                assert!(
+                    !slug.chars().any(char::is_uppercase),
+                    "{term:?} -> {slug:?}"
+                );
             }
         }
     }
