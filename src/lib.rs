@@ -104,6 +104,18 @@ pub struct BuildReport {
     pub elapsed: Duration,
     /// True when nothing had changed since the last build and nothing was done.
     pub up_to_date: bool,
+    /// Documents analysed for the search index; with a [`Session`], only those
+    /// that changed since its last build.
+    pub analysed: usize,
+}
+
+/// What a process that builds the same archive again and again (`annals serve`)
+/// keeps from one build to the next, so a rebuild redoes only what an edit
+/// touched. A command-line build has none.
+#[derive(Default)]
+pub struct Session {
+    /// The search analyses of the last build's documents.
+    search: search::AnalysisCache,
 }
 
 /// Everything up to rendering: the checked archive and its theme.
@@ -251,6 +263,7 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         &|_, _, _| Ok(()),
         false,
         None,
+        None,
     )?;
     guard_urls(options, &prepared.archive, &produced)?;
     verify_links(&links, &produced)?;
@@ -261,12 +274,22 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         files: 0,
         elapsed: start.elapsed(),
         up_to_date: false,
+        analysed: produced.analysed,
     })
 }
 
 /// Builds the archive into its output folder, replacing the previous build only if
 /// everything succeeded.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
+    build_in(options, None)
+}
+
+/// [`build`], keeping in `session` what the next build of the same archive can
+/// reuse.
+pub fn build_in(
+    options: &BuildOptions,
+    session: Option<&mut Session>,
+) -> Result<BuildReport, Diagnostics> {
     let start = Instant::now();
     let output_dir = options.output_dir();
     // Nothing changed since the last successful build into this output: done.
@@ -291,6 +314,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
                 files: 0,
                 elapsed: start.elapsed(),
                 up_to_date: true,
+                analysed: 0,
             });
         }
     }
@@ -335,7 +359,15 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         previous: previous.as_ref(),
         keep: &keep,
     };
-    let mut produced = produce(&prepared, &renderer, &write, &copy, true, Some(&reuse))?;
+    let mut produced = produce(
+        &prepared,
+        &renderer,
+        &write,
+        &copy,
+        true,
+        Some(&reuse),
+        session.map(|s| &mut s.search),
+    )?;
     guard_urls(options, archive, &produced)?;
     // Pages taken from the previous site had their links checked against the same
     // set of files; if that set changed, they are checked again.
@@ -394,6 +426,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         files: produced.entries.len(),
         elapsed: start.elapsed(),
         up_to_date: false,
+        analysed: produced.analysed,
     };
     // Freeing a large archive takes a noticeable share of a build (millions of
     // small allocations); do it off the critical path. A command-line build exits
@@ -416,6 +449,8 @@ struct Produced {
     kept: Vec<String>,
     /// Pages rendered (not taken from the previous site).
     rendered: usize,
+    /// Documents analysed for the search index.
+    analysed: usize,
 }
 
 /// Renders every page and generated file and hands each to `write` as soon as it
@@ -427,6 +462,7 @@ fn produce(
     copy: &(dyn Fn(&Path, &str, &str) -> Result<(), Diagnostic> + Sync),
     hash_contents: bool,
     reuse: Option<&Reuse<'_>>,
+    search_cache: Option<&mut search::AnalysisCache>,
 ) -> Result<Produced, Diagnostics> {
     let mut clock = Instant::now();
     let archive = &prepared.archive;
@@ -533,13 +569,28 @@ fn produce(
         let entry = hash(&file);
         write(&file, &entry.1).map(|()| entry)
     };
-    for r in search::write_index(archive, write_search) {
+    let (searched, analysed) = match search_cache {
+        Some(cache) => {
+            let files = search::write_index_cached(archive, cache, write_search);
+            (files, cache.analysed())
+        }
+        None => (
+            search::write_index(archive, write_search),
+            archive.documents.len(),
+        ),
+    };
+    for r in searched {
         match r {
             Ok(e) => entries.push(e),
             Err(d) => errors.push(d),
         }
     }
-    stage_done(progress, "search", "index", &mut clock);
+    stage_done(
+        progress,
+        "search",
+        &format!("{analysed} documents analysed"),
+        &mut clock,
+    );
     match publish::generated_files(archive, &prepared.theme) {
         Ok(extra) => {
             let written: Vec<Result<(String, String), Diagnostic>> = extra
@@ -576,6 +627,7 @@ fn produce(
         records,
         kept,
         rendered,
+        analysed,
     })
 }
 

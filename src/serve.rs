@@ -75,11 +75,14 @@ pub trait Rebuild {
 pub struct FullRebuild {
     /// The build to run.
     pub options: BuildOptions,
+    /// What one build leaves for the next (the search analyses of unchanged
+    /// documents).
+    pub session: crate::Session,
 }
 
 impl Rebuild for FullRebuild {
     fn rebuild(&mut self, _changes: &ChangeSet) -> Result<BuildReport, Diagnostics> {
-        crate::build(&self.options)
+        crate::build_in(&self.options, Some(&mut self.session))
     }
 }
 
@@ -125,6 +128,7 @@ pub fn serve(options: &ServeOptions) -> Result<(), String> {
     let site = Arc::new(Site::new(&output, &base_path, Some(live.clone())));
     let mut rebuilder = FullRebuild {
         options: build.clone(),
+        session: crate::Session::default(),
     };
     run_build(&mut rebuilder, &ChangeSet::default(), &live, &site, &build);
 
@@ -178,7 +182,7 @@ fn run_build(
             }
             live.finished(Ok(()));
             println!(
-                "[{clock}] {} {} documents, {} pages ({} rendered) in {:.2} s{what}",
+                "[{clock}] {} {} documents, {} pages ({} rendered, {} analysed for search) in {:.2} s{what}",
                 if changes.paths.is_empty() {
                     "built"
                 } else {
@@ -187,6 +191,7 @@ fn run_build(
                 report.documents,
                 report.pages,
                 report.rendered,
+                report.analysed,
                 start.elapsed().as_secs_f64()
             );
         }

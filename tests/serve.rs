@@ -194,7 +194,15 @@ fn serve_rebuilds_on_change_reloads_and_shows_errors() {
     assert!(answer["version"].as_u64().unwrap() > version);
 
     // A body edit is rebuilt incrementally: the terminal line says one page was
-    // rendered (a title edit renders every page that lists the document).
+    // rendered (a title edit renders every page that lists the document) and one
+    // document analysed for search, and the served search index has the new words.
+    let search_build = || {
+        let (status, body) = get(&format!("{}search/manifest.json", server.base));
+        assert_eq!(status, 200);
+        let manifest: serde_json::Value = serde_json::from_str(&body).unwrap();
+        manifest["build"].as_str().unwrap().to_string()
+    };
+    let index_before = search_build();
     let edited = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
         &file,
@@ -211,14 +219,24 @@ fn serve_rebuilds_on_change_reloads_and_shows_errors() {
             .output
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
         {
-            Ok(line) if line.contains("rebuilt") && line.contains("(1 rendered)") => break true,
+            Ok(line)
+                if line.contains("rebuilt")
+                    && line.contains("(1 rendered, 1 analysed for search)") =>
+            {
+                break true
+            }
             Ok(line) => seen.push(line),
             Err(_) => break false,
         }
     };
     assert!(
         incremental,
-        "no rebuild rendering one page; printed: {seen:?}"
+        "no rebuild rendering one page and analysing one document; printed: {seen:?}"
+    );
+    assert_ne!(
+        search_build(),
+        index_before,
+        "the search index was not rebuilt"
     );
 
     // A broken document: the overlay data names file:line, the last good page stays.

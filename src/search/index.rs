@@ -314,16 +314,18 @@ pub struct Interned {
 
 impl Interned {
     /// Adds the next document's analysis.
-    pub fn push(&mut self, analysis: DocumentAnalysis) {
+    pub fn push(&mut self, analysis: &DocumentAnalysis) {
         let DocumentAnalysis {
             keys,
             length,
-            mut stems,
-            mut forms,
+            stems,
+            forms,
             stream,
             segments,
             parts: _,
         } = analysis;
+        let (length, mut stems, mut forms) = (*length, stems.clone(), forms.clone());
+        let (stream, segments) = (stream.clone(), segments.clone());
         let ids = &mut self.ids;
         let to_group: Vec<u32> = keys
             .iter()

@@ -45,8 +45,8 @@
 //! unchanged documents. [`index::assemble`] then works over all analyses (document
 //! frequencies, phrase neighbours, postings, shards) without reading a document
 //! again. [`write_index`] does both for a clean build and hands every file on as
-//! soon as it is made; [`write_index_from`] starts from kept analyses and gives the
-//! same bytes.
+//! soon as it is made; [`write_index_cached`] analyses only the documents an
+//! [`AnalysisCache`] has not seen and gives the same bytes.
 //!
 //! Number lists use the compact encoding of [`encode`]. Documents are numbered in
 //! the archive's order (newest first). Every file is a pure function of the archive:
@@ -63,8 +63,11 @@ pub use analyse::{analyse_document, DocumentAnalysis, WordMemo};
 use crate::archive::Archive;
 use crate::render::OutputFile;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 /// The format of the files, for the client to refuse one it does not know.
 pub const FORMAT_VERSION: u32 = 1;
@@ -99,8 +102,8 @@ pub fn index_files(archive: &Archive) -> Vec<OutputFile> {
 ///
 /// The two steps are [`analyse_document`], per document and in parallel (each
 /// document's snippet files are handed on at once and not kept), and the assembly
-/// ([`index::assemble`]). A caller that keeps analyses between builds uses
-/// [`write_index_from`] instead.
+/// ([`index::assemble`]). A caller that builds again and again keeps analyses
+/// with [`write_index_cached`] instead.
 pub fn write_index<R: Send>(archive: &Archive, sink: impl Fn(OutputFile) -> R + Sync) -> Vec<R> {
     let documents = &archive.documents;
     let emit = |file: OutputFile| (digest(&file), sink(file));
@@ -117,7 +120,7 @@ pub fn write_index<R: Send>(archive: &Archive, sink: impl Fn(OutputFile) -> R + 
             for (i, doc) in docs.iter().enumerate() {
                 let analysis = analyse_document(doc, &mut memo);
                 parts.extend(analyse::snippet_files(c * chunk + i, &analysis).map(emit));
-                interned.push(analysis);
+                interned.push(&analysis);
             }
             (interned, parts)
         })
@@ -141,37 +144,109 @@ fn chunk_size(documents: usize) -> usize {
 /// snippet files (and each file's digest, for the build hash).
 type Chunk<R> = (index::Interned, Vec<([u8; 32], R)>);
 
-/// Like [`write_index`], from analyses made earlier by [`analyse_document`] (one
-/// per document of `archive`, in its order, snippet contents included): the
-/// incremental path, where only edited documents are analysed again. Gives the
-/// same files as [`write_index`].
-pub fn write_index_from<R: Send>(
+/// Analyses kept between builds by a caller that builds again and again in one
+/// process (`annals serve`): after an edit only the changed documents are
+/// analysed, the rest of the index is assembled from what was kept.
+///
+/// An analysis is filed under a hash of everything it is made from: the
+/// document's file path, front matter and body, and (for the whole cache) the
+/// site configuration and the annals binary, which decide how front matter is
+/// read and words are stemmed. Analyses of documents that are gone are dropped at
+/// each build, so the cache holds one archive's worth (about 15 KB a document).
+#[derive(Default)]
+pub struct AnalysisCache {
+    salt: u64,
+    kept: FxHashMap<u64, Arc<DocumentAnalysis>>,
+    analysed: usize,
+}
+
+impl AnalysisCache {
+    /// How many documents the last build analysed (the others were kept).
+    pub fn analysed(&self) -> usize {
+        self.analysed
+    }
+
+    /// How many analyses are kept.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+}
+
+/// What a document's analysis is made from, as a number; see [`AnalysisCache`].
+fn analysis_key(doc: &crate::document::Document) -> u64 {
+    let mut h = DefaultHasher::new();
+    doc.front_matter_hash.hash(&mut h);
+    doc.body.hash(&mut h);
+    h.finish()
+}
+
+/// What every analysis of a build depends on besides its document.
+fn cache_salt(archive: &Archive) -> u64 {
+    let mut h = DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
+        meta.len().hash(&mut h);
+        format!("{:?}", meta.modified().ok()).hash(&mut h);
+    }
+    format!("{:?}", archive.config).hash(&mut h);
+    h.finish()
+}
+
+/// Like [`write_index`], analysing only the documents `cache` has no analysis
+/// for, and leaving the cache with this archive's analyses. Gives the same files
+/// as [`write_index`].
+pub fn write_index_cached<R: Send>(
     archive: &Archive,
-    analyses: &[DocumentAnalysis],
+    cache: &mut AnalysisCache,
     sink: impl Fn(OutputFile) -> R + Sync,
 ) -> Vec<R> {
+    let salt = cache_salt(archive);
+    if cache.salt != salt {
+        cache.kept.clear();
+        cache.salt = salt;
+    }
+    let documents = &archive.documents;
+    let keys: Vec<u64> = documents.par_iter().map(analysis_key).collect();
+    let kept = &cache.kept;
     let emit = |file: OutputFile| (digest(&file), sink(file));
-    let chunk = chunk_size(analyses.len());
-    let chunks: Vec<Chunk<R>> = analyses
+    let chunk = chunk_size(documents.len());
+    let chunks: Vec<(Chunk<R>, Vec<Arc<DocumentAnalysis>>)> = documents
         .par_chunks(chunk)
+        .zip(keys.par_chunks(chunk))
         .enumerate()
-        .map(|(c, group)| {
+        .map(|(c, (docs, keys))| {
+            let mut memo = WordMemo::default();
             let mut interned = index::Interned::default();
             let mut parts = Vec::new();
-            for (i, analysis) in group.iter().enumerate() {
-                parts.extend(analyse::snippet_files(c * chunk + i, analysis).map(&emit));
-                interned.push(analysis.clone());
+            let mut analyses = Vec::with_capacity(docs.len());
+            for (i, (doc, key)) in docs.iter().zip(keys).enumerate() {
+                let analysis = match kept.get(key) {
+                    Some(a) => a.clone(),
+                    None => Arc::new(analyse_document(doc, &mut memo)),
+                };
+                parts.extend(analyse::snippet_files(c * chunk + i, &analysis).map(&emit));
+                interned.push(&analysis);
+                analyses.push(analysis);
             }
-            (interned, parts)
+            ((interned, parts), analyses)
         })
         .collect();
-    let (groups, parts): (Vec<index::Interned>, Vec<_>) = chunks.into_iter().unzip();
-    finish(
-        archive,
-        groups,
-        parts.into_iter().flatten().collect(),
-        &emit,
-    )
+    let mut groups = Vec::with_capacity(chunks.len());
+    let mut parts = Vec::new();
+    let mut now = FxHashMap::default();
+    for ((interned, chunk_parts), analyses) in chunks {
+        groups.push(interned);
+        parts.extend(chunk_parts);
+        now.extend(keys[now.len()..].iter().copied().zip(analyses));
+    }
+    cache.analysed = keys.iter().filter(|k| !cache.kept.contains_key(k)).count();
+    cache.kept = now;
+    finish(archive, groups, parts, &emit)
 }
 
 /// The assembly: term and pair shards, facets and manifest, with the snippet
