@@ -148,7 +148,7 @@ fn peak_memory() -> Option<u64> {
 }
 
 /// Load, parse, validate and link; every problem of every stage reached is reported.
-fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
+fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared, Diagnostics> {
     let root = &options.root;
     let mut clock = Instant::now();
     let mut errors: Vec<Diagnostic> = Vec::new();
@@ -219,8 +219,12 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
     if !original_errors.is_empty() {
         return Err(Diagnostics::sorted(original_errors));
     }
-    let archive =
-        archive::link(config, documents, &originals, entities).map_err(Diagnostics::sorted)?;
+    // The link stage renders every body for its links and analyses it for search
+    // then; analyses a session kept from the last build are not made again.
+    let salt = search::cache_salt(&config);
+    let kept = |doc: &document::Document| session.and_then(|s| s.search.get(salt, doc));
+    let archive = archive::link_reusing(config, documents, &originals, entities, &kept)
+        .map_err(Diagnostics::sorted)?;
     stage_done(
         options.progress,
         "link",
@@ -248,7 +252,8 @@ fn prepare(options: &BuildOptions) -> Result<Prepared, Diagnostics> {
 /// guard, but writes nothing.
 pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let start = Instant::now();
-    let prepared = prepare(options)?;
+    let mut prepared = prepare(options, None)?;
+    let analyses = std::mem::take(&mut prepared.archive.search);
     let renderer =
         render::Renderer::new(&prepared.archive, &prepared.theme).map_err(Diagnostics::sorted)?;
     let links = publish::linkcheck::LinkChecker::new(&prepared.archive.config);
@@ -263,7 +268,7 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         &|_, _, _| Ok(()),
         false,
         None,
-        None,
+        analyses,
     )?;
     guard_urls(options, &prepared.archive, &produced)?;
     verify_links(&links, &produced)?;
@@ -320,7 +325,11 @@ pub fn build_in(
     }
     // The recorded state stays valid if this build fails or is killed: the output is
     // only replaced, and the state only rewritten, when the build succeeds.
-    let prepared = prepare(options)?;
+    let mut prepared = prepare(options, session.as_deref())?;
+    // The search stage consumes the analyses; a session keeps them for the next
+    // build.
+    let analyses = std::mem::take(&mut prepared.archive.search);
+    let keep_for_session = session.is_some().then(|| analyses.clone());
     let archive = &prepared.archive;
     let renderer = render::Renderer::new(archive, &prepared.theme).map_err(Diagnostics::sorted)?;
     let known = cache::load_manifests(&options.root);
@@ -366,7 +375,7 @@ pub fn build_in(
         &copy,
         true,
         Some(&reuse),
-        session.map(|s| &mut s.search),
+        analyses,
     )?;
     guard_urls(options, archive, &produced)?;
     // Pages taken from the previous site had their links checked against the same
@@ -409,6 +418,10 @@ pub fn build_in(
     cache::store_manifests(&options.root, &manifest, known.into_iter().next());
     produced.records.manifest = manifest.id.clone();
     incremental::store(&options.root, &produced.records);
+    if let (Some(session), Some(analyses)) = (session, keep_for_session) {
+        let salt = search::cache_salt(&archive.config);
+        session.search.keep(salt, &archive.documents, &analyses);
+    }
     cache::store(
         &options.root,
         &cache::BuildState {
@@ -462,7 +475,7 @@ fn produce(
     copy: &(dyn Fn(&Path, &str, &str) -> Result<(), Diagnostic> + Sync),
     hash_contents: bool,
     reuse: Option<&Reuse<'_>>,
-    search_cache: Option<&mut search::AnalysisCache>,
+    analyses: search::Analyses,
 ) -> Result<Produced, Diagnostics> {
     let mut clock = Instant::now();
     let archive = &prepared.archive;
@@ -569,17 +582,8 @@ fn produce(
         let entry = hash(&file);
         write(&file, &entry.1).map(|()| entry)
     };
-    let (searched, analysed) = match search_cache {
-        Some(cache) => {
-            let files = search::write_index_cached(archive, cache, write_search);
-            (files, cache.analysed())
-        }
-        None => (
-            search::write_index(archive, write_search),
-            archive.documents.len(),
-        ),
-    };
-    for r in searched {
+    let analysed = analyses.made;
+    for r in search::write_index(archive, analyses, write_search) {
         match r {
             Ok(e) => entries.push(e),
             Err(d) => errors.push(d),

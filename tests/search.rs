@@ -231,7 +231,13 @@ fn archive(root: &Path) -> annals::archive::Archive {
         .iter()
         .map(|s| annals::document::parse_document(s, &config).expect("valid document"))
         .collect();
-    annals::archive::link(config, documents, &Default::default(), Vec::new()).expect("links")
+    let (sources, errors) = annals::load::load_entities(root, &config);
+    assert!(errors.is_empty(), "{errors:?}");
+    let entities = sources
+        .iter()
+        .map(|(t, s)| annals::entity::parse_entity(s, &config.taxonomies[*t]).expect("entity"))
+        .collect();
+    annals::archive::link(config, documents, &Default::default(), entities).expect("links")
 }
 
 /// The process's resident memory now and at its peak, in MB (Linux).
@@ -281,11 +287,32 @@ fn index_build_time() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
+    // What the analyses held between the link and search stages take, by part.
+    let mut sizes = [0usize; 6];
+    for a in &archive.search.documents {
+        sizes[0] += a.keys.iter().map(|k| k.len() + 4).sum::<usize>();
+        sizes[1] += a.stems.capacity() * 12;
+        sizes[2] += a.forms.capacity() * 8;
+        sizes[3] += a.stream.capacity() * 4;
+        sizes[4] += a.segments.capacity() * 8;
+        sizes[5] += a.parts.iter().map(Vec::capacity).sum::<usize>();
+    }
+    println!(
+        "analyses: keys {} MB, stems {} MB, forms {} MB, stream {} MB, segments {} MB, snippets {} MB",
+        sizes[0] >> 20,
+        sizes[1] >> 20,
+        sizes[2] >> 20,
+        sizes[3] >> 20,
+        sizes[4] >> 20,
+        sizes[5] >> 20
+    );
     for run in 0..runs {
         let (rss, _) = memory_mb();
         let cpu = cpu_seconds();
         let start = Instant::now();
-        let files = annals::search::write_index(&archive, |f| (f.path, f.bytes.len()));
+        let files = annals::search::write_index(&archive, archive.search.clone(), |f| {
+            (f.path, f.bytes.len())
+        });
         let elapsed = start.elapsed();
         let cpu = cpu_seconds() - cpu;
         let (_, peak) = memory_mb();
@@ -308,7 +335,7 @@ fn index_build_time() {
     }
     if let Ok(out) = std::env::var("ANNALS_SEARCH_OUT") {
         let out = PathBuf::from(out);
-        let written = annals::search::write_index(&archive, |f| {
+        let written = annals::search::write_index(&archive, archive.search.clone(), |f| {
             let path = out.join(&f.path);
             std::fs::create_dir_all(path.parent().unwrap())?;
             std::fs::write(path, &f.bytes)
@@ -317,42 +344,62 @@ fn index_build_time() {
     }
 }
 
-/// The incremental path: analyses made one by one (here in reverse order, with one
-/// word memo) are the same as fresh ones, and an index assembled from kept
-/// analyses (as `serve` keeps them) is exactly the files of a clean build.
+/// The analyses the link pass makes from the bodies it renders (with mentions
+/// and reference links) are the ones a document gives on its own, whatever the
+/// order and the word memo; an index assembled from analyses a cache kept (as
+/// `serve` keeps them) is exactly the files of a clean build; and a cache hands
+/// back only analyses of unchanged documents.
 #[test]
 fn kept_analyses_give_the_same_index_as_a_clean_build() {
-    let archive = archive(&fixture());
-    let clean = annals::search::index_files(&archive);
-    let mut memo = annals::search::WordMemo::default();
-    let mut analyses: Vec<annals::search::DocumentAnalysis> = archive
-        .documents
-        .iter()
-        .rev()
-        .map(|d| annals::search::analyse_document(d, &mut memo))
-        .collect();
-    analyses.reverse();
-    // Analysing again with a used memo changes nothing.
-    for (doc, kept) in archive.documents.iter().zip(&analyses) {
-        let fresh = annals::search::analyse_document(doc, &mut annals::search::WordMemo::default());
-        assert_eq!(&fresh, kept, "{}", doc.id);
-    }
-    let mut cache = annals::search::AnalysisCache::default();
-    for round in 0..2 {
-        let cached = annals::search::write_index_cached(&archive, &mut cache, |f| f);
-        // The first round analyses every document, the second none.
-        let expected = if round == 0 {
-            archive.documents.len()
-        } else {
-            0
-        };
-        assert_eq!(cache.analysed(), expected, "round {round}");
-        assert_eq!(cache.len(), archive.documents.len());
-        assert_eq!(clean.len(), cached.len());
-        for (a, b) in clean.iter().zip(&cached) {
-            assert_eq!(a.path, b.path);
-            assert_eq!(a.bytes, b.bytes, "{}", a.path);
+    for root in [
+        fixture(),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crosslinks"),
+    ] {
+        let archive = archive(&root);
+        assert_eq!(archive.search.documents.len(), archive.documents.len());
+        assert_eq!(archive.search.made, archive.documents.len());
+        if root.ends_with("crosslinks") {
+            // Bodies with entity mentions and reference auto-links.
+            assert!(archive.links.mentions.iter().any(|m| !m.is_empty()));
         }
+        let mut memo = annals::search::WordMemo::default();
+        for (doc, linked) in archive
+            .documents
+            .iter()
+            .zip(&archive.search.documents)
+            .rev()
+        {
+            let alone = annals::search::analyse_document(doc, &mut memo);
+            assert_eq!(&alone, &**linked, "{}", doc.id);
+        }
+        let clean = annals::search::index_files(&archive);
+        // Without analyses, the index analyses every document itself.
+        let fresh = annals::search::write_index(&archive, Default::default(), |f| f);
+        let mut cache = annals::search::AnalysisCache::default();
+        let salt = annals::search::cache_salt(&archive.config);
+        cache.keep(salt, &archive.documents, &archive.search);
+        assert_eq!(cache.len(), archive.documents.len());
+        let kept = annals::search::Analyses {
+            documents: archive
+                .documents
+                .iter()
+                .map(|d| cache.get(salt, d).expect("kept"))
+                .collect(),
+            made: 0,
+        };
+        let cached = annals::search::write_index(&archive, kept, |f| f);
+        for other in [&fresh, &cached] {
+            assert_eq!(clean.len(), other.len());
+            for (a, b) in clean.iter().zip(other) {
+                assert_eq!(a.path, b.path);
+                assert_eq!(a.bytes, b.bytes, "{}", a.path);
+            }
+        }
+        assert!(clean.iter().any(|f| f.path == "search/manifest.json"));
+        // An edited body or another configuration finds nothing kept.
+        let mut edited = archive.documents[0].clone();
+        edited.body.push_str("\nAn added sentence.\n");
+        assert!(cache.get(salt, &edited).is_none());
+        assert!(cache.get(salt ^ 1, &archive.documents[0]).is_none());
     }
-    assert!(clean.iter().any(|f| f.path == "search/manifest.json"));
 }

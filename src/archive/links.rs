@@ -6,9 +6,11 @@
 use crate::diagnostics::{line_col, Diagnostic};
 use crate::document::Document;
 use crate::markdown::{self, BodyLink, RenderOptions};
+use crate::search::{self, Analyses, DocumentAnalysis, WordMemo};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// A document linking to another, with the passage that contains the link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,13 +171,22 @@ fn body_links(
     }
 }
 
-/// Analyses every body in parallel, checks every document link and anchor, and
+/// A kept search analysis of a document, if the caller has one (`annals serve`
+/// keeps them between builds); see [`crate::search::AnalysisCache`].
+pub type KeptAnalysis<'k> = &'k (dyn Fn(&Document) -> Option<Arc<DocumentAnalysis>> + Sync);
+
+/// Renders every body in parallel, checks every document link and anchor, and
 /// builds backlinks. `documents` are in the archive's final order.
+///
+/// The same pass makes each document's search analysis from the rendered body
+/// (unless `kept` has it), so that a build parses every body once for links,
+/// mentions and search; the pages' HTML is rendered later, per page.
 pub fn index(
     documents: &[Document],
     autolinker: &markdown::Autolinker,
     entity_count: usize,
-) -> Result<LinkIndex, Vec<Diagnostic>> {
+    kept: KeptAnalysis<'_>,
+) -> Result<(LinkIndex, Analyses), Vec<Diagnostic>> {
     let by_id: HashMap<String, usize> = documents
         .iter()
         .enumerate()
@@ -186,27 +197,47 @@ pub fn index(
         .enumerate()
         .map(|(i, d)| (d.file.clone(), i))
         .collect();
-    // Each body is reduced, in parallel, to what linking needs: its anchors and its
-    // links with their excerpts. The bodies' text blocks are dropped as soon as the
-    // excerpts are cut, so memory holds no second copy of every body.
-    let analysis: Vec<BodyLinks> = documents
-        .par_iter()
+    // Each body is reduced, in parallel, to what linking needs (its anchors, its
+    // links with their excerpts) and to its search analysis. The bodies' text
+    // blocks are dropped as soon as that is done, so memory holds no second copy
+    // of every body. Contiguous chunks, so that each word memo serves many
+    // documents.
+    let chunk = search::chunk_size(documents.len());
+    let (analysis, searchable): (Vec<BodyLinks>, Vec<(Arc<DocumentAnalysis>, bool)>) = documents
+        .par_chunks(chunk)
         .enumerate()
-        .map(|(from, d)| {
-            let body = markdown::render_with(
-                &d.body,
-                &RenderOptions {
-                    resolve_link: None,
-                    skip_highlight: true,
-                    skip_html: true,
-                    autolinker: Some(autolinker),
-                    autolink_url: None,
-                    trusted_html: false,
-                },
-            );
-            body_links(from, body, documents, entity_count)
+        .flat_map_iter(|(c, docs)| {
+            let mut memo = WordMemo::default();
+            docs.iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let body = markdown::render_with(
+                        &d.body,
+                        &RenderOptions {
+                            resolve_link: None,
+                            skip_highlight: true,
+                            skip_html: true,
+                            autolinker: Some(autolinker),
+                            autolink_url: None,
+                            trusted_html: false,
+                        },
+                    );
+                    let search = match kept(d) {
+                        Some(a) => (a, false),
+                        None => (Arc::new(search::analyse_body(d, &body, &mut memo)), true),
+                    };
+                    (
+                        body_links(c * chunk + i, body, documents, entity_count),
+                        search,
+                    )
+                })
+                .collect::<Vec<_>>()
         })
-        .collect();
+        .unzip();
+    let analyses = Analyses {
+        made: searchable.iter().filter(|s| s.1).count(),
+        documents: searchable.into_iter().map(|s| s.0).collect(),
+    };
     let anchors: Vec<HashSet<&str>> = analysis
         .par_iter()
         .map(|a| a.anchors.iter().map(String::as_str).collect())
@@ -270,11 +301,14 @@ pub fn index(
         list.sort_by(|a, b| a.from.cmp(&b.from).then_with(|| a.block.cmp(&b.block)));
         list.dedup_by(|a, b| a.from == b.from && a.block == b.block);
     }
-    Ok(LinkIndex {
-        mentions,
-        backlinks,
-        outgoing,
-    })
+    Ok((
+        LinkIndex {
+            mentions,
+            backlinks,
+            outgoing,
+        },
+        analyses,
+    ))
 }
 
 fn is_footnote_anchor(f: &str) -> bool {

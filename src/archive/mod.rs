@@ -74,6 +74,9 @@ pub struct Archive {
     pub timeline: Timeline,
     /// Links between documents and backlinks; mentions of entities.
     pub links: links::LinkIndex,
+    /// Every document's search analysis, made by the link pass from the body it
+    /// renders anyway; the search stage takes them (see [`crate::search`]).
+    pub search: crate::search::Analyses,
     /// Entity files (organisations and other kinds a site describes).
     pub entities: Vec<Entity>,
     /// For each entity, the documents whose text mentions it, newest first.
@@ -148,9 +151,21 @@ pub fn term_key(term: &str) -> String {
 /// duplicate ids, terms whose slugs collide, aliases that collide, missing originals.
 pub fn link(
     config: Config,
+    documents: Vec<Document>,
+    originals: &HashMap<PathBuf, Original>,
+    entities: Vec<Entity>,
+) -> Result<Archive, Vec<Diagnostic>> {
+    link_reusing(config, documents, originals, entities, &|_| None)
+}
+
+/// [`link`], taking the search analyses of unchanged documents from `kept`
+/// instead of making them again (see [`crate::search::AnalysisCache`]).
+pub fn link_reusing(
+    config: Config,
     mut documents: Vec<Document>,
     originals: &HashMap<PathBuf, Original>,
     entities: Vec<Entity>,
+    kept: links::KeptAnalysis<'_>,
 ) -> Result<Archive, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     // Documents arrive in file-path order; the first file wins every tie below.
@@ -227,7 +242,7 @@ pub fn link(
         return Err(errors);
     }
     let autolinker = autolinker(&config, &documents, &entities);
-    let links = links::index(&documents, &autolinker, entities.len())?;
+    let (links, search) = links::index(&documents, &autolinker, entities.len(), kept)?;
     let mut mentioned_in: Vec<Vec<usize>> = vec![Vec::new(); entities.len()];
     for (d, list) in links.mentions.iter().enumerate() {
         for &e in list {
@@ -244,6 +259,7 @@ pub fn link(
         taxonomies,
         timeline,
         links,
+        search,
         entities,
         mentioned_in,
         sent_by: correspondents.0,

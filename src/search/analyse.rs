@@ -17,7 +17,7 @@
 
 use super::text::{tokens, Analyzer};
 use crate::document::Document;
-use crate::markdown::{self, RenderOptions, TextBlock};
+use crate::markdown::{self, RenderOptions, RenderedBody, TextBlock};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -246,7 +246,10 @@ fn part_contents(doc: &Document, blocks: &[TextBlock], part_of: &[u16]) -> Vec<V
                 parts: count,
                 blocks,
             };
-            serde_json::to_vec(&file).unwrap_or_default()
+            // Kept until the search stage writes it: no spare capacity.
+            let mut bytes = serde_json::to_vec(&file).unwrap_or_default();
+            bytes.shrink_to_fit();
+            bytes
         })
         .collect()
 }
@@ -283,6 +286,14 @@ pub fn analyse_document(doc: &Document, memo: &mut WordMemo) -> DocumentAnalysis
             ..RenderOptions::default()
         },
     );
+    analyse_body(doc, &body, memo)
+}
+
+/// [`analyse_document`] from the document's body as already rendered (with any
+/// options: only its text blocks and headings are read, and they do not depend on
+/// the options), so that the build reads each body once: the link stage renders
+/// it for its links and mentions, and analyses it then.
+pub fn analyse_body(doc: &Document, body: &RenderedBody, memo: &mut WordMemo) -> DocumentAnalysis {
     let headings: HashSet<&str> = body.headings.iter().map(|h| h.id.as_str()).collect();
     let part_of = assign_parts(&body.blocks);
 

@@ -45,8 +45,11 @@
 //! unchanged documents. [`index::assemble`] then works over all analyses (document
 //! frequencies, phrase neighbours, postings, shards) without reading a document
 //! again. [`write_index`] does both for a clean build and hands every file on as
-//! soon as it is made; [`write_index_cached`] analyses only the documents an
-//! [`AnalysisCache`] has not seen and gives the same bytes.
+//! soon as it is made. The build does not call [`analyse_document`]: the link
+//! stage, which renders every body anyway, analyses it then
+//! ([`analyse_body`]), so a body is parsed once; `annals serve` keeps the
+//! analyses in an [`AnalysisCache`] and the link stage analyses only the
+//! documents it does not have.
 //!
 //! Number lists use the compact encoding of [`encode`]. Documents are numbered in
 //! the archive's order (newest first). Every file is a pure function of the archive:
@@ -58,9 +61,10 @@ pub mod facets;
 pub mod index;
 pub mod text;
 
-pub use analyse::{analyse_document, DocumentAnalysis, WordMemo};
+pub use analyse::{analyse_body, analyse_document, DocumentAnalysis, WordMemo};
 
 use crate::archive::Archive;
+use crate::document::Document;
 use crate::render::OutputFile;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -89,42 +93,68 @@ pub struct Manifest {
     pub max_word: usize,
 }
 
+/// Every document's analysis, in the archive's order, as the link stage made them
+/// (it renders every body once for its links and analyses it then; see
+/// [`crate::archive::links::index`]). Shared, so that `serve`'s
+/// [`AnalysisCache`] can keep them without a copy.
+#[derive(Debug, Default, Clone)]
+pub struct Analyses {
+    /// One per document.
+    pub documents: Vec<Arc<DocumentAnalysis>>,
+    /// How many of them were made by this build (the others came from a cache).
+    pub made: usize,
+}
+
 /// Every file of the search index, ready to write under the site root. Holds the
 /// whole index in memory: the build streams it with [`write_index`] instead.
 pub fn index_files(archive: &Archive) -> Vec<OutputFile> {
-    write_index(archive, |file| file)
+    write_index(archive, archive.search.clone(), |file| file)
 }
 
-/// Builds the search index of an archive and hands each file to `sink` as soon as
-/// it is made (from several threads at once); returns what `sink` returned, in a
-/// fixed order (term shards, pair shards, `facets.json`, snippet files by
-/// document, `manifest.json` last).
+/// Builds the search index of an archive from its documents' analyses and hands
+/// each file to `sink` as soon as it is made (from several threads at once);
+/// returns what `sink` returned, in a fixed order (term shards, pair shards,
+/// `facets.json`, snippet files by document, `manifest.json` last).
 ///
-/// The two steps are [`analyse_document`], per document and in parallel (each
-/// document's snippet files are handed on at once and not kept), and the assembly
-/// ([`index::assemble`]). A caller that builds again and again keeps analyses
-/// with [`write_index_cached`] instead.
-pub fn write_index<R: Send>(archive: &Archive, sink: impl Fn(OutputFile) -> R + Sync) -> Vec<R> {
+/// Each analysis is interned and its snippet files handed on in parallel, and
+/// dropped unless a cache shares it; then the assembly ([`index::assemble`])
+/// works over all of them. Analyses that do not match the archive (a caller
+/// that took them away) are made again with [`analyse_document`].
+pub fn write_index<R: Send>(
+    archive: &Archive,
+    analyses: Analyses,
+    sink: impl Fn(OutputFile) -> R + Sync,
+) -> Vec<R> {
     let documents = &archive.documents;
+    let mut analyses: Vec<Option<Arc<DocumentAnalysis>>> =
+        if analyses.documents.len() == documents.len() {
+            analyses.documents.into_iter().map(Some).collect()
+        } else {
+            vec![None; documents.len()]
+        };
     let emit = |file: OutputFile| (digest(&file), sink(file));
     // Contiguous chunks, so that each word memo serves many documents.
     let chunk = chunk_size(documents.len());
-    // Each chunk: analyse, hand the snippet files on, intern the rest.
+    // Each chunk: hand the snippet files on, intern the rest.
     let chunks: Vec<Chunk<R>> = documents
         .par_chunks(chunk)
+        .zip(analyses.par_chunks_mut(chunk))
         .enumerate()
-        .map(|(c, docs)| {
+        .map(|(c, (docs, analyses))| {
             let mut memo = WordMemo::default();
             let mut interned = index::Interned::default();
             let mut parts = Vec::new();
-            for (i, doc) in docs.iter().enumerate() {
-                let analysis = analyse_document(doc, &mut memo);
+            for (i, (doc, analysis)) in docs.iter().zip(analyses).enumerate() {
+                let analysis = analysis
+                    .take()
+                    .unwrap_or_else(|| Arc::new(analyse_document(doc, &mut memo)));
                 parts.extend(analyse::snippet_files(c * chunk + i, &analysis).map(emit));
                 interned.push(&analysis);
             }
             (interned, parts)
         })
         .collect();
+    drop(analyses);
     let (groups, parts): (Vec<index::Interned>, Vec<_>) = chunks.into_iter().unzip();
     finish(
         archive,
@@ -136,7 +166,7 @@ pub fn write_index<R: Send>(archive: &Archive, sink: impl Fn(OutputFile) -> R + 
 
 /// Documents per chunk: a few chunks per thread, so the threads stay busy and
 /// each chunk's word table serves many documents.
-fn chunk_size(documents: usize) -> usize {
+pub fn chunk_size(documents: usize) -> usize {
     documents.div_ceil(rayon::current_num_threads() * 4).max(1)
 }
 
@@ -151,19 +181,32 @@ type Chunk<R> = (index::Interned, Vec<([u8; 32], R)>);
 /// An analysis is filed under a hash of everything it is made from: the
 /// document's file path, front matter and body, and (for the whole cache) the
 /// site configuration and the annals binary, which decide how front matter is
-/// read and words are stemmed. Analyses of documents that are gone are dropped at
-/// each build, so the cache holds one archive's worth (about 15 KB a document).
+/// read and words are stemmed. Each build replaces the cache's contents with its
+/// own analyses, so it holds one archive's worth (about 15 KB a document).
 #[derive(Default)]
 pub struct AnalysisCache {
     salt: u64,
     kept: FxHashMap<u64, Arc<DocumentAnalysis>>,
-    analysed: usize,
 }
 
 impl AnalysisCache {
-    /// How many documents the last build analysed (the others were kept).
-    pub fn analysed(&self) -> usize {
-        self.analysed
+    /// A kept analysis of `doc`, if the configuration is the one of `config_salt`.
+    pub fn get(&self, salt: u64, doc: &Document) -> Option<Arc<DocumentAnalysis>> {
+        if salt != self.salt {
+            return None;
+        }
+        self.kept.get(&analysis_key(doc)).cloned()
+    }
+
+    /// Keeps a build's analyses (one per document of `documents`), dropping all
+    /// others.
+    pub fn keep(&mut self, salt: u64, documents: &[Document], analyses: &Analyses) {
+        self.salt = salt;
+        self.kept = documents
+            .par_iter()
+            .map(analysis_key)
+            .zip(analyses.documents.par_iter().cloned())
+            .collect();
     }
 
     /// How many analyses are kept.
@@ -178,75 +221,24 @@ impl AnalysisCache {
 }
 
 /// What a document's analysis is made from, as a number; see [`AnalysisCache`].
-fn analysis_key(doc: &crate::document::Document) -> u64 {
+fn analysis_key(doc: &Document) -> u64 {
     let mut h = DefaultHasher::new();
     doc.front_matter_hash.hash(&mut h);
     doc.body.hash(&mut h);
     h.finish()
 }
 
-/// What every analysis of a build depends on besides its document.
-fn cache_salt(archive: &Archive) -> u64 {
+/// What every analysis of a build depends on besides its document: the annals
+/// binary and the site configuration. See [`AnalysisCache`].
+pub fn cache_salt(config: &crate::config::Config) -> u64 {
     let mut h = DefaultHasher::new();
     env!("CARGO_PKG_VERSION").hash(&mut h);
     if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
         meta.len().hash(&mut h);
         format!("{:?}", meta.modified().ok()).hash(&mut h);
     }
-    format!("{:?}", archive.config).hash(&mut h);
+    format!("{config:?}").hash(&mut h);
     h.finish()
-}
-
-/// Like [`write_index`], analysing only the documents `cache` has no analysis
-/// for, and leaving the cache with this archive's analyses. Gives the same files
-/// as [`write_index`].
-pub fn write_index_cached<R: Send>(
-    archive: &Archive,
-    cache: &mut AnalysisCache,
-    sink: impl Fn(OutputFile) -> R + Sync,
-) -> Vec<R> {
-    let salt = cache_salt(archive);
-    if cache.salt != salt {
-        cache.kept.clear();
-        cache.salt = salt;
-    }
-    let documents = &archive.documents;
-    let keys: Vec<u64> = documents.par_iter().map(analysis_key).collect();
-    let kept = &cache.kept;
-    let emit = |file: OutputFile| (digest(&file), sink(file));
-    let chunk = chunk_size(documents.len());
-    let chunks: Vec<(Chunk<R>, Vec<Arc<DocumentAnalysis>>)> = documents
-        .par_chunks(chunk)
-        .zip(keys.par_chunks(chunk))
-        .enumerate()
-        .map(|(c, (docs, keys))| {
-            let mut memo = WordMemo::default();
-            let mut interned = index::Interned::default();
-            let mut parts = Vec::new();
-            let mut analyses = Vec::with_capacity(docs.len());
-            for (i, (doc, key)) in docs.iter().zip(keys).enumerate() {
-                let analysis = match kept.get(key) {
-                    Some(a) => a.clone(),
-                    None => Arc::new(analyse_document(doc, &mut memo)),
-                };
-                parts.extend(analyse::snippet_files(c * chunk + i, &analysis).map(&emit));
-                interned.push(&analysis);
-                analyses.push(analysis);
-            }
-            ((interned, parts), analyses)
-        })
-        .collect();
-    let mut groups = Vec::with_capacity(chunks.len());
-    let mut parts = Vec::new();
-    let mut now = FxHashMap::default();
-    for ((interned, chunk_parts), analyses) in chunks {
-        groups.push(interned);
-        parts.extend(chunk_parts);
-        now.extend(keys[now.len()..].iter().copied().zip(analyses));
-    }
-    cache.analysed = keys.iter().filter(|k| !cache.kept.contains_key(k)).count();
-    cache.kept = now;
-    finish(archive, groups, parts, &emit)
 }
 
 /// The assembly: term and pair shards, facets and manifest, with the snippet
