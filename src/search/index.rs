@@ -244,37 +244,81 @@ fn stem_postings(
         .collect()
 }
 
-/// Pass 3 for pairs of common words: (first word, second word, postings), sorted
-/// by the words' numbers.
-fn pair_postings(extra: &[Neighbours], lengths: &[f32], average: f32) -> Vec<(u32, u32, Postings)> {
-    // (pair, document, index in its pairs): sixteen bytes an entry.
-    let mut all: Vec<(u64, u32, u32)> = extra
-        .iter()
-        .enumerate()
-        .flat_map(|(d, n)| {
-            n.pairs
-                .iter()
-                .enumerate()
-                .map(move |(i, p)| (p.0, d as u32, i as u32))
-        })
-        .collect();
-    // A document lists a pair once, so (pair, document) is unique: any sort gives
-    // each pair's entries in document order.
-    all.par_sort_unstable_by_key(|e| (e.0, e.1));
-    let groups: Vec<&[(u64, u32, u32)]> = all.chunk_by(|a, b| a.0 == b.0).collect();
-    groups
-        .par_iter()
-        .map(|group| {
-            let key = group[0].0;
-            let list: Vec<Entry<'_>> = group
-                .iter()
-                .map(|&(_, d, i)| {
-                    let (_, tf, part) = extra[d as usize].pairs[i as usize];
-                    (d, tf, part, "")
+/// A pair of common words with its postings, ready for its shard: the FNV-1a
+/// hash of the pair (which picks the shard), where the pair ends in `text`, and
+/// `text`: the pair (`"member states"`) followed by its postings' JSON.
+type EncodedPair = (u32, u32, String);
+
+/// One occurrence list entry of a pair: (second word, document, tf, part).
+type PairEntry = (u32, u32, f32, u16);
+
+/// Pass 3 for pairs of common words. The documents' pair lists are moved into
+/// one table by counting sort on the first word (documents in order, so each
+/// first word's entries are in document order), each first word's entries are
+/// sorted by the second word in parallel, and every pair is encoded at once into
+/// one string: no list of all pairs with their postings is ever built, and the
+/// documents' lists are freed as they are read.
+fn pair_postings(
+    extra: &mut [Neighbours],
+    strings: &[&str],
+    lengths: &[f32],
+    average: f32,
+) -> Vec<EncodedPair> {
+    let mut starts = vec![0usize; strings.len() + 1];
+    for n in extra.iter() {
+        for p in &n.pairs {
+            starts[(p.0 >> 32) as usize + 1] += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut cursor = starts.clone();
+    // (second word, document, tf, part): sixteen bytes an entry.
+    let mut all: Vec<PairEntry> = vec![(0, 0, 0.0, 0); starts[strings.len()]];
+    for (d, n) in extra.iter_mut().enumerate() {
+        for &(pair, tf, part) in &n.pairs {
+            let first = (pair >> 32) as usize;
+            all[cursor[first]] = (pair as u32, d as u32, tf, part);
+            cursor[first] += 1;
+        }
+        n.pairs = Vec::new();
+    }
+    drop(cursor);
+    let mut buckets: Vec<(usize, &mut [PairEntry])> = Vec::new();
+    let mut rest = all.as_mut_slice();
+    for (first, w) in starts.windows(2).enumerate() {
+        let (bucket, tail) = rest.split_at_mut(w[1] - w[0]);
+        if !bucket.is_empty() {
+            buckets.push((first, bucket));
+        }
+        rest = tail;
+    }
+    buckets
+        .par_iter_mut()
+        .flat_map_iter(|(first, bucket)| {
+            // A document lists a pair once: (second word, document) is unique.
+            bucket.sort_unstable_by_key(|e| (e.0, e.1));
+            let first = strings[*first];
+            bucket
+                .chunk_by(|a, b| a.0 == b.0)
+                .map(|group| {
+                    let list: Vec<Entry<'_>> = group
+                        .iter()
+                        .map(|&(_, d, tf, part)| (d, tf, part, ""))
+                        .collect();
+                    let postings = encode_postings(&list, lengths, average);
+                    let second = strings[group[0].0 as usize];
+                    let mut text =
+                        String::with_capacity(first.len() + 1 + second.len() + postings.json_len());
+                    text.push_str(first);
+                    text.push(' ');
+                    text.push_str(second);
+                    let split = text.len();
+                    push_postings(&mut text, &postings);
+                    (fnv1a(&text[..split]), split as u32, text)
                 })
-                .collect();
-            let postings = encode_postings(&list, lengths, average);
-            ((key >> 32) as u32, key as u32, postings)
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -448,28 +492,20 @@ pub fn assemble<R: Send>(
     // are out, so that their working sets never add up. Pairs first: their
     // lists are no longer needed once sorted.
     let (pair_count, pair_results) = {
-        let pairs = pair_postings(&extra, &lengths, average);
-        extra.par_iter_mut().for_each(|n| n.pairs = Vec::new());
-        let keyed: Vec<(String, &Postings)> = pairs
-            .par_iter()
-            .map(|(a, b, p)| {
-                (
-                    format!("{} {}", strings[*a as usize], strings[*b as usize]),
-                    p,
-                )
-            })
-            .collect();
-        let pair_bytes: usize = keyed.iter().map(|(k, p)| k.len() + 4 + p.json_len()).sum();
+        let pairs = pair_postings(&mut extra, &strings, &lengths, average);
+        // Each pair's share of a shard: its key and postings as JSON, as
+        // [`Postings::json_len`] counts them.
+        let pair_bytes: usize = pairs.iter().map(|p| p.2.len() + 8).sum();
         let pair_count = pair_bytes.div_ceil(SHARD_BYTES).max(1);
-        let mut by_shard: Vec<Vec<(String, &Postings)>> = vec![Vec::new(); pair_count];
-        for (key, p) in keyed {
-            by_shard[(fnv1a(&key) as usize) % pair_count].push((key, p));
+        let mut by_shard: Vec<Vec<(u32, String)>> = vec![Vec::new(); pair_count];
+        for (hash, split, text) in pairs {
+            by_shard[(hash as usize) % pair_count].push((split, text));
         }
         let results: Vec<R> = by_shard
             .into_par_iter()
             .enumerate()
             .map(|(n, mut shard)| {
-                shard.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                shard.sort_unstable_by(|a, b| a.1[..a.0 as usize].cmp(&b.1[..b.0 as usize]));
                 emit(OutputFile {
                     path: format!("search/pairs/{n}.json"),
                     bytes: pair_shard_json(&shard),
@@ -525,7 +561,14 @@ pub fn assemble<R: Send>(
 }
 
 fn json_string(out: &mut String, s: &str) {
-    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    // Keys are folded words: almost never anything to escape.
+    if s.chars().all(|c| c != '"' && c != '\\' && c >= ' ') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    }
 }
 
 /// `[docs, weights, parts]`, with `near` as a fourth item when there is one. The
@@ -601,15 +644,17 @@ fn term_shard_json(entries: &[TermEntry<'_>]) -> Vec<u8> {
 }
 
 /// A pair shard: `{"member states": postings, ...}`, keys sorted.
-fn pair_shard_json(entries: &[(String, &Postings)]) -> Vec<u8> {
-    let mut out = String::from("{");
-    for (i, (key, p)) in entries.iter().enumerate() {
+fn pair_shard_json(entries: &[(u32, String)]) -> Vec<u8> {
+    let mut out = String::with_capacity(entries.iter().map(|e| e.1.len() + 4).sum::<usize>() + 2);
+    out.push('{');
+    for (i, (split, text)) in entries.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
+        let (key, postings) = text.split_at(*split as usize);
         json_string(&mut out, key);
         out.push(':');
-        push_postings(&mut out, p);
+        out.push_str(postings);
     }
     out.push('}');
     out.into_bytes()
