@@ -28,11 +28,14 @@ pub mod render;
 pub mod scaffold;
 pub mod search;
 pub mod serve;
+pub mod session;
 pub mod theme;
 pub mod urls;
 
 use diagnostics::{Diagnostic, Diagnostics};
 use rayon::prelude::*;
+pub use session::Session;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -107,15 +110,9 @@ pub struct BuildReport {
     /// Documents analysed for the search index; with a [`Session`], only those
     /// that changed since its last build.
     pub analysed: usize,
-}
-
-/// What a process that builds the same archive again and again (`annals serve`)
-/// keeps from one build to the next, so a rebuild redoes only what an edit
-/// touched. A command-line build has none.
-#[derive(Default)]
-pub struct Session {
-    /// The search analyses of the last build's documents.
-    search: search::AnalysisCache,
+    /// Document files read and parsed; with a [`Session`], only those changed
+    /// since its last build.
+    pub parsed: usize,
 }
 
 /// Everything up to rendering: the checked archive and its theme.
@@ -123,6 +120,12 @@ struct Prepared {
     archive: archive::Archive,
     theme: theme::Theme,
     progress: Progress,
+    /// With a session: each listed document file's stamp, taken before reading it.
+    stamps: HashMap<PathBuf, session::FileStamp>,
+    /// Documents parsed by this build (the others came from the session).
+    parsed: usize,
+    /// With a session: the drafts this build leaves out, for the session to keep.
+    drafts: Vec<document::Document>,
 }
 
 /// Reports a finished stage (one line, unless quiet) and restarts the clock.
@@ -174,14 +177,39 @@ fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared
         &format!("{} files", files.len()),
         &mut clock,
     );
+    // A session hands back the documents of files unchanged since it parsed them
+    // (stamped before anything is read, so an edit made meanwhile is seen next
+    // time); the other files are read and parsed.
+    let salt = search::cache_salt(&config);
+    let stamps: HashMap<PathBuf, session::FileStamp> = match session {
+        Some(_) => files
+            .par_iter()
+            .filter_map(|(abs, rel)| Some((rel.clone(), session::FileStamp::of(abs)?)))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let reused: Vec<Option<document::Document>> = files
+        .par_iter()
+        .map(|(_, rel)| {
+            let stamp = *stamps.get(rel)?;
+            session?.parsed.get(salt, rel, stamp)
+        })
+        .collect();
+    let to_read: Vec<(PathBuf, PathBuf)> = files
+        .iter()
+        .zip(&reused)
+        .filter(|(_, r)| r.is_none())
+        .map(|(f, _)| f.clone())
+        .collect();
     // Each file is parsed as soon as it is read and its text dropped: the texts of
     // a large archive are never all in memory at once.
-    let (parsed, read_errors) = load::read_each(&files, |source| {
+    let (parsed, read_errors) = load::read_each(&to_read, |source| {
         let result = document::parse_document(&source, &config);
         (result, source.path)
     });
     errors.extend(read_errors);
-    let mut documents = Vec::with_capacity(parsed.len());
+    let mut documents: Vec<document::Document> = reused.into_iter().flatten().collect();
+    documents.reserve(parsed.len());
     for (result, path) in parsed {
         match result {
             Ok(doc) => documents.push(doc),
@@ -193,8 +221,18 @@ fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared
             Err(e) => errors.extend(e),
         }
     }
+    let parsed = to_read.len();
+    // Drafts left out are still kept by a session, so they are not parsed again.
+    let mut drafts = Vec::new();
     if !options.drafts {
-        documents.retain(|d| !d.draft);
+        let all = std::mem::take(&mut documents);
+        for doc in all {
+            if !doc.draft {
+                documents.push(doc);
+            } else if session.is_some() {
+                drafts.push(doc);
+            }
+        }
     }
     stage_done(
         options.progress,
@@ -221,7 +259,6 @@ fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared
     }
     // The link stage renders every body for its links and analyses it for search
     // then; analyses a session kept from the last build are not made again.
-    let salt = search::cache_salt(&config);
     let kept = |doc: &document::Document| session.and_then(|s| s.search.get(salt, doc));
     let archive = archive::link_reusing(config, documents, &originals, entities, &kept)
         .map_err(Diagnostics::sorted)?;
@@ -243,6 +280,9 @@ fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared
             archive,
             theme,
             progress: options.progress,
+            stamps,
+            parsed,
+            drafts,
         }),
         None => Err(Diagnostics::sorted(errors)),
     }
@@ -280,6 +320,7 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         elapsed: start.elapsed(),
         up_to_date: false,
         analysed: produced.analysed,
+        parsed: prepared.parsed,
     })
 }
 
@@ -320,6 +361,7 @@ pub fn build_in(
                 elapsed: start.elapsed(),
                 up_to_date: true,
                 analysed: 0,
+                parsed: 0,
             });
         }
     }
@@ -421,6 +463,8 @@ pub fn build_in(
     if let (Some(session), Some(analyses)) = (session, keep_for_session) {
         let salt = search::cache_salt(&archive.config);
         session.search.keep(salt, &archive.documents, &analyses);
+        let documents = archive.documents.iter().chain(&prepared.drafts);
+        session.parsed.keep(salt, documents, &prepared.stamps);
     }
     cache::store(
         &options.root,
@@ -440,6 +484,7 @@ pub fn build_in(
         elapsed: start.elapsed(),
         up_to_date: false,
         analysed: produced.analysed,
+        parsed: prepared.parsed,
     };
     // Freeing a large archive takes a noticeable share of a build (millions of
     // small allocations); do it off the critical path. A command-line build exits

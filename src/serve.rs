@@ -182,7 +182,7 @@ fn run_build(
             }
             live.finished(Ok(()));
             println!(
-                "[{clock}] {} {} documents, {} pages ({} rendered, {} analysed for search) in {:.2} s{what}",
+                "[{clock}] {} {} documents, {} pages ({} parsed, {} rendered, {} analysed for search) in {:.2} s{what}",
                 if changes.paths.is_empty() {
                     "built"
                 } else {
@@ -190,6 +190,7 @@ fn run_build(
                 },
                 report.documents,
                 report.pages,
+                report.parsed,
                 report.rendered,
                 report.analysed,
                 start.elapsed().as_secs_f64()

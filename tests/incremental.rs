@@ -229,3 +229,55 @@ fn a_spare_left_half_updated_by_a_killed_build_is_discarded() {
         "{listing:?}"
     );
 }
+
+/// What `annals serve` does: one process, one [`annals::Session`], many builds.
+/// After each edit only the changed document files are read and parsed and only
+/// changed documents analysed for search, and the output is still exactly a clean
+/// build's.
+#[test]
+fn a_session_reparses_and_reanalyses_only_what_changed() {
+    let site = Site::new("basic");
+    let mut options = annals::BuildOptions::new(&site.root);
+    options.output = Some(site.out.clone());
+    let mut session = annals::Session::default();
+    let mut build = |what: &str| {
+        let report = annals::build_in(&options, Some(&mut session))
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_same_tree(&clean_build_of(&site), &snapshot(&site.out), what);
+        [report.parsed, report.analysed, report.documents]
+    };
+    let [parsed, analysed, documents] = build("first build");
+    assert!(documents > 3);
+    assert_eq!(
+        (parsed, analysed),
+        (documents + 1, documents),
+        "a draft is parsed, not published"
+    );
+
+    edit(&site, EDITED, |t| t + "\nA paragraph added in a session.\n");
+    assert_eq!(build("body edit")[..2], [1, 1][..]);
+
+    edit(&site, EDITED, |t| {
+        t.replacen("title: ", "title: Revised ", 1)
+    });
+    assert_eq!(build("title edit")[..2], [1, 1][..]);
+
+    let new_doc = site.root.join("content/documents/2021/added-2021.md");
+    std::fs::create_dir_all(new_doc.parent().unwrap()).unwrap();
+    std::fs::write(
+        &new_doc,
+        "---\nid: added-2021\ntitle: Added later\ndate: 2021-02-03\n---\nNew text.\n",
+    )
+    .unwrap();
+    assert_eq!(build("document added")[..2], [1, 1][..]);
+
+    std::fs::remove_file(&new_doc).unwrap();
+    assert_eq!(build("document removed")[..2], [0, 0][..]);
+
+    // Another configuration may read every file differently: nothing is reused.
+    edit(&site, "site.toml", |t| {
+        t.replacen("title = \"", "title = \"The ", 1)
+    });
+    let [parsed, analysed, documents] = build("site.toml edit");
+    assert_eq!((parsed, analysed), (documents + 1, documents));
+}

@@ -221,7 +221,7 @@ fn serve_rebuilds_on_change_reloads_and_shows_errors() {
         {
             Ok(line)
                 if line.contains("rebuilt")
-                    && line.contains("(1 rendered, 1 analysed for search)") =>
+                    && line.contains("(1 parsed, 1 rendered, 1 analysed for search)") =>
             {
                 break true
             }
@@ -231,7 +231,7 @@ fn serve_rebuilds_on_change_reloads_and_shows_errors() {
     };
     assert!(
         incremental,
-        "no rebuild rendering one page and analysing one document; printed: {seen:?}"
+        "no rebuild parsing, rendering and analysing one document; printed: {seen:?}"
     );
     assert_ne!(
         search_build(),
