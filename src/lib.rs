@@ -113,6 +113,9 @@ pub struct BuildReport {
     /// Document files read and parsed; with a [`Session`], only those changed
     /// since its last build.
     pub parsed: usize,
+    /// Document bodies rendered by the link pass; with a [`Session`], only those
+    /// whose text or context changed since its last build.
+    pub linked: usize,
 }
 
 /// Everything up to rendering: the checked archive and its theme.
@@ -260,7 +263,12 @@ fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared
     // The link stage renders every body for its links and analyses it for search
     // then; analyses a session kept from the last build are not made again.
     let kept = |doc: &document::Document| session.and_then(|s| s.search.get(salt, doc));
-    let archive = archive::link_reusing(config, documents, &originals, entities, &kept)
+    let reuse = archive::links::Reuse {
+        analysis: &kept,
+        bodies: session.map(|s| &s.bodies),
+        salt,
+    };
+    let archive = archive::link_reusing(config, documents, &originals, entities, reuse)
         .map_err(Diagnostics::sorted)?;
     stage_done(
         options.progress,
@@ -321,6 +329,7 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         up_to_date: false,
         analysed: produced.analysed,
         parsed: prepared.parsed,
+        linked: prepared.archive.links.rendered,
     })
 }
 
@@ -362,6 +371,7 @@ pub fn build_in(
                 up_to_date: true,
                 analysed: 0,
                 parsed: 0,
+                linked: 0,
             });
         }
     }
@@ -372,6 +382,7 @@ pub fn build_in(
     // build.
     let analyses = std::mem::take(&mut prepared.archive.search);
     let keep_for_session = session.is_some().then(|| analyses.clone());
+    let bodies = prepared.archive.bodies.take();
     let archive = &prepared.archive;
     let renderer = render::Renderer::new(archive, &prepared.theme).map_err(Diagnostics::sorted)?;
     let known = cache::load_manifests(&options.root);
@@ -465,6 +476,7 @@ pub fn build_in(
         session.search.keep(salt, &archive.documents, &analyses);
         let documents = archive.documents.iter().chain(&prepared.drafts);
         session.parsed.keep(salt, documents, &prepared.stamps);
+        session.bodies = bodies.unwrap_or_default();
     }
     cache::store(
         &options.root,
@@ -485,6 +497,7 @@ pub fn build_in(
         up_to_date: false,
         analysed: produced.analysed,
         parsed: prepared.parsed,
+        linked: archive.links.rendered,
     };
     // Freeing a large archive takes a noticeable share of a build (millions of
     // small allocations); do it off the critical path. A command-line build exits

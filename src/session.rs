@@ -5,6 +5,10 @@
 //! - the parsed documents, by file: a file whose size, modification and change
 //!   times and inode are the ones it had when it was parsed is not read or parsed
 //!   again ([`ParsedCache`]);
+//! - what the link pass got from each body (anchors, links with their excerpts,
+//!   mentions), by body and context ([`crate::archive::links::BodyCache`]): a body
+//!   that is unchanged, in an archive whose ids and autolinked names are
+//!   unchanged, is not rendered again;
 //! - the search analyses, by document content ([`crate::search::AnalysisCache`]).
 //!
 //! Both are dropped wholesale when the annals binary or `site.toml` changes (the
@@ -22,6 +26,7 @@ use std::path::{Path, PathBuf};
 #[derive(Default)]
 pub struct Session {
     pub(crate) parsed: ParsedCache,
+    pub(crate) bodies: crate::archive::links::BodyCache,
     pub(crate) search: AnalysisCache,
 }
 

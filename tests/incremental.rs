@@ -240,28 +240,37 @@ fn a_session_reparses_and_reanalyses_only_what_changed() {
     let mut options = annals::BuildOptions::new(&site.root);
     options.output = Some(site.out.clone());
     let mut session = annals::Session::default();
+    // [parsed, analysed for search, documents, bodies rendered by the link pass]
     let mut build = |what: &str| {
         let report = annals::build_in(&options, Some(&mut session))
             .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_same_tree(&clean_build_of(&site), &snapshot(&site.out), what);
-        [report.parsed, report.analysed, report.documents]
+        [
+            report.parsed,
+            report.analysed,
+            report.documents,
+            report.linked,
+        ]
     };
-    let [parsed, analysed, documents] = build("first build");
+    let [parsed, analysed, documents, linked] = build("first build");
     assert!(documents > 3);
+    // A draft is parsed, not published.
     assert_eq!(
-        (parsed, analysed),
-        (documents + 1, documents),
-        "a draft is parsed, not published"
+        (parsed, analysed, linked),
+        (documents + 1, documents, documents)
     );
 
+    // One file read, one body rendered for links and search, one analysis.
     edit(&site, EDITED, |t| t + "\nA paragraph added in a session.\n");
-    assert_eq!(build("body edit")[..2], [1, 1][..]);
+    assert_eq!(build("body edit"), [1, 1, documents, 1]);
 
+    // A new title is searchable: the body is rendered again for its analysis.
     edit(&site, EDITED, |t| {
         t.replacen("title: ", "title: Revised ", 1)
     });
-    assert_eq!(build("title edit")[..2], [1, 1][..]);
+    assert_eq!(build("title edit"), [1, 1, documents, 1]);
 
+    // Every document's place in the archive changes: every body is linked again.
     let new_doc = site.root.join("content/documents/2021/added-2021.md");
     std::fs::create_dir_all(new_doc.parent().unwrap()).unwrap();
     std::fs::write(
@@ -269,15 +278,20 @@ fn a_session_reparses_and_reanalyses_only_what_changed() {
         "---\nid: added-2021\ntitle: Added later\ndate: 2021-02-03\n---\nNew text.\n",
     )
     .unwrap();
-    assert_eq!(build("document added")[..2], [1, 1][..]);
+    assert_eq!(
+        build("document added"),
+        [1, 1, documents + 1, documents + 1]
+    );
 
     std::fs::remove_file(&new_doc).unwrap();
-    assert_eq!(build("document removed")[..2], [0, 0][..]);
+    assert_eq!(build("document removed"), [0, 0, documents, documents]);
 
     // Another configuration may read every file differently: nothing is reused.
     edit(&site, "site.toml", |t| {
         t.replacen("title = \"", "title = \"The ", 1)
     });
-    let [parsed, analysed, documents] = build("site.toml edit");
-    assert_eq!((parsed, analysed), (documents + 1, documents));
+    assert_eq!(
+        build("site.toml edit"),
+        [documents + 1, documents, documents, documents]
+    );
 }

@@ -9,6 +9,7 @@ use crate::markdown::{self, BodyLink, RenderOptions};
 use crate::search::{self, Analyses, DocumentAnalysis, WordMemo};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -106,10 +107,14 @@ pub struct LinkIndex {
     pub backlinks: Vec<Vec<Backlink>>,
     /// For each document, the documents it links to (deduplicated, in order).
     pub outgoing: Vec<Vec<usize>>,
+    /// How many bodies this pass rendered (the others' results were kept from an
+    /// earlier build, see [`Reuse`]).
+    pub rendered: usize,
 }
 
 /// What one body contributes to linking.
-struct BodyLinks {
+#[derive(Debug)]
+pub struct BodyLinks {
     /// Its anchors and heading ids, which links from elsewhere may target.
     anchors: Vec<String>,
     /// Its links (and mentions of other documents' references, as `doc:` links),
@@ -175,18 +180,68 @@ fn body_links(
 /// keeps them between builds); see [`crate::search::AnalysisCache`].
 pub type KeptAnalysis<'k> = &'k (dyn Fn(&Document) -> Option<Arc<DocumentAnalysis>> + Sync);
 
+/// What one build's link pass got from each body, by a key of everything it
+/// depends on (the body, the document's place in the archive, every id in order,
+/// the autolinker's patterns, the binary and configuration): a rebuild in the same
+/// process (`annals serve`) renders only the bodies whose key is new.
+#[derive(Debug, Default, Clone)]
+pub struct BodyCache {
+    kept: HashMap<u64, Arc<BodyLinks>>,
+}
+
+impl BodyCache {
+    /// How many bodies are kept.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+}
+
+/// What the link pass may take from an earlier build instead of rendering a body.
+#[derive(Clone, Copy)]
+pub struct Reuse<'r> {
+    /// Kept search analyses.
+    pub analysis: KeptAnalysis<'r>,
+    /// Kept link results; with `Some`, the pass also returns its own for the next
+    /// build.
+    pub bodies: Option<&'r BodyCache>,
+    /// What the binary and configuration contribute to the keys
+    /// ([`crate::search::cache_salt`]).
+    pub salt: u64,
+}
+
 /// Renders every body in parallel, checks every document link and anchor, and
 /// builds backlinks. `documents` are in the archive's final order.
 ///
 /// The same pass makes each document's search analysis from the rendered body
-/// (unless `kept` has it), so that a build parses every body once for links,
-/// mentions and search; the pages' HTML is rendered later, per page.
+/// (unless `reuse` has it), so that a build parses every body once for links,
+/// mentions and search; the pages' HTML is rendered later, per page. A body whose
+/// analysis and link results are both kept is not rendered at all.
 pub fn index(
     documents: &[Document],
     autolinker: &markdown::Autolinker,
     entity_count: usize,
-    kept: KeptAnalysis<'_>,
-) -> Result<(LinkIndex, Analyses), Vec<Diagnostic>> {
+    reuse: Reuse<'_>,
+) -> Result<(LinkIndex, Analyses, Option<BodyCache>), Vec<Diagnostic>> {
+    // What every body's link results depend on besides the body and its place.
+    let context = {
+        let mut h = DefaultHasher::new();
+        (reuse.salt, autolinker.fingerprint(), entity_count).hash(&mut h);
+        // Ids name link targets; references give a mention's link text.
+        for d in documents {
+            (&d.id, &d.references).hash(&mut h);
+        }
+        h.finish()
+    };
+    let body_key = |from: usize, d: &Document| {
+        let mut h = DefaultHasher::new();
+        (context, from, &d.body).hash(&mut h);
+        h.finish()
+    };
     let by_id: HashMap<String, usize> = documents
         .iter()
         .enumerate()
@@ -203,7 +258,8 @@ pub fn index(
     // of every body. Contiguous chunks, so that each word memo serves many
     // documents.
     let chunk = search::chunk_size(documents.len());
-    let (analysis, searchable): (Vec<BodyLinks>, Vec<(Arc<DocumentAnalysis>, bool)>) = documents
+    type Done = (u64, Arc<BodyLinks>, (Arc<DocumentAnalysis>, bool), bool);
+    let done: Vec<Done> = documents
         .par_chunks(chunk)
         .enumerate()
         .flat_map_iter(|(c, docs)| {
@@ -211,6 +267,13 @@ pub fn index(
             docs.iter()
                 .enumerate()
                 .map(|(i, d)| {
+                    let from = c * chunk + i;
+                    let key = reuse.bodies.map_or(0, |_| body_key(from, d));
+                    let kept_links = reuse.bodies.and_then(|b| b.kept.get(&key).cloned());
+                    let kept_analysis = (reuse.analysis)(d);
+                    if let (Some(links), Some(analysis)) = (&kept_links, &kept_analysis) {
+                        return (key, links.clone(), (analysis.clone(), false), false);
+                    }
                     let body = markdown::render_with(
                         &d.body,
                         &RenderOptions {
@@ -222,22 +285,31 @@ pub fn index(
                             trusted_html: false,
                         },
                     );
-                    let search = match kept(d) {
+                    let search = match kept_analysis {
                         Some(a) => (a, false),
                         None => (Arc::new(search::analyse_body(d, &body, &mut memo)), true),
                     };
-                    (
-                        body_links(c * chunk + i, body, documents, entity_count),
-                        search,
-                    )
+                    let links = match kept_links {
+                        Some(l) => l,
+                        None => Arc::new(body_links(from, body, documents, entity_count)),
+                    };
+                    (key, links, search, true)
                 })
                 .collect::<Vec<_>>()
         })
-        .unzip();
+        .collect();
     let analyses = Analyses {
-        made: searchable.iter().filter(|s| s.1).count(),
-        documents: searchable.into_iter().map(|s| s.0).collect(),
+        made: done.iter().filter(|s| s.2 .1).count(),
+        documents: done.iter().map(|s| s.2 .0.clone()).collect(),
     };
+    let analysis: Vec<Arc<BodyLinks>> = done.iter().map(|s| s.1.clone()).collect();
+    let rendered = done.iter().filter(|s| s.3).count();
+    let next_cache = reuse.bodies.map(|_| BodyCache {
+        kept: done
+            .into_iter()
+            .map(|(key, links, _, _)| (key, links))
+            .collect(),
+    });
     let anchors: Vec<HashSet<&str>> = analysis
         .par_iter()
         .map(|a| a.anchors.iter().map(String::as_str).collect())
@@ -306,8 +378,10 @@ pub fn index(
             mentions,
             backlinks,
             outgoing,
+            rendered,
         },
         analyses,
+        next_cache,
     ))
 }
 

@@ -77,6 +77,9 @@ pub struct Archive {
     /// Every document's search analysis, made by the link pass from the body it
     /// renders anyway; the search stage takes them (see [`crate::search`]).
     pub search: crate::search::Analyses,
+    /// The link pass's results by body, when a session asked for them (see
+    /// [`links::Reuse`]); the build hands them to the session.
+    pub bodies: Option<links::BodyCache>,
     /// Entity files (organisations and other kinds a site describes).
     pub entities: Vec<Entity>,
     /// For each entity, the documents whose text mentions it, newest first.
@@ -155,17 +158,23 @@ pub fn link(
     originals: &HashMap<PathBuf, Original>,
     entities: Vec<Entity>,
 ) -> Result<Archive, Vec<Diagnostic>> {
-    link_reusing(config, documents, originals, entities, &|_| None)
+    let reuse = links::Reuse {
+        analysis: &|_| None,
+        bodies: None,
+        salt: 0,
+    };
+    link_reusing(config, documents, originals, entities, reuse)
 }
 
-/// [`link`], taking the search analyses of unchanged documents from `kept`
-/// instead of making them again (see [`crate::search::AnalysisCache`]).
+/// [`link`], taking what `reuse` kept from an earlier build (search analyses,
+/// link results of unchanged bodies) instead of making it again; see
+/// [`crate::session`].
 pub fn link_reusing(
     config: Config,
     mut documents: Vec<Document>,
     originals: &HashMap<PathBuf, Original>,
     entities: Vec<Entity>,
-    kept: links::KeptAnalysis<'_>,
+    reuse: links::Reuse<'_>,
 ) -> Result<Archive, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     // Documents arrive in file-path order; the first file wins every tie below.
@@ -242,7 +251,7 @@ pub fn link_reusing(
         return Err(errors);
     }
     let autolinker = autolinker(&config, &documents, &entities);
-    let (links, search) = links::index(&documents, &autolinker, entities.len(), kept)?;
+    let (links, search, bodies) = links::index(&documents, &autolinker, entities.len(), reuse)?;
     let mut mentioned_in: Vec<Vec<usize>> = vec![Vec::new(); entities.len()];
     for (d, list) in links.mentions.iter().enumerate() {
         for &e in list {
@@ -260,6 +269,7 @@ pub fn link_reusing(
         timeline,
         links,
         search,
+        bodies,
         entities,
         mentioned_in,
         sent_by: correspondents.0,

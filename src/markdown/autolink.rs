@@ -10,6 +10,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 pub struct Autolinker {
     automaton: Option<AhoCorasick>,
     targets: Vec<usize>,
+    /// A hash of the patterns, their targets and the case setting: two
+    /// autolinkers with the same fingerprint find the same matches.
+    fingerprint: u64,
 }
 
 impl Autolinker {
@@ -26,10 +29,18 @@ impl Autolinker {
             .ascii_case_insensitive(case_insensitive)
             .build(patterns.iter().map(|(p, _)| p.as_str()))
             .ok();
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&(&patterns, case_insensitive), &mut hasher);
         Autolinker {
             automaton: automaton.filter(|_| !patterns.is_empty()),
             targets: patterns.into_iter().map(|(_, t)| t).collect(),
+            fingerprint: std::hash::Hasher::finish(&hasher),
         }
+    }
+
+    /// See the field: what a cache of matches can be keyed on.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// Whole-word matches in `text`: (start, end, target), leftmost-longest among
