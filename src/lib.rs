@@ -548,6 +548,22 @@ fn produce(
         };
         (file.path.clone(), digest)
     };
+    // The search index first, while no page state is held: its assembly is the
+    // build's largest working set, and the analyses it consumes are freed before
+    // the pages are rendered. Each file is handed to `write` as it is made, in
+    // parallel, instead of being collected with the other generated files.
+    let write_search = |file: render::OutputFile| {
+        let entry = hash(&file);
+        write(&file, &entry.1).map(|()| entry)
+    };
+    let analysed = analyses.made;
+    let searched = search::write_index(archive, analyses, write_search);
+    stage_done(
+        prepared.progress,
+        "search",
+        &format!("{analysed} documents analysed"),
+        &mut clock,
+    );
     let pages = renderer.pages();
     let progress = prepared.progress;
     let bar = (progress == Progress::Bar).then(|| {
@@ -634,25 +650,12 @@ fn produce(
             Err(d) => errors.push(d),
         }
     }
-    // The search index is handed to `write` file by file as it is made, in
-    // parallel, instead of being collected with the other generated files.
-    let write_search = |file: render::OutputFile| {
-        let entry = hash(&file);
-        write(&file, &entry.1).map(|()| entry)
-    };
-    let analysed = analyses.made;
-    for r in search::write_index(archive, analyses, write_search) {
+    for r in searched {
         match r {
             Ok(e) => entries.push(e),
             Err(d) => errors.push(d),
         }
     }
-    stage_done(
-        progress,
-        "search",
-        &format!("{analysed} documents analysed"),
-        &mut clock,
-    );
     match publish::generated_files(archive, &prepared.theme) {
         Ok(extra) => {
             let written: Vec<Result<(String, String), Diagnostic>> = extra

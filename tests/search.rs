@@ -223,6 +223,12 @@ fn the_search_page_knows_its_sub_path() {
 
 /// Loads, parses and links an archive the way `annals build` does.
 fn archive(root: &Path) -> annals::archive::Archive {
+    archive_with(root, false)
+}
+
+/// The linked archive of `root`; with `session`, linked as `annals serve` links
+/// it (every document's search analysis kept whole, not interned).
+fn archive_with(root: &Path, session: bool) -> annals::archive::Archive {
     let config = annals::load::load_config(root).expect("site.toml");
     let (content, errors) = annals::load::load_content(root);
     assert!(errors.is_empty(), "{errors:?}");
@@ -237,7 +243,14 @@ fn archive(root: &Path) -> annals::archive::Archive {
         .iter()
         .map(|(t, s)| annals::entity::parse_entity(s, &config.taxonomies[*t]).expect("entity"))
         .collect();
-    annals::archive::link(config, documents, &Default::default(), entities).expect("links")
+    let bodies = annals::archive::links::BodyCache::default();
+    let reuse = annals::archive::links::Reuse {
+        analysis: &|_| None,
+        bodies: session.then_some(&bodies),
+        salt: 0,
+    };
+    annals::archive::link_reusing(config, documents, &Default::default(), entities, reuse)
+        .expect("links")
 }
 
 /// The process's resident memory now and at its peak, in MB (Linux).
@@ -289,7 +302,8 @@ fn index_build_time() {
         .unwrap_or(3);
     // What the analyses held between the link and search stages take, by part.
     let mut sizes = [0usize; 6];
-    for a in &archive.search.documents {
+    let served = archive_with(Path::new(&root), true);
+    for a in &served.search.documents {
         sizes[0] += a.keys.iter().map(|k| k.len() + 4).sum::<usize>();
         sizes[1] += a.stems.capacity() * 12;
         sizes[2] += a.forms.capacity() * 8;
@@ -307,12 +321,11 @@ fn index_build_time() {
         sizes[5] >> 20
     );
     for run in 0..runs {
+        let analyses = archive.search.clone();
         let (rss, _) = memory_mb();
         let cpu = cpu_seconds();
         let start = Instant::now();
-        let files = annals::search::write_index(&archive, archive.search.clone(), |f| {
-            (f.path, f.bytes.len())
-        });
+        let files = annals::search::write_index(&archive, analyses, |f| (f.path, f.bytes.len()));
         let elapsed = start.elapsed();
         let cpu = cpu_seconds() - cpu;
         let (_, peak) = memory_mb();
@@ -356,39 +369,41 @@ fn kept_analyses_give_the_same_index_as_a_clean_build() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crosslinks"),
     ] {
         let archive = archive(&root);
-        assert_eq!(archive.search.documents.len(), archive.documents.len());
-        assert_eq!(archive.search.made, archive.documents.len());
+        let count = archive.documents.len();
+        // A build interns the analyses in the link pass; a session keeps them whole.
+        let interned: usize = archive.search.interned.iter().map(|g| g.0.len()).sum();
+        assert_eq!((interned, archive.search.made), (count, count));
+        assert!(archive.search.documents.is_empty());
+        let served = archive_with(&root, true);
+        assert_eq!(served.search.documents.len(), count);
+        assert!(served.search.interned.is_empty());
         if root.ends_with("crosslinks") {
             // Bodies with entity mentions and reference auto-links.
             assert!(archive.links.mentions.iter().any(|m| !m.is_empty()));
         }
         let mut memo = annals::search::WordMemo::default();
-        for (doc, linked) in archive
-            .documents
-            .iter()
-            .zip(&archive.search.documents)
-            .rev()
-        {
+        for (doc, linked) in served.documents.iter().zip(&served.search.documents).rev() {
             let alone = annals::search::analyse_document(doc, &mut memo);
             assert_eq!(&alone, &**linked, "{}", doc.id);
         }
         let clean = annals::search::index_files(&archive);
         // Without analyses, the index analyses every document itself.
         let fresh = annals::search::write_index(&archive, Default::default(), |f| f);
+        let whole = annals::search::index_files(&served);
         let mut cache = annals::search::AnalysisCache::default();
-        let salt = annals::search::cache_salt(&archive.config);
-        cache.keep(salt, &archive.documents, &archive.search);
-        assert_eq!(cache.len(), archive.documents.len());
+        let salt = annals::search::cache_salt(&served.config);
+        cache.keep(salt, &served.documents, &served.search);
+        assert_eq!(cache.len(), count);
         let kept = annals::search::Analyses {
-            documents: archive
+            documents: served
                 .documents
                 .iter()
                 .map(|d| cache.get(salt, d).expect("kept"))
                 .collect(),
-            made: 0,
+            ..Default::default()
         };
-        let cached = annals::search::write_index(&archive, kept, |f| f);
-        for other in [&fresh, &cached] {
+        let cached = annals::search::write_index(&served, kept, |f| f);
+        for other in [&fresh, &whole, &cached] {
             assert_eq!(clean.len(), other.len());
             for (a, b) in clean.iter().zip(other) {
                 assert_eq!(a.path, b.path);
@@ -397,9 +412,9 @@ fn kept_analyses_give_the_same_index_as_a_clean_build() {
         }
         assert!(clean.iter().any(|f| f.path == "search/manifest.json"));
         // An edited body or another configuration finds nothing kept.
-        let mut edited = archive.documents[0].clone();
+        let mut edited = served.documents[0].clone();
         edited.body.push_str("\nAn added sentence.\n");
         assert!(cache.get(salt, &edited).is_none());
-        assert!(cache.get(salt ^ 1, &archive.documents[0]).is_none());
+        assert!(cache.get(salt ^ 1, &served.documents[0]).is_none());
     }
 }

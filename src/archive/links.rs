@@ -206,8 +206,9 @@ impl BodyCache {
 pub struct Reuse<'r> {
     /// Kept search analyses.
     pub analysis: KeptAnalysis<'r>,
-    /// Kept link results; with `Some`, the pass also returns its own for the next
-    /// build.
+    /// Kept link results; with `Some` (a session), the pass also returns its own
+    /// for the next build and keeps every document's search analysis whole (for
+    /// the session's cache) instead of interning them per chunk.
     pub bodies: Option<&'r BodyCache>,
     /// What the binary and configuration contribute to the keys
     /// ([`crate::search::cache_salt`]).
@@ -258,56 +259,94 @@ pub fn index(
     // of every body. Contiguous chunks, so that each word memo serves many
     // documents.
     let chunk = search::chunk_size(documents.len());
-    type Done = (u64, Arc<BodyLinks>, (Arc<DocumentAnalysis>, bool), bool);
-    let done: Vec<Done> = documents
+    // A session keeps every document's analysis as it is, for its cache; a build
+    // without one interns them per chunk at once (see [`search::Analyses`]).
+    let per_document = reuse.bodies.is_some();
+    // Per document: body key, link results, analysis (when kept per document),
+    // whether the analysis was made and whether the body was rendered.
+    type Done = (
+        u64,
+        Arc<BodyLinks>,
+        Option<Arc<DocumentAnalysis>>,
+        bool,
+        bool,
+    );
+    type Chunk = (Vec<Done>, Option<(search::Interned, Vec<Vec<Vec<u8>>>)>);
+    let chunks: Vec<Chunk> = documents
         .par_chunks(chunk)
         .enumerate()
-        .flat_map_iter(|(c, docs)| {
+        .map(|(c, docs)| {
             let mut memo = WordMemo::default();
-            docs.iter()
+            let mut interned = (!per_document).then(|| (search::Interned::default(), Vec::new()));
+            let done = docs
+                .iter()
                 .enumerate()
                 .map(|(i, d)| {
                     let from = c * chunk + i;
                     let key = reuse.bodies.map_or(0, |_| body_key(from, d));
                     let kept_links = reuse.bodies.and_then(|b| b.kept.get(&key).cloned());
                     let kept_analysis = (reuse.analysis)(d);
-                    if let (Some(links), Some(analysis)) = (&kept_links, &kept_analysis) {
-                        return (key, links.clone(), (analysis.clone(), false), false);
-                    }
-                    let body = markdown::render_with(
-                        &d.body,
-                        &RenderOptions {
-                            resolve_link: None,
-                            skip_highlight: true,
-                            skip_html: true,
-                            autolinker: Some(autolinker),
-                            autolink_url: None,
-                            trusted_html: false,
-                        },
-                    );
-                    let search = match kept_analysis {
-                        Some(a) => (a, false),
-                        None => (Arc::new(search::analyse_body(d, &body, &mut memo)), true),
+                    let (links, analysis, made, rendered) = match (kept_links, kept_analysis) {
+                        (Some(links), Some(analysis)) => (links, analysis, false, false),
+                        (kept_links, kept_analysis) => {
+                            let body = markdown::render_with(
+                                &d.body,
+                                &RenderOptions {
+                                    resolve_link: None,
+                                    skip_highlight: true,
+                                    skip_html: true,
+                                    autolinker: Some(autolinker),
+                                    autolink_url: None,
+                                    trusted_html: false,
+                                },
+                            );
+                            let (analysis, made) = match kept_analysis {
+                                Some(a) => (a, false),
+                                None => (Arc::new(search::analyse_body(d, &body, &mut memo)), true),
+                            };
+                            let links = match kept_links {
+                                Some(l) => l,
+                                None => Arc::new(body_links(from, body, documents, entity_count)),
+                            };
+                            (links, analysis, made, true)
+                        }
                     };
-                    let links = match kept_links {
-                        Some(l) => l,
-                        None => Arc::new(body_links(from, body, documents, entity_count)),
+                    let analysis = match &mut interned {
+                        None => Some(analysis),
+                        Some((group, parts)) => {
+                            match Arc::try_unwrap(analysis) {
+                                Ok(owned) => parts.push(group.push_owned(owned)),
+                                Err(shared) => {
+                                    group.push(&shared);
+                                    parts.push(shared.parts.clone());
+                                }
+                            }
+                            None
+                        }
                     };
-                    (key, links, search, true)
+                    (key, links, analysis, made, rendered)
                 })
-                .collect::<Vec<_>>()
+                .collect();
+            (done, interned)
         })
         .collect();
+    let mut done: Vec<Done> = Vec::with_capacity(documents.len());
+    let mut interned = Vec::new();
+    for (chunk_done, group) in chunks {
+        done.extend(chunk_done);
+        interned.extend(group);
+    }
     let analyses = Analyses {
-        made: done.iter().filter(|s| s.2 .1).count(),
-        documents: done.iter().map(|s| s.2 .0.clone()).collect(),
+        made: done.iter().filter(|s| s.3).count(),
+        documents: done.iter().filter_map(|s| s.2.clone()).collect(),
+        interned,
     };
     let analysis: Vec<Arc<BodyLinks>> = done.iter().map(|s| s.1.clone()).collect();
-    let rendered = done.iter().filter(|s| s.3).count();
+    let rendered = done.iter().filter(|s| s.4).count();
     let next_cache = reuse.bodies.map(|_| BodyCache {
         kept: done
             .into_iter()
-            .map(|(key, links, _, _)| (key, links))
+            .map(|(key, links, ..)| (key, links))
             .collect(),
     });
     let anchors: Vec<HashSet<&str>> = analysis

@@ -21,7 +21,7 @@
 //! its analysis (see [`super::analyse`]), so analyses kept from an earlier build
 //! assemble to the same bytes as fresh ones.
 
-use super::analyse::{DocumentAnalysis, SEPARATOR};
+use super::analyse::{DocumentAnalysis, Keys, SEPARATOR};
 use super::encode;
 use crate::render::OutputFile;
 use rayon::prelude::*;
@@ -335,6 +335,7 @@ pub struct Layout {
 /// A document's analysis with its keys replaced by numbers into the table of an
 /// [`Interned`] group, and its snippet contents dropped: what the assembly
 /// needs, without a copy of every word's string per document.
+#[derive(Debug, Clone)]
 struct Counted {
     length: f32,
     stems: Vec<(u32, f32, u16)>,
@@ -350,15 +351,29 @@ type KeyTable = FxHashMap<Box<str>, u32>;
 /// [`assemble`]. Documents of one archive share most of their words, so keeping
 /// each key once per group instead of once per document is most of the memory an
 /// analysis takes; the build interns each analysis as soon as it is made.
-#[derive(Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Interned {
     ids: KeyTable,
     docs: Vec<Counted>,
 }
 
 impl Interned {
-    /// Adds the next document's analysis.
+    /// Adds the next document's analysis (a copy of what the assembly needs).
     pub fn push(&mut self, analysis: &DocumentAnalysis) {
+        self.push_parts(
+            &analysis.keys,
+            analysis.length,
+            analysis.stems.clone(),
+            analysis.forms.clone(),
+            analysis.stream.clone(),
+            analysis.segments.clone(),
+        );
+    }
+
+    /// Adds the next document's analysis, taking it apart: what the assembly
+    /// needs is moved in, the document's own key strings are dropped, and its
+    /// snippet files are handed back.
+    pub fn push_owned(&mut self, analysis: DocumentAnalysis) -> Vec<Vec<u8>> {
         let DocumentAnalysis {
             keys,
             length,
@@ -366,10 +381,21 @@ impl Interned {
             forms,
             stream,
             segments,
-            parts: _,
+            parts,
         } = analysis;
-        let (length, mut stems, mut forms) = (*length, stems.clone(), forms.clone());
-        let (stream, segments) = (stream.clone(), segments.clone());
+        self.push_parts(&keys, length, stems, forms, stream, segments);
+        parts
+    }
+
+    fn push_parts(
+        &mut self,
+        keys: &Keys,
+        length: f32,
+        mut stems: Vec<(u32, f32, u16)>,
+        mut forms: Vec<(u32, u32)>,
+        stream: Vec<u32>,
+        segments: Vec<(f32, Option<u16>)>,
+    ) {
         let ids = &mut self.ids;
         let to_group: Vec<u32> = keys
             .iter()
@@ -395,6 +421,16 @@ impl Interned {
             stream,
             segments,
         });
+    }
+
+    /// How many documents have been added.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Whether none have.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
     }
 }
 

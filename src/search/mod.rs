@@ -62,6 +62,7 @@ pub mod index;
 pub mod text;
 
 pub use analyse::{analyse_body, analyse_document, DocumentAnalysis, WordMemo};
+pub use index::Interned;
 
 use crate::archive::Archive;
 use crate::document::Document;
@@ -93,14 +94,23 @@ pub struct Manifest {
     pub max_word: usize,
 }
 
+/// A chunk of consecutive documents' analyses, interned, with each document's
+/// snippet files (part by part).
+pub type InternedChunk = (Interned, Vec<Vec<Vec<u8>>>);
+
 /// Every document's analysis, in the archive's order, as the link stage made them
 /// (it renders every body once for its links and analyses it then; see
-/// [`crate::archive::links::index`]). Shared, so that `serve`'s
-/// [`AnalysisCache`] can keep them without a copy.
+/// [`crate::archive::links::index`]): whole and shared, so that `serve`'s
+/// [`AnalysisCache`] can keep them without a copy, or interned at once.
+
 #[derive(Debug, Default, Clone)]
 pub struct Analyses {
-    /// One per document.
+    /// One per document, when a session keeps them for its [`AnalysisCache`].
     pub documents: Vec<Arc<DocumentAnalysis>>,
+    /// Otherwise the analyses interned at once, per chunk of [`chunk_size`]
+    /// consecutive documents, with each document's snippet files: a document's
+    /// own copy of its words is dropped as soon as it is made.
+    pub interned: Vec<InternedChunk>,
     /// How many of them were made by this build (the others came from a cache).
     pub made: usize,
 }
@@ -126,35 +136,70 @@ pub fn write_index<R: Send>(
     sink: impl Fn(OutputFile) -> R + Sync,
 ) -> Vec<R> {
     let documents = &archive.documents;
-    let mut analyses: Vec<Option<Arc<DocumentAnalysis>>> =
-        if analyses.documents.len() == documents.len() {
-            analyses.documents.into_iter().map(Some).collect()
-        } else {
-            vec![None; documents.len()]
-        };
     let emit = |file: OutputFile| (digest(&file), sink(file));
     // Contiguous chunks, so that each word memo serves many documents.
     let chunk = chunk_size(documents.len());
-    // Each chunk: hand the snippet files on, intern the rest.
-    let chunks: Vec<Chunk<R>> = documents
-        .par_chunks(chunk)
-        .zip(analyses.par_chunks_mut(chunk))
-        .enumerate()
-        .map(|(c, (docs, analyses))| {
-            let mut memo = WordMemo::default();
-            let mut interned = index::Interned::default();
-            let mut parts = Vec::new();
-            for (i, (doc, analysis)) in docs.iter().zip(analyses).enumerate() {
-                let analysis = analysis
-                    .take()
-                    .unwrap_or_else(|| Arc::new(analyse_document(doc, &mut memo)));
-                parts.extend(analyse::snippet_files(c * chunk + i, &analysis).map(emit));
-                interned.push(&analysis);
-            }
-            (interned, parts)
-        })
-        .collect();
-    drop(analyses);
+    let interned_count: usize = analyses.interned.iter().map(|g| g.0.len()).sum();
+    let chunks: Vec<Chunk<R>> =
+        if interned_count == documents.len() && !analyses.interned.is_empty() {
+            // Interned by the link pass: hand the snippet files on.
+            let mut first = 0;
+            let groups: Vec<(usize, InternedChunk)> = analyses
+                .interned
+                .into_iter()
+                .map(|g| {
+                    let at = first;
+                    first += g.0.len();
+                    (at, g)
+                })
+                .collect();
+            groups
+                .into_par_iter()
+                .map(|(first, (interned, parts))| {
+                    let files = parts
+                        .into_iter()
+                        .enumerate()
+                        .flat_map(|(i, doc_parts)| {
+                            doc_parts
+                                .into_iter()
+                                .enumerate()
+                                .map(move |(p, bytes)| OutputFile {
+                                    path: analyse::part_path(first + i, p),
+                                    bytes,
+                                })
+                        })
+                        .map(emit)
+                        .collect();
+                    (interned, files)
+                })
+                .collect()
+        } else {
+            let mut analyses: Vec<Option<Arc<DocumentAnalysis>>> =
+                if analyses.documents.len() == documents.len() {
+                    analyses.documents.into_iter().map(Some).collect()
+                } else {
+                    vec![None; documents.len()]
+                };
+            // Each chunk: hand the snippet files on, intern the rest.
+            documents
+                .par_chunks(chunk)
+                .zip(analyses.par_chunks_mut(chunk))
+                .enumerate()
+                .map(|(c, (docs, analyses))| {
+                    let mut memo = WordMemo::default();
+                    let mut interned = index::Interned::default();
+                    let mut parts = Vec::new();
+                    for (i, (doc, analysis)) in docs.iter().zip(analyses).enumerate() {
+                        let analysis = analysis
+                            .take()
+                            .unwrap_or_else(|| Arc::new(analyse_document(doc, &mut memo)));
+                        parts.extend(analyse::snippet_files(c * chunk + i, &analysis).map(emit));
+                        interned.push(&analysis);
+                    }
+                    (interned, parts)
+                })
+                .collect()
+        };
     let (groups, parts): (Vec<index::Interned>, Vec<_>) = chunks.into_iter().unzip();
     finish(
         archive,
