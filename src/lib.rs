@@ -552,12 +552,12 @@ fn produce(
     // build's largest working set, and the analyses it consumes are freed before
     // the pages are rendered. Each file is handed to `write` as it is made, in
     // parallel, instead of being collected with the other generated files.
-    let write_search = |file: render::OutputFile| {
-        let entry = hash(&file);
+    let write_search = |file: render::OutputFile, sha256: &[u8; 32]| {
+        let entry = (file.path.clone(), load::hex(sha256));
         write(&file, &entry.1).map(|()| entry)
     };
     let analysed = analyses.made;
-    let searched = search::write_index(archive, analyses, write_search);
+    let searched = search::write_index_hashed(archive, analyses, write_search);
     stage_done(
         prepared.progress,
         "search",

@@ -135,8 +135,22 @@ pub fn write_index<R: Send>(
     analyses: Analyses,
     sink: impl Fn(OutputFile) -> R + Sync,
 ) -> Vec<R> {
+    write_index_hashed(archive, analyses, |file, _| sink(file))
+}
+
+/// [`write_index`], handing `sink` each file's SHA-256 with it: the index
+/// computes it for its build hash, so a caller that records files by digest (the
+/// build's manifest) need not hash 90 MB again.
+pub fn write_index_hashed<R: Send>(
+    archive: &Archive,
+    analyses: Analyses,
+    sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
+) -> Vec<R> {
     let documents = &archive.documents;
-    let emit = |file: OutputFile| (digest(&file), sink(file));
+    let emit = |file: OutputFile| {
+        let content: [u8; 32] = Sha256::digest(&file.bytes).into();
+        (digest(&file.path, &content), sink(file, &content))
+    };
     // Contiguous chunks, so that each word memo serves many documents.
     let chunk = chunk_size(documents.len());
     let interned_count: usize = analyses.interned.iter().map(|g| g.0.len()).sum();
@@ -327,11 +341,12 @@ fn finish<R: Send>(
     all.into_iter().map(|(_, r)| r).chain([last]).collect()
 }
 
-/// The SHA-256 of a file's path and bytes, for the build hash.
-fn digest(file: &OutputFile) -> [u8; 32] {
+/// A file's share of the build hash: the SHA-256 of its path and of its bytes'
+/// SHA-256.
+fn digest(path: &str, content: &[u8; 32]) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(file.path.as_bytes());
+    h.update(path.as_bytes());
     h.update([0]);
-    h.update(&file.bytes);
+    h.update(content);
     h.finalize().into()
 }
