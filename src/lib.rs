@@ -129,6 +129,8 @@ struct Prepared {
     parsed: usize,
     /// With a session: the drafts this build leaves out, for the session to keep.
     drafts: Vec<document::Document>,
+    /// What the binary and configuration add to the session's cache keys.
+    salt: u64,
 }
 
 /// Reports a finished stage (one line, unless quiet) and restarts the clock.
@@ -291,6 +293,7 @@ fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared
             stamps,
             parsed,
             drafts,
+            salt,
         }),
         None => Err(Diagnostics::sorted(errors)),
     }
@@ -472,7 +475,7 @@ pub fn build_in(
     produced.records.manifest = manifest.id.clone();
     incremental::store(&options.root, &produced.records);
     if let (Some(session), Some(analyses)) = (session, keep_for_session) {
-        let salt = search::cache_salt(&archive.config);
+        let salt = prepared.salt;
         session.search.keep(salt, &archive.documents, &analyses);
         let documents = archive.documents.iter().chain(&prepared.drafts);
         session.parsed.keep(salt, documents, &prepared.stamps);

@@ -139,6 +139,27 @@ pub fn render(markdown: &str) -> RenderedBody {
     render_with(markdown, &RenderOptions::default())
 }
 
+/// A link's start event with its destination resolved by the options' link
+/// resolver (`doc:` ids and document files become permanent URLs), the same in
+/// headings and in running text.
+fn resolved_link<'e>(
+    link_type: pulldown_cmark::LinkType,
+    dest_url: &CowStr<'e>,
+    title: &CowStr<'e>,
+    id: &CowStr<'e>,
+    options: &RenderOptions<'_>,
+) -> Event<'e> {
+    Event::Start(Tag::Link {
+        link_type,
+        dest_url: options
+            .resolve_link
+            .and_then(|f| f(dest_url))
+            .map_or_else(|| dest_url.clone(), CowStr::from),
+        title: title.clone(),
+        id: id.clone(),
+    })
+}
+
 /// Renders a document body to safe HTML.
 pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody {
     let (events, offsets) = merge_text(Parser::new_ext(markdown, options()).into_offset_iter());
@@ -280,15 +301,7 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                                 block: unique.clone(),
                                 text: link_text(&inner[k + 1..]),
                             });
-                            Event::Start(Tag::Link {
-                                link_type: *link_type,
-                                dest_url: options_
-                                    .resolve_link
-                                    .and_then(|f| f(dest_url))
-                                    .map_or_else(|| dest_url.clone(), CowStr::from),
-                                title: title.clone(),
-                                id: id.clone(),
-                            })
+                            resolved_link(*link_type, dest_url, title, id, options_)
                         }
                         other => other.clone(),
                     };
@@ -345,17 +358,8 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                         .unwrap_or_default(),
                     text: link_text(&events[i + 1..]),
                 });
-                let dest_url = match options_.resolve_link.and_then(|f| f(dest_url)) {
-                    Some(url) => CowStr::from(url),
-                    None => dest_url.clone(),
-                };
                 push_inline(
-                    Event::Start(Tag::Link {
-                        link_type: *link_type,
-                        dest_url,
-                        title: title.clone(),
-                        id: id.clone(),
-                    }),
+                    resolved_link(*link_type, dest_url, title, id, options_),
                     &mut mapped,
                     &mut out.redactions,
                 );
