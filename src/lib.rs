@@ -141,18 +141,26 @@ fn stage_done(progress: Progress, name: &str, detail: &str, since: &mut Instant)
         eprintln!(
             "{name:>9}  {detail:<28} {:8.1} ms{}",
             since.elapsed().as_secs_f64() * 1000.0,
-            peak_memory().map_or(String::new(), |kb| format!("  peak {} MB", kb / 1024))
+            memory().map_or(String::new(), |(now, peak)| format!(
+                "  peak {} MB, now {} MB",
+                peak / 1024,
+                now / 1024
+            ))
         );
     }
     *since = Instant::now();
 }
 
-/// The process's peak resident memory so far, in kB (Linux only), shown with the
-/// stage times so that a stage's memory growth is visible without a profiler.
-fn peak_memory() -> Option<u64> {
+/// The process's resident memory now and at its peak so far, in kB (Linux only),
+/// shown with the stage times so that what a stage holds on to and what it needs
+/// while it runs are both visible without a profiler.
+fn memory() -> Option<(u64, u64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 /// Load, parse, validate and link; every problem of every stage reached is reported.
