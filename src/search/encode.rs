@@ -38,16 +38,21 @@ pub fn push_digit(out: &mut String, d: u8) {
 /// then each gap less one.
 pub fn ascending(numbers: impl IntoIterator<Item = u32>) -> String {
     let mut out = String::new();
+    push_ascending(&mut out, numbers);
+    out
+}
+
+/// Appends strictly increasing numbers as [`ascending`] encodes them.
+pub fn push_ascending(out: &mut String, numbers: impl IntoIterator<Item = u32>) {
     let mut previous: Option<u32> = None;
     for n in numbers {
         let value = match previous {
             None => u64::from(n),
             Some(p) => u64::from(n - p - 1),
         };
-        push_number(&mut out, value);
+        push_number(out, value);
         previous = Some(n);
     }
-    out
 }
 
 /// Decodes a list written with [`push_number`]; `None` if it is malformed. Used by

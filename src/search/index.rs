@@ -143,32 +143,17 @@ fn neighbours(doc: &Counted, rare: &[bool], hashes: &[u16]) -> Neighbours {
     }
 }
 
-/// A merged posting list, encoded with [`encode`]: document indexes (ascending,
-/// gap-coded), one weight digit per document, the snippet part per document (empty
-/// when all are 0), and for a rare stem its neighbours per document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Postings {
-    /// [`encode::ascending`] document indexes.
-    pub docs: String,
-    /// One [`encode::ALPHABET`] digit (1–63) per document: BM25 term weight.
-    pub weights: String,
-    /// [`encode::push_number`] part per document, or empty if every part is 0.
-    pub parts: String,
-    /// Rare stems only, per document: the number of distinct neighbour pairs, then
-    /// each pair as four digits (the hash of the word before, of the word after,
-    /// two digits each, [`word_hash`]). Empty for common stems and for pairs.
-    pub near: String,
-}
-
-impl Postings {
-    fn json_len(&self) -> usize {
-        self.docs.len() + self.weights.len() + self.parts.len() + self.near.len() + 14
-    }
+/// BM25's length normalisation of each document, computed once: the weight of a
+/// term in document `d` is `tf * (K1 + 1) / (tf + norms[d])`.
+fn length_norms(lengths: &[f32], average: f32) -> Vec<f32> {
+    lengths
+        .iter()
+        .map(|&length| K1 * (1.0 - B + B * length / average.max(1.0)))
+        .collect()
 }
 
 /// Quantises a BM25 term weight (0 to `K1 + 1`) to a digit 1–63.
-fn quantise(tf: f32, length: f32, average: f32) -> u8 {
-    let norm = K1 * (1.0 - B + B * length / average.max(1.0));
+fn quantise(tf: f32, norm: f32) -> u8 {
     let w = tf * (K1 + 1.0) / (tf + norm);
     ((w / (K1 + 1.0) * 63.0).round() as u8).clamp(1, 63)
 }
@@ -176,24 +161,41 @@ fn quantise(tf: f32, length: f32, average: f32) -> u8 {
 /// One document's entry in a posting list: (document, tf, part, neighbours).
 type Entry<'a> = (u32, f32, u16, &'a str);
 
-fn encode_postings(list: &[Entry<'_>], lengths: &[f32], average: f32) -> Postings {
-    let docs = encode::ascending(list.iter().map(|e| e.0));
-    let mut weights = String::with_capacity(list.len());
+/// Appends a merged posting list as JSON, `[docs, weights, parts]`, with `near`
+/// as a fourth item when there is one, each a string of [`encode`] digits that
+/// needs no escaping:
+/// - `docs`: the document indexes, ascending, [`encode::ascending`];
+/// - `weights`: one [`encode::ALPHABET`] digit (1–63) per document, the BM25
+///   term weight;
+/// - `parts`: [`encode::push_number`] snippet part per document, or empty if
+///   every part is 0;
+/// - `near`, rare stems only, per document: the number of distinct neighbour
+///   pairs, then each pair as four digits (the hash of the word before, of the
+///   word after, two digits each, [`word_hash`]).
+///
+/// Written straight into the shard's text: no string per field or per list.
+fn push_postings(out: &mut String, list: &[Entry<'_>], norms: &[f32]) {
+    out.push_str("[\"");
+    encode::push_ascending(out, list.iter().map(|e| e.0));
+    out.push_str("\",\"");
     for &(d, tf, _, _) in list {
-        encode::push_digit(&mut weights, quantise(tf, lengths[d as usize], average));
+        encode::push_digit(out, quantise(tf, norms[d as usize]));
     }
-    let mut parts = String::new();
+    out.push_str("\",\"");
     if list.iter().any(|e| e.2 != 0) {
         for e in list {
-            encode::push_number(&mut parts, u64::from(e.2));
+            encode::push_number(out, u64::from(e.2));
         }
     }
-    Postings {
-        docs,
-        weights,
-        parts,
-        near: list.iter().map(|e| e.3).collect(),
+    out.push('"');
+    if list.iter().any(|e| !e.3.is_empty()) {
+        out.push_str(",\"");
+        for e in list {
+            out.push_str(e.3);
+        }
+        out.push('"');
     }
+    out.push(']');
 }
 
 /// Pass 3 for stems: postings by global stem number. Entries are placed by
@@ -203,9 +205,8 @@ fn stem_postings(
     docs: &[Counted],
     extra: &[Neighbours],
     df: &[usize],
-    lengths: &[f32],
-    average: f32,
-) -> Vec<Option<Postings>> {
+    norms: &[f32],
+) -> Vec<Option<String>> {
     let mut starts = Vec::with_capacity(df.len() + 1);
     let mut total = 0;
     for &n in df {
@@ -226,19 +227,20 @@ fn stem_postings(
     drop(cursor);
     starts
         .par_windows(2)
-        .map(|w| {
+        .map_init(Vec::new, |list: &mut Vec<Entry<'_>>, w| {
             (w[1] > w[0]).then(|| {
-                let list: Vec<Entry<'_>> = entries[w[0]..w[1]]
-                    .iter()
-                    .map(|&(d, slot)| {
-                        let (_, tf, part) = docs[d as usize].stems[slot as usize];
-                        let n = &extra[d as usize];
-                        let (start, len) = n.near_at[slot as usize];
-                        let near = &n.near[start as usize..(start + len) as usize];
-                        (d, tf, part, near)
-                    })
-                    .collect();
-                encode_postings(&list, lengths, average)
+                list.clear();
+                list.extend(entries[w[0]..w[1]].iter().map(|&(d, slot)| {
+                    let (_, tf, part) = docs[d as usize].stems[slot as usize];
+                    let n = &extra[d as usize];
+                    let (start, len) = n.near_at[slot as usize];
+                    let near = &n.near[start as usize..(start + len) as usize];
+                    (d, tf, part, near)
+                }));
+                let mut text = String::new();
+                push_postings(&mut text, list, norms);
+                text.shrink_to_fit();
+                text
             })
         })
         .collect()
@@ -259,12 +261,7 @@ type PairEntry = (u32, u32, f32, u16);
 /// one string: no list of all pairs with their postings is ever built, and the
 /// documents' lists are freed as they are read. The pairs come out in order of
 /// (first word, second word) numbers, which is key order.
-fn pair_postings(
-    extra: &mut [Neighbours],
-    strings: &[&str],
-    lengths: &[f32],
-    average: f32,
-) -> Vec<EncodedPair> {
+fn pair_postings(extra: &mut [Neighbours], strings: &[&str], norms: &[f32]) -> Vec<EncodedPair> {
     let mut starts = vec![0usize; strings.len() + 1];
     for n in extra.iter() {
         for p in &n.pairs {
@@ -301,22 +298,22 @@ fn pair_postings(
             // A document lists a pair once: (second word, document) is unique.
             bucket.sort_unstable_by_key(|e| (e.0, e.1));
             let first = strings[*first];
+            let mut list: Vec<Entry<'_>> = Vec::new();
             bucket
                 .chunk_by(|a, b| a.0 == b.0)
                 .map(|group| {
-                    let list: Vec<Entry<'_>> = group
-                        .iter()
-                        .map(|&(_, d, tf, part)| (d, tf, part, ""))
-                        .collect();
-                    let postings = encode_postings(&list, lengths, average);
+                    list.clear();
+                    list.extend(group.iter().map(|&(_, d, tf, part)| (d, tf, part, "")));
                     let second = strings[group[0].0 as usize];
+                    // The pair, then its postings: about three characters a
+                    // document.
                     let mut text =
-                        String::with_capacity(first.len() + 1 + second.len() + postings.json_len());
+                        String::with_capacity(first.len() + second.len() + 16 + 3 * list.len());
                     text.push_str(first);
                     text.push(' ');
                     text.push_str(second);
                     let split = text.len();
-                    push_postings(&mut text, &postings);
+                    push_postings(&mut text, &list, norms);
                     (fnv1a(&text[..split]), split as u32, text)
                 })
                 .collect::<Vec<_>>()
@@ -512,6 +509,8 @@ pub fn assemble<R: Send>(
     } else {
         (lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / lengths.len() as f64) as f32
     };
+    let norms = length_norms(&lengths, average);
+    drop(lengths);
 
     // Pass 2.
     let mut extra: Vec<Neighbours> = docs
@@ -529,9 +528,8 @@ pub fn assemble<R: Send>(
     // are out, so that their working sets never add up. Pairs first: their
     // lists are no longer needed once sorted.
     let (pair_count, pair_results) = {
-        let pairs = pair_postings(&mut extra, &strings, &lengths, average);
-        // Each pair's share of a shard: its key and postings as JSON, as
-        // [`Postings::json_len`] counts them.
+        let pairs = pair_postings(&mut extra, &strings, &norms);
+        // Each pair's share of a shard: its key and postings as JSON.
         let pair_bytes: usize = pairs.iter().map(|p| p.2.len() + 8).sum();
         let pair_count = pair_bytes.div_ceil(SHARD_BYTES).max(1);
         // The pairs come in order of (first word, second word), and keep it in
@@ -553,7 +551,7 @@ pub fn assemble<R: Send>(
         (pair_count, results)
     };
 
-    let stems = stem_postings(&docs, &extra, &df, &lengths, average);
+    let stems = stem_postings(&docs, &extra, &df, &norms);
     drop(extra);
     drop(docs);
 
@@ -568,7 +566,7 @@ pub fn assemble<R: Send>(
         .iter()
         .zip(stems.iter().zip(stems_of))
         .filter(|(_, (p, w))| p.is_some() || w.is_some())
-        .map(|(s, (p, w))| (*s, p.as_ref(), w))
+        .map(|(s, (p, w))| (*s, p.as_deref(), w))
         .collect();
     let ends = cut_shards(entries.iter().map(term_entry_len));
     let starts: Vec<usize> = std::iter::once(0).chain(ends.iter().copied()).collect();
@@ -609,34 +607,14 @@ fn json_string(out: &mut String, s: &str) {
     }
 }
 
-/// `[docs, weights, parts]`, with `near` as a fourth item when there is one. The
-/// encoded strings need no escaping.
-fn push_postings(out: &mut String, p: &Postings) {
-    out.push('[');
-    let near = (!p.near.is_empty()).then_some(&p.near);
-    for (i, s) in [&p.docs, &p.weights, &p.parts]
-        .into_iter()
-        .chain(near)
-        .enumerate()
-    {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
-    }
-    out.push(']');
-}
-
 /// One key of the term shards: the key, its postings as a stem, and (for a folded
 /// word whose stems differ from it) its stems.
-type TermEntry<'a> = (&'a str, Option<&'a Postings>, Option<Vec<&'a str>>);
+type TermEntry<'a> = (&'a str, Option<&'a str>, Option<Vec<&'a str>>);
 
 fn term_entry_len(e: &TermEntry<'_>) -> usize {
     e.0.len()
         + 4
-        + e.1.map_or(0, Postings::json_len)
+        + e.1.map_or(0, str::len)
         + e.2.as_ref().map_or(0, |s| {
             s.iter().map(|x| x.len() + 3).sum::<usize>() + e.0.len() + 4
         })
@@ -655,7 +633,7 @@ fn term_shard_json(entries: &[TermEntry<'_>]) -> Vec<u8> {
             first = false;
             json_string(&mut out, key);
             out.push(':');
-            push_postings(&mut out, p);
+            out.push_str(p);
         }
     }
     out.push_str("},\"words\":{");
@@ -771,10 +749,12 @@ mod tests {
 
     #[test]
     fn weights_saturate_and_favour_short_documents() {
-        assert!(quantise(1.0, 100.0, 100.0) < quantise(4.0, 100.0, 100.0));
-        assert!(quantise(4.0, 100.0, 100.0) < quantise(40.0, 100.0, 100.0));
-        assert!(quantise(2.0, 50.0, 100.0) > quantise(2.0, 400.0, 100.0));
-        assert_eq!(quantise(1e6, 1.0, 100.0), 63);
-        assert!(quantise(0.001, 1e6, 1.0) >= 1);
+        let weight =
+            |tf: f32, length: f32, average: f32| quantise(tf, length_norms(&[length], average)[0]);
+        assert!(weight(1.0, 100.0, 100.0) < weight(4.0, 100.0, 100.0));
+        assert!(weight(4.0, 100.0, 100.0) < weight(40.0, 100.0, 100.0));
+        assert!(weight(2.0, 50.0, 100.0) > weight(2.0, 400.0, 100.0));
+        assert_eq!(weight(1e6, 1.0, 100.0), 63);
+        assert!(weight(0.001, 1e6, 1.0) >= 1);
     }
 }
