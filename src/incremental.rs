@@ -128,6 +128,12 @@ pub struct PageRecords {
     pub manifest: String,
     /// Page path -> its key and the files it produced (site path, SHA-256).
     pub pages: HashMap<String, PageRecord>,
+    /// The internal target of every link on the site's pages (a superset: targets
+    /// of pages since removed may remain), or `None` if unknown. A build that
+    /// takes pages from the site without reading them checks these against its
+    /// files instead.
+    #[serde(default)]
+    pub targets: Option<Vec<String>>,
 }
 
 /// One page's record.

@@ -389,6 +389,7 @@ pub fn build_in(
     // The recorded state stays valid if this build fails or is killed: the output is
     // only replaced, and the state only rewritten, when the build succeeds.
     let mut prepared = prepare(options, session.as_deref())?;
+    let mut clock = Instant::now();
     // The search stage consumes the analyses; a session keeps them for the next
     // build.
     let analyses = std::mem::take(&mut prepared.archive.search);
@@ -427,6 +428,12 @@ pub fn build_in(
             .keep(site_path, sha256)
             .map_err(|e| Diagnostic::file(output_dir.join(site_path), format!("cannot write: {e}")))
     };
+    stage_done(
+        prepared.progress,
+        "prepare",
+        "previous site, page keys",
+        &mut clock,
+    );
     let reuse = Reuse {
         keys: &keys,
         previous: previous.as_ref(),
@@ -441,6 +448,7 @@ pub fn build_in(
         Some(&reuse),
         analyses,
     )?;
+    clock = Instant::now();
     guard_urls(options, archive, &produced)?;
     // Pages taken from the previous site had their links checked against the same
     // set of files; if that set changed, they are checked again.
@@ -454,7 +462,22 @@ pub fn build_in(
                 .iter()
                 .all(|(p, _)| m.files.contains_key(p))
     });
-    if !same_files {
+    // The targets of their links, recorded by the previous build, are checked
+    // against the new set of files instead of reading the pages again; only if
+    // one no longer resolves (or none were recorded) are the pages read, so the
+    // error names the page and line.
+    let carried = previous.as_ref().and_then(|p| p.targets.as_ref());
+    let files = || {
+        produced
+            .entries
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .chain([urls::URLS_FILE])
+    };
+    let kept_read = !same_files
+        && !produced.kept.is_empty()
+        && !carried.is_some_and(|t| publish::linkcheck::all_resolve(t, files()));
+    if kept_read {
         for path in &produced.kept {
             if let Ok(bytes) = std::fs::read(output_dir.join(path)) {
                 links.observe(&render::OutputFile {
@@ -464,7 +487,21 @@ pub fn build_in(
             }
         }
     }
-    verify_links(&links, &produced)?;
+    // What the next build checks kept pages against: every page read here, and
+    // for pages taken without reading, the targets recorded for them.
+    let mut targets = Some(links.targets());
+    if !produced.kept.is_empty() && !kept_read {
+        targets = match (targets, carried) {
+            (Some(mut t), Some(c)) => {
+                t.extend(c.iter().cloned());
+                t.sort_unstable();
+                t.dedup();
+                Some(t)
+            }
+            _ => None,
+        };
+    }
+    let checked = verify_links(&links, &produced)?;
     let url_list = urls::manifest(&archive.config.base_url(), produced.entries.clone());
     let url_list_sha256 = sha256_hex(&url_list.bytes);
     write(&url_list, &url_list_sha256).map_err(Diagnostics::from)?;
@@ -481,7 +518,14 @@ pub fn build_in(
     // The site that was live is now the spare: its manifest moves along.
     cache::store_manifests(&options.root, &manifest, known.into_iter().next());
     produced.records.manifest = manifest.id.clone();
+    produced.records.targets = targets;
     incremental::store(&options.root, &produced.records);
+    stage_done(
+        prepared.progress,
+        "publish",
+        &format!("links of {} files checked", checked.files),
+        &mut clock,
+    );
     if let (Some(session), Some(analyses)) = (session, keep_for_session) {
         let salt = prepared.salt;
         session.search.keep(salt, &archive.documents, &analyses);
@@ -721,11 +765,10 @@ struct Reuse<'r> {
 fn verify_links(
     links: &publish::linkcheck::LinkChecker,
     produced: &Produced,
-) -> Result<(), Diagnostics> {
+) -> Result<publish::linkcheck::LinkReport, Diagnostics> {
     let files = produced.entries.iter().map(|(p, _)| p.as_str());
     links
         .verify(files.chain([urls::URLS_FILE]))
-        .map(|_| ())
         .map_err(Diagnostics::sorted)
 }
 

@@ -295,3 +295,100 @@ fn a_session_reparses_and_reanalyses_only_what_changed() {
         [documents + 1, documents, documents, documents]
     );
 }
+
+/// `annals build` into the kept output with stage lines; (succeeded, stderr).
+fn build_with_lines(site: &Site) -> (bool, String) {
+    let output = assert_cmd::Command::cargo_bin("annals")
+        .unwrap()
+        .env("ANNALS_PROGRESS", "lines")
+        .args(["build", "--root"])
+        .arg(&site.root)
+        .arg("--output")
+        .arg(&site.out)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// How many files' links the build checked, from its `publish` stage line.
+fn files_checked(stderr: &str) -> usize {
+    let line = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("publish"))
+        .unwrap_or_else(|| panic!("no publish stage line in {stderr}"));
+    line.split("links of ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("cannot read the checked count in {line:?}"))
+}
+
+/// When the set of files changes, pages taken from the previous site are not read
+/// again to check their links: the link targets the last build recorded are
+/// checked against the new files. A target that no longer resolves still fails
+/// the build, naming the page that links to it, and the live site stays as it was.
+#[test]
+fn kept_pages_links_are_checked_from_recorded_targets() {
+    let site = Site::new("basic");
+    let long = format!("\n\nA long closing paragraph. {}\n", "filler ".repeat(1000));
+    edit(&site, EDITED, |t| t + &long);
+    let (ok, clean) = build_with_lines(&site);
+    assert!(ok, "{clean}");
+    let all_read = files_checked(&clean);
+    // The edited document's second snippet part; another document links to it.
+    let docs = site_file(&site.out, "search/docs/x.json");
+    let part = std::fs::read_dir(docs.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .find(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.ends_with("-1.json")
+                && std::fs::read_to_string(e.path())
+                    .unwrap()
+                    .contains("europol-briefing-2020-06-15")
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .expect("a second snippet part of the long document");
+    let linking = "content/documents/2019/council-note-2019-04.md";
+    edit(&site, linking, |t| {
+        t + &format!("\nSee [the closing part](/search/docs/{part}).\n")
+    });
+    let (ok, linked) = build_with_lines(&site);
+    assert!(ok, "{linked}");
+
+    // Another document grows a second part: the set of files changes, nothing
+    // breaks, and the unchanged pages are not read again.
+    edit(&site, "content/documents/2019/minutes-2019.md", |t| {
+        t + &long
+    });
+    let (ok, grown) = build_with_lines(&site);
+    assert!(ok, "{grown}");
+    assert!(
+        files_checked(&grown) < all_read / 2,
+        "kept pages were read again: {grown}"
+    );
+    assert_same_tree(
+        &clean_build_of(&site),
+        &snapshot(&site.out),
+        "after a change of the file set",
+    );
+
+    // The long document shrinks: its second part goes, and the kept page linking
+    // to it is reported.
+    let live = snapshot(&site.out);
+    edit(&site, EDITED, |t| t.replace(&long, "\n"));
+    let (ok, broken) = build_with_lines(&site);
+    assert!(!ok, "a broken link in a kept page went unnoticed: {broken}");
+    assert!(
+        broken.contains(&format!("/search/docs/{part}")) && broken.contains("council-note-2019-04"),
+        "{broken}"
+    );
+    assert_same_tree(
+        &live,
+        &snapshot(&site.out),
+        "the live site after the failure",
+    );
+}

@@ -175,6 +175,22 @@ impl LinkChecker {
         }
     }
 
+    /// The internal target of every link observed so far, as [`Self::verify`]
+    /// checks them, sorted. A build records them, so that the next one, which
+    /// takes pages from this site without reading them again, can tell whether
+    /// their links still resolve ([`all_resolve`]).
+    pub fn targets(&self) -> Vec<String> {
+        let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        let mut targets: Vec<String> = found
+            .targets
+            .iter()
+            .filter(|(_, u)| u.fault == Fault::None)
+            .map(|(key, _)| key.clone())
+            .collect();
+        targets.sort_unstable();
+        targets
+    }
+
     /// Checks every link collected so far against the produced files (site paths
     /// such as `documents/a/index.html`), and forgets them. Each broken target is reported once, at the first
     /// page (in path order) using it, with the number of other pages affected.
@@ -292,6 +308,13 @@ enum Kind {
 
 /// Whether a normalised site path names a produced file the way GitHub Pages
 /// resolves it.
+/// Whether every target (as [`LinkChecker::targets`] lists them) resolves to one
+/// of the `produced` files.
+pub fn all_resolve<'a>(targets: &[String], produced: impl IntoIterator<Item = &'a str>) -> bool {
+    let files: HashSet<&str> = produced.into_iter().collect();
+    targets.iter().all(|t| resolves(t, &files))
+}
+
 fn resolves(path: &str, files: &HashSet<&str>) -> bool {
     if path.is_empty() || path.ends_with('/') {
         return files.contains(format!("{path}index.html").as_str());
