@@ -28,6 +28,7 @@ import os
 import platform
 import shutil
 import statistics
+import re
 import subprocess
 import sys
 import time
@@ -62,6 +63,22 @@ def count_html(root: str) -> int:
     return n
 
 
+STAGE_LINE = re.compile(r"^\s*([a-z]+)\s{2}.*?\s([0-9]+(?:\.[0-9]+)?) ms(?:\s+peak ([0-9]+) MB)?")
+
+
+def stages(log_path) -> dict:
+    """annals' stage lines in a build log: stage -> [seconds, peak MB so far]."""
+    found = {}
+    if not log_path or not log_path.exists():
+        return found
+    for line in log_path.read_text(errors="replace").splitlines():
+        m = STAGE_LINE.match(line)
+        if m:
+            peak = int(m.group(3)) if m.group(3) else None
+            found[m.group(1)] = [round(float(m.group(2)) / 1000, 4), peak]
+    return found
+
+
 def run(a) -> int:
     for pattern in a.clean:
         remove(pattern)
@@ -90,6 +107,8 @@ def run(a) -> int:
            "rc": rc, "wall_s": round(wall, 4), "cpu_s": round(cpu, 4),
            "rss_mb": round(rss_mb, 1), "pages": pages, "command": a.command,
            "log": str(log_path) if log_path else None}
+    if a.tool == "annals" and rc == 0:
+        rec["stages"] = stages(log_path)
     if a.results:
         with open(a.results, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec) + "\n")
@@ -196,6 +215,38 @@ def report(a) -> int:
                        f"| {s['pages']} | {runs} | {ratio} |")
     if not ns:
         out.append("| — | no full build was measured | | | | | | |")
+
+    # annals' own stage lines: where a clean build spends its time (the search
+    # index on its own among them).
+    staged = [r for r in measured if r["tool"] == "annals" and r["case"] == "full"
+              and r["ok"] and r.get("stages")]
+    if staged:
+        order = ["load", "parse", "link", "prepare", "search", "render", "generate", "publish"]
+        names = sorted({k for r in staged for k in r["stages"]},
+                       key=lambda k: (order.index(k) if k in order else 99, k))
+        out += ["", "## annals clean builds by stage", "",
+                "Median seconds per stage, from the stage lines of the measured clean "
+                "builds above, with its share of the median wall time; peak RSS is the "
+                "process's peak at the end of the stage. `search` is the search index on "
+                "its own (the per-document analysis it assembles from is made in `link`, "
+                "from the body that stage renders anyway).", "",
+                "| N | " + " | ".join(names) + " |",
+                "| ---: | " + " | ".join("---:" for _ in names) + " |"]
+        for n in sorted({r["n"] for r in staged}):
+            rs = [r for r in staged if r["n"] == n]
+            wall = med([r["wall_s"] for r in rs])
+            cells = []
+            for k in names:
+                secs = med([r["stages"][k][0] for r in rs if k in r["stages"]])
+                peaks = [r["stages"][k][1] for r in rs
+                         if k in r["stages"] and r["stages"][k][1] is not None]
+                cell = fmt(secs)
+                if secs is not None and wall:
+                    cell += f" ({100 * secs / wall:.0f}%)"
+                if peaks:
+                    cell += f", {med(peaks):.0f} MB"
+                cells.append(cell)
+            out.append(f"| {n} | " + " | ".join(cells) + " |")
 
     inc = [r for r in measured if r["case"] != "full" and r["tool"] == "annals"]
     # cases with a measured run or a failed one (setup-only steps are not listed)
