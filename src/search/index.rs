@@ -67,11 +67,15 @@ pub fn word_hash(word: &str) -> u16 {
 /// What pass 2 adds to one document, in global key numbers.
 #[derive(Default)]
 struct Neighbours {
-    /// Neighbour hashes of rare stems, encoded, and each stem slot's range in it.
+    /// Neighbour hashes of rare stems, encoded, and where each stem slot's range
+    /// in it ends (it starts where the previous slot's ends; empty for a common
+    /// stem): four bytes a slot, for the millions of slots of a large archive.
     near: String,
-    near_at: Vec<(u32, u32)>,
-    /// Pairs of common words, ((first << 32) | second, tf, part), sorted.
-    pairs: Vec<(u64, f32, u16)>,
+    near_ends: Vec<u32>,
+    /// Pairs of common words, (first, second, tf, part), sorted. The tf is a sum of
+    /// whole weights, kept to 65,535 (far past where BM25's weight saturates):
+    /// twelve bytes a pair, for the millions of pairs of a large archive.
+    pairs: Vec<(u32, u32, u16, u16)>,
 }
 
 /// Pass 2 for one document: neighbour hashes of its rare stems, and its pairs of
@@ -110,35 +114,42 @@ fn neighbours(doc: &Counted, rare: &[bool], hashes: &[u16]) -> Neighbours {
     near.sort_unstable();
     near.dedup();
     let mut out = String::new();
-    let mut at = vec![(0u32, 0u32); doc.stems.len()];
-    for group in near.chunk_by(|a, b| a.0 == b.0) {
-        let start = out.len() as u32;
-        encode::push_number(&mut out, group.len() as u64);
-        for &(_, before, after) in group {
-            for h in [before, after] {
-                encode::push_digit(&mut out, (h >> 6) as u8);
-                encode::push_digit(&mut out, (h & 63) as u8);
+    let mut ends = Vec::with_capacity(doc.stems.len());
+    let mut groups = near.chunk_by(|a, b| a.0 == b.0).peekable();
+    for slot in 0..doc.stems.len() as u32 {
+        if let Some(group) = groups.next_if(|g| g[0].0 == slot) {
+            encode::push_number(&mut out, group.len() as u64);
+            for &(_, before, after) in group {
+                for h in [before, after] {
+                    encode::push_digit(&mut out, (h >> 6) as u8);
+                    encode::push_digit(&mut out, (h & 63) as u8);
+                }
             }
         }
-        at[group[0].0 as usize] = (start, out.len() as u32 - start);
+        ends.push(out.len() as u32);
     }
     // Per pair: the summed weight, and the first body part it occurs in (parts are
     // in reading order, so the least).
     pairs.sort_unstable_by_key(|p| (p.0, p.2));
-    let pairs: Vec<(u64, f32, u16)> = pairs
+    let pairs: Vec<(u32, u32, u16, u16)> = pairs
         .chunk_by(|a, b| a.0 == b.0)
         .map(|g| {
-            let tf = g.iter().map(|p| p.1).sum();
+            let tf: f32 = g.iter().map(|p| p.1).sum();
             let part = match g[0].2 {
                 u16::MAX => 0,
                 p => p,
             };
-            (g[0].0, tf, part)
+            (
+                (g[0].0 >> 32) as u32,
+                g[0].0 as u32,
+                tf.min(65_535.0) as u16,
+                part,
+            )
         })
         .collect();
     Neighbours {
         near: out,
-        near_at: at,
+        near_ends: ends,
         pairs,
     }
 }
@@ -233,8 +244,11 @@ fn stem_postings(
                 list.extend(entries[w[0]..w[1]].iter().map(|&(d, slot)| {
                     let (_, tf, part) = docs[d as usize].stems[slot as usize];
                     let n = &extra[d as usize];
-                    let (start, len) = n.near_at[slot as usize];
-                    let near = &n.near[start as usize..(start + len) as usize];
+                    let start = match slot {
+                        0 => 0,
+                        _ => n.near_ends[slot as usize - 1],
+                    };
+                    let near = &n.near[start as usize..n.near_ends[slot as usize] as usize];
                     (d, tf, part, near)
                 }));
                 let mut text = String::new();
@@ -252,7 +266,7 @@ fn stem_postings(
 type EncodedPair = (u32, u32, String);
 
 /// One occurrence list entry of a pair: (second word, document, tf, part).
-type PairEntry = (u32, u32, f32, u16);
+type PairEntry = (u32, u32, u16, u16);
 
 /// Pass 3 for pairs of common words. The documents' pair lists are moved into
 /// one table by counting sort on the first word (documents in order, so each
@@ -265,19 +279,19 @@ fn pair_postings(extra: &mut [Neighbours], strings: &[&str], norms: &[f32]) -> V
     let mut starts = vec![0usize; strings.len() + 1];
     for n in extra.iter() {
         for p in &n.pairs {
-            starts[(p.0 >> 32) as usize + 1] += 1;
+            starts[p.0 as usize + 1] += 1;
         }
     }
     for i in 1..starts.len() {
         starts[i] += starts[i - 1];
     }
     let mut cursor = starts.clone();
-    // (second word, document, tf, part): sixteen bytes an entry.
-    let mut all: Vec<PairEntry> = vec![(0, 0, 0.0, 0); starts[strings.len()]];
+    // (second word, document, tf, part): twelve bytes an entry.
+    let mut all: Vec<PairEntry> = vec![(0, 0, 0, 0); starts[strings.len()]];
     for (d, n) in extra.iter_mut().enumerate() {
-        for &(pair, tf, part) in &n.pairs {
-            let first = (pair >> 32) as usize;
-            all[cursor[first]] = (pair as u32, d as u32, tf, part);
+        for &(first, second, tf, part) in &n.pairs {
+            let first = first as usize;
+            all[cursor[first]] = (second, d as u32, tf, part);
             cursor[first] += 1;
         }
         n.pairs = Vec::new();
@@ -303,7 +317,11 @@ fn pair_postings(extra: &mut [Neighbours], strings: &[&str], norms: &[f32]) -> V
                 .chunk_by(|a, b| a.0 == b.0)
                 .map(|group| {
                     list.clear();
-                    list.extend(group.iter().map(|&(_, d, tf, part)| (d, tf, part, "")));
+                    list.extend(
+                        group
+                            .iter()
+                            .map(|&(_, d, tf, part)| (d, f32::from(tf), part, "")),
+                    );
                     let second = strings[group[0].0 as usize];
                     // The pair, then its postings: about three characters a
                     // document.
