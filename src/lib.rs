@@ -477,19 +477,23 @@ pub fn build_in(
     let kept_read = !same_files
         && !produced.kept.is_empty()
         && !carried.is_some_and(|t| publish::linkcheck::all_resolve(t, files()));
+    // A kept page that cannot be read has links nobody saw: the targets recorded
+    // for the next build are then unknown, so that it reads the pages again.
+    let mut all_read = true;
     if kept_read {
         for path in &produced.kept {
-            if let Ok(bytes) = std::fs::read(output_dir.join(path)) {
-                links.observe(&render::OutputFile {
+            match std::fs::read(output_dir.join(path)) {
+                Ok(bytes) => links.observe(&render::OutputFile {
                     path: path.clone(),
                     bytes,
-                });
+                }),
+                Err(_) => all_read = false,
             }
         }
     }
     // What the next build checks kept pages against: every page read here, and
     // for pages taken without reading, the targets recorded for them.
-    let mut targets = Some(links.targets());
+    let mut targets = all_read.then(|| links.targets());
     if !produced.kept.is_empty() && !kept_read {
         targets = match (targets, carried) {
             (Some(mut t), Some(c)) => {
