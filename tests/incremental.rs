@@ -47,22 +47,10 @@ fn modified(out: &Path, site_path: &str) -> SystemTime {
 /// Rebuilds into the kept output and asserts it equals a clean build; returns how
 /// many pages the rebuild rendered (the others were taken from the previous site).
 fn rebuild_matches_clean(site: &Site, what: &str) -> usize {
-    let output = assert_cmd::Command::cargo_bin("annals")
-        .unwrap()
-        .env("ANNALS_PROGRESS", "lines")
-        .args(["build", "--root"])
-        .arg(&site.root)
-        .arg("--output")
-        .arg(&site.out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{what}: {stderr}");
+    let (ok, stderr) = build_with_lines(site);
+    assert!(ok, "{what}: {stderr}");
     assert_same_tree(&clean_build_of(site), &snapshot(&site.out), what);
-    let line = stderr
-        .lines()
-        .find(|l| l.trim_start().starts_with("render"))
-        .unwrap_or_else(|| panic!("{what}: no render stage line in {stderr}"));
+    let line = stage_line(&stderr, "render");
     line.split(", ")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
@@ -313,12 +301,17 @@ fn build_with_lines(site: &Site) -> (bool, String) {
     )
 }
 
+/// The stage line of `stage` in a build's standard error.
+fn stage_line<'a>(stderr: &'a str, stage: &str) -> &'a str {
+    stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with(stage))
+        .unwrap_or_else(|| panic!("no {stage} stage line in {stderr}"))
+}
+
 /// How many files' links the build checked, from its `publish` stage line.
 fn files_checked(stderr: &str) -> usize {
-    let line = stderr
-        .lines()
-        .find(|l| l.trim_start().starts_with("publish"))
-        .unwrap_or_else(|| panic!("no publish stage line in {stderr}"));
+    let line = stage_line(stderr, "publish");
     line.split("links of ")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
