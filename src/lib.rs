@@ -450,8 +450,8 @@ pub fn build_in(
     )?;
     clock = Instant::now();
     guard_urls(options, archive, &produced)?;
-    // Pages taken from the previous site had their links checked against the same
-    // set of files; if that set changed, they are checked again.
+    // Pages taken from the previous site had their links checked against the
+    // previous set of files; if the set is the same, they still resolve.
     let previous_manifest = previous
         .as_ref()
         .and_then(|p| known.iter().find(|m| m.id == p.manifest));

@@ -306,8 +306,6 @@ enum Kind {
     Css,
 }
 
-/// Whether a normalised site path names a produced file the way GitHub Pages
-/// resolves it.
 /// Whether every target (as [`LinkChecker::targets`] lists them) resolves to one
 /// of the `produced` files.
 pub fn all_resolve<'a>(targets: &[String], produced: impl IntoIterator<Item = &'a str>) -> bool {
@@ -315,6 +313,8 @@ pub fn all_resolve<'a>(targets: &[String], produced: impl IntoIterator<Item = &'
     targets.iter().all(|t| resolves(t, &files))
 }
 
+/// Whether a normalised site path names a produced file the way GitHub Pages
+/// resolves it.
 fn resolves(path: &str, files: &HashSet<&str>) -> bool {
     if path.is_empty() || path.ends_with('/') {
         return files.contains(format!("{path}index.html").as_str());
