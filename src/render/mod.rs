@@ -69,7 +69,12 @@ pub const TIMELINE_INLINE_LIMIT: usize = 2_000;
 pub struct Renderer<'a> {
     archive: &'a Archive,
     tera: Tera,
-    summaries: Vec<Value>,
+    /// Every document's summary as a template value, made on first use: the
+    /// build creates the renderer (compiling the templates, so a template error
+    /// is reported before any work) ahead of the search stage, and the summaries
+    /// (about 4 KB a document) are then made only after the search index, whose
+    /// assembly is the build's peak, has freed its memory.
+    summaries: std::sync::OnceLock<Vec<Value>>,
     doc_terms: Vec<Vec<(usize, usize)>>,
     by_file: std::collections::HashMap<PathBuf, usize>,
     /// The term of each entity: entity index -> (taxonomy, term).
@@ -133,15 +138,10 @@ impl<'a> Renderer<'a> {
         };
         tera.global_context().insert("site", &site);
 
-        let summaries = archive
-            .documents
-            .iter()
-            .map(|d| Value::from_serializable(&DocumentSummary::new(d, config)))
-            .collect();
         Ok(Renderer {
             archive,
             tera,
-            summaries,
+            summaries: std::sync::OnceLock::new(),
             doc_terms: archive.terms_of_documents(),
             entity_terms: archive
                 .taxonomies
@@ -170,6 +170,18 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             template_origins,
+        })
+    }
+
+    /// Every document's summary for templates, newest first (made on first use).
+    fn summaries(&self) -> &[Value] {
+        self.summaries.get_or_init(|| {
+            let config = &self.archive.config;
+            self.archive
+                .documents
+                .iter()
+                .map(|d| Value::from_serializable(&DocumentSummary::new(d, config)))
+                .collect()
         })
     }
 
@@ -235,7 +247,7 @@ impl<'a> Renderer<'a> {
         let template = match page {
             Page::Home => {
                 let latest: Vec<Value> = self
-                    .summaries
+                    .summaries()
                     .iter()
                     .take(config.latest_documents)
                     .cloned()
@@ -261,7 +273,7 @@ impl<'a> Renderer<'a> {
                 "index.html"
             }
             Page::DocumentList => {
-                ctx.insert_value("documents", Value::from(self.summaries.clone()));
+                ctx.insert_value("documents", Value::from(self.summaries().to_vec()));
                 "documents.html"
             }
             Page::Document(i) => {
@@ -304,7 +316,7 @@ impl<'a> Renderer<'a> {
                 let docs: Vec<Value> = term
                     .documents
                     .iter()
-                    .map(|&d| self.summaries[d].clone())
+                    .map(|&d| self.summaries()[d].clone())
                     .collect();
                 ctx.insert_value("documents", Value::from(docs));
                 let entity = term.entity.map(|e| self.entity_view(e, &term.documents));
@@ -374,7 +386,7 @@ impl<'a> Renderer<'a> {
                         documents: Value::from(
                             c.documents
                                 .iter()
-                                .map(|&d| self.summaries[d].clone())
+                                .map(|&d| self.summaries()[d].clone())
                                 .collect::<Vec<_>>(),
                         ),
                     })
@@ -414,7 +426,7 @@ impl<'a> Renderer<'a> {
         let a = self.archive;
         let entity = &a.entities[e];
         let summaries = |docs: &mut dyn Iterator<Item = usize>| -> Vec<Value> {
-            docs.map(|d| self.summaries[d].clone()).collect()
+            docs.map(|d| self.summaries()[d].clone()).collect()
         };
         let mentioned: Vec<usize> = a.mentioned_in[e]
             .iter()
@@ -501,7 +513,7 @@ impl<'a> Renderer<'a> {
                 let from = &a.documents[b.from];
                 let url = config.url(&from.path());
                 BacklinkView {
-                    document: self.summaries[b.from].clone(),
+                    document: self.summaries()[b.from].clone(),
                     passage_url: if b.block.is_empty() {
                         url
                     } else {
@@ -599,7 +611,7 @@ impl<'a> Renderer<'a> {
             related: a.related[i]
                 .iter()
                 .map(|r| RelatedView {
-                    document: self.summaries[r.document].clone(),
+                    document: self.summaries()[r.document].clone(),
                     reason: r.reason.clone(),
                 })
                 .collect(),
