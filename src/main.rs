@@ -6,6 +6,32 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (its position in `mi_option_t` in the
+/// bundled mimalloc 3 header; `libmimalloc-sys` does not name it).
+const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+
+unsafe extern "C" {
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    #[cfg(test)]
+    fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+}
+
+/// mimalloc 3 keeps memory a thread has freed committed for a second before
+/// returning it to the system, so the memory one stage has finished with still
+/// counts while the next stage allocates its own, in other size classes or on
+/// another thread. A tenth of a second lowers the peak of a 10k-document build
+/// from about 470 MB to about 410 MB (100k: 3.6 -> 3.2 GB) for about 2% more
+/// CPU time (`README.md`, "Memory model"). `MIMALLOC_PURGE_DELAY` in the
+/// environment still wins.
+fn return_freed_memory_sooner() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: called first thing in `main`, before any other thread exists
+        // (mimalloc's option setter is not thread-safe); the option and value
+        // are plain integers.
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 100) };
+    }
+}
+
 use annals::BuildOptions;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -142,6 +168,7 @@ fn fail(diagnostics: &annals::diagnostics::Diagnostics) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    return_freed_memory_sooner();
     let cli = Cli::parse();
     let (result, verb, quiet) = match cli.command {
         Command::Serve(args) => {
@@ -229,5 +256,23 @@ fn main() -> ExitCode {
             eprintln!("{diagnostics}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The option number is mimalloc's, not ours: if an upgrade renumbers its
+    /// options, this fails instead of the build silently tuning another one.
+    /// mimalloc 3's documented default purge delay is 1000 ms.
+    #[test]
+    fn purge_delay_is_the_option_we_set() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        // SAFETY: reading an option is thread-safe.
+        let default = unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert_eq!(default, 1000);
     }
 }
