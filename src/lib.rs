@@ -19,6 +19,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod document;
 pub mod entity;
+pub mod heap;
 pub mod incremental;
 pub mod load;
 pub mod markdown;
@@ -139,12 +140,17 @@ fn stage_done(progress: Progress, name: &str, detail: &str, since: &mut Instant)
     let show = progress != Progress::Quiet || std::env::var_os("ANNALS_TIMINGS").is_some();
     if show {
         eprintln!(
-            "{name:>9}  {detail:<28} {:8.1} ms{}",
+            "{name:>9}  {detail:<28} {:8.1} ms{}{}",
             since.elapsed().as_secs_f64() * 1000.0,
             memory().map_or(String::new(), |(now, peak)| format!(
                 "  peak {} MB, now {} MB",
                 peak / 1024,
                 now / 1024
+            )),
+            heap::stats().map_or(String::new(), |(live, most)| format!(
+                "  heap {} MB, most {} MB",
+                live >> 20,
+                most >> 20
             ))
         );
     }

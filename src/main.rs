@@ -3,8 +3,16 @@
 /// The build allocates and frees millions of small strings from several threads;
 /// mimalloc does that with less time and less fragmentation than the system
 /// allocator (measured in the benchmark: CPU time and peak RSS both drop).
+#[cfg(not(feature = "heap-stats"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The same allocator, counting live bytes for the stage lines (profiling builds:
+/// `--features heap-stats`, see [`annals::heap`]).
+#[cfg(feature = "heap-stats")]
+#[global_allocator]
+static ALLOCATOR: annals::heap::Counting<mimalloc::MiMalloc> =
+    annals::heap::Counting(mimalloc::MiMalloc);
 
 /// mimalloc's `mi_option_purge_delay` (its position in `mi_option_t` in the
 /// bundled mimalloc 3 header; `libmimalloc-sys` does not name it).
