@@ -28,16 +28,24 @@ fn add(bytes: isize) {
 // `GlobalAlloc` contract; the counters only observe sizes.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        COUNTING.store(true, Ordering::Relaxed);
-        add(layout.size() as isize);
+        if !COUNTING.load(Ordering::Relaxed) {
+            COUNTING.store(true, Ordering::Relaxed);
+        }
         // SAFETY: the caller's guarantees for `layout` are passed on.
-        unsafe { self.0.alloc(layout) }
+        let ptr = unsafe { self.0.alloc(layout) };
+        if !ptr.is_null() {
+            add(layout.size() as isize);
+        }
+        ptr
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        add(layout.size() as isize);
         // SAFETY: as for `alloc`.
-        unsafe { self.0.alloc_zeroed(layout) }
+        let ptr = unsafe { self.0.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            add(layout.size() as isize);
+        }
+        ptr
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -47,9 +55,13 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        add(new_size as isize - layout.size() as isize);
         // SAFETY: as for `dealloc`, with the caller's guarantee on `new_size`.
-        unsafe { self.0.realloc(ptr, layout, new_size) }
+        let moved = unsafe { self.0.realloc(ptr, layout, new_size) };
+        // A failed reallocation leaves the old block as it was.
+        if !moved.is_null() {
+            add(new_size as isize - layout.size() as isize);
+        }
+        moved
     }
 }
 

@@ -19,7 +19,7 @@ static ALLOCATOR: annals::heap::Counting<mimalloc::MiMalloc> =
 const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
 unsafe extern "C" {
-    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    fn mi_option_set_default(option: std::ffi::c_int, value: std::ffi::c_long);
     #[cfg(test)]
     fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
 }
@@ -29,15 +29,14 @@ unsafe extern "C" {
 /// counts while the next stage allocates its own, in other size classes or on
 /// another thread. A tenth of a second lowers the peak of a 10k-document build
 /// from about 470 MB to about 410 MB (100k: 3.6 -> 3.2 GB) for about 2% more
-/// CPU time (`README.md`, "Memory model"). `MIMALLOC_PURGE_DELAY` in the
-/// environment still wins.
+/// CPU time (`README.md`, "Figures"). Set as the default only: a purge delay
+/// given in the environment (`MIMALLOC_PURGE_DELAY`, in any case, or its old
+/// name `MIMALLOC_RESET_DELAY`) still wins.
 fn return_freed_memory_sooner() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: called first thing in `main`, before any other thread exists
-        // (mimalloc's option setter is not thread-safe); the option and value
-        // are plain integers.
-        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 100) };
-    }
+    // SAFETY: called first thing in `main`, before any other thread exists
+    // (mimalloc's option setters are not thread-safe); the option and value
+    // are plain integers.
+    unsafe { mi_option_set_default(MI_OPTION_PURGE_DELAY, 100) };
 }
 
 use annals::BuildOptions;
@@ -273,7 +272,8 @@ mod tests {
 
     /// The option number is mimalloc's, not ours: if an upgrade renumbers its
     /// options, this fails instead of the build silently tuning another one.
-    /// mimalloc 3's documented default purge delay is 1000 ms.
+    /// mimalloc 3's default purge delay (`src/options.c`; the header's comment
+    /// still says 10) is 1000 ms.
     #[test]
     fn purge_delay_is_the_option_we_set() {
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
