@@ -50,12 +50,8 @@ fn rebuild_matches_clean(site: &Site, what: &str) -> usize {
     let (ok, stderr) = build_with_lines(site);
     assert!(ok, "{what}: {stderr}");
     assert_same_tree(&clean_build_of(site), &snapshot(&site.out), what);
-    let line = stage_line(&stderr, "render");
-    line.split(", ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{what}: cannot read the rendered count in {line:?}"))
+    // "render  N pages, M rendered"
+    stage_count(&stderr, "render", ", ")
 }
 
 #[test]
@@ -309,14 +305,19 @@ fn stage_line<'a>(stderr: &'a str, stage: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {stage} stage line in {stderr}"))
 }
 
-/// How many files' links the build checked, from its `publish` stage line.
-fn files_checked(stderr: &str) -> usize {
-    let line = stage_line(stderr, "publish");
-    line.split("links of ")
+/// The number right after `marker` on a stage's line.
+fn stage_count(stderr: &str, stage: &str, marker: &str) -> usize {
+    let line = stage_line(stderr, stage);
+    line.split(marker)
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("cannot read the checked count in {line:?}"))
+        .unwrap_or_else(|| panic!("no number after {marker:?} in {line:?}"))
+}
+
+/// How many files' links the build checked, from its `publish` stage line.
+fn files_checked(stderr: &str) -> usize {
+    stage_count(stderr, "publish", "links of ")
 }
 
 /// When the set of files changes, pages taken from the previous site are not read
