@@ -68,6 +68,14 @@ pub const TIMELINE_INLINE_LIMIT: usize = 2_000;
 /// Compiled templates and the site-wide values every page shares.
 pub struct Renderer<'a> {
     archive: &'a Archive,
+    parts: RenderParts,
+}
+
+/// What a [`Renderer`] makes once, before any page: the compiled templates and
+/// the lookups pages share. None of it depends on a document's body, so `annals
+/// serve` keeps it between builds ([`Renderer::into_parts`]) and renders the
+/// pages of a body edit without compiling the templates again.
+pub struct RenderParts {
     tera: Tera,
     /// Every document's summary as a template value, made on first use: the
     /// build creates the renderer (compiling the templates, so a template error
@@ -138,8 +146,7 @@ impl<'a> Renderer<'a> {
         };
         tera.global_context().insert("site", &site);
 
-        Ok(Renderer {
-            archive,
+        let parts = RenderParts {
             tera,
             summaries: std::sync::OnceLock::new(),
             doc_terms: archive.terms_of_documents(),
@@ -170,12 +177,28 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             template_origins,
-        })
+        };
+        Ok(Renderer { archive, parts })
+    }
+
+    /// A renderer of `archive` with parts made for it earlier, by a renderer of
+    /// the same archive before only bodies changed (see [`RenderParts`]).
+    pub fn with_parts(archive: &'a Archive, parts: RenderParts) -> Self {
+        Renderer { archive, parts }
+    }
+
+    /// The renderer's parts, to make another renderer of the same archive after
+    /// body edits. Summaries are let go: they are large, and a few pages make
+    /// their own.
+    pub fn into_parts(self) -> RenderParts {
+        let mut parts = self.parts;
+        parts.summaries = std::sync::OnceLock::new();
+        parts
     }
 
     /// Every document's summary for templates, newest first (made on first use).
     fn summaries(&self) -> &[Value] {
-        self.summaries.get_or_init(|| {
+        self.parts.summaries.get_or_init(|| {
             let config = &self.archive.config;
             self.archive
                 .documents
@@ -183,6 +206,19 @@ impl<'a> Renderer<'a> {
                 .map(|d| Value::from_serializable(&DocumentSummary::new(d, config)))
                 .collect()
         })
+    }
+
+    /// One document's summary: taken from the shared list once it exists, made
+    /// on its own otherwise, so that rendering a few document pages (`annals
+    /// serve`'s preview of an edit) does not make every document's summary.
+    fn summary(&self, d: usize) -> Value {
+        match self.parts.summaries.get() {
+            Some(all) => all[d].clone(),
+            None => Value::from_serializable(&DocumentSummary::new(
+                &self.archive.documents[d],
+                &self.archive.config,
+            )),
+        }
     }
 
     /// Every page of the archive, in a stable order.
@@ -409,9 +445,10 @@ impl<'a> Renderer<'a> {
             }
         };
         let html = self
+            .parts
             .tera
             .render(template, &ctx)
-            .map_err(|e| template_diagnostic(&e, &self.template_origins))?;
+            .map_err(|e| template_diagnostic(&e, &self.parts.template_origins))?;
         let mut files = Vec::with_capacity(1 + companions.len());
         files.push(OutputFile {
             path,
@@ -473,7 +510,7 @@ impl<'a> Renderer<'a> {
             dest,
             &doc.file,
             &a.by_id,
-            &self.by_file,
+            &self.parts.by_file,
         ) {
             Ok(crate::archive::links::LinkTarget::Document(to, fragment)) => {
                 let url = config.url(&a.documents[to].path());
@@ -487,7 +524,7 @@ impl<'a> Renderer<'a> {
         let entity_count = a.entities.len();
         let autolink_url = |target: usize| {
             if target < entity_count {
-                self.entity_terms.get(&target).map(|&(ti, ki)| {
+                self.parts.entity_terms.get(&target).map(|&(ti, ki)| {
                     let tax = &a.taxonomies[ti];
                     config.url(&tax.term_path(&tax.terms[ki]))
                 })
@@ -513,7 +550,7 @@ impl<'a> Renderer<'a> {
                 let from = &a.documents[b.from];
                 let url = config.url(&from.path());
                 BacklinkView {
-                    document: self.summaries()[b.from].clone(),
+                    document: self.summary(b.from),
                     passage_url: if b.block.is_empty() {
                         url
                     } else {
@@ -524,7 +561,7 @@ impl<'a> Renderer<'a> {
             })
             .collect();
         let mut taxonomies: Vec<DocumentTerms> = Vec::new();
-        for &(ti, ki) in &self.doc_terms[i] {
+        for &(ti, ki) in &self.parts.doc_terms[i] {
             let tax = &a.taxonomies[ti];
             let term = &tax.terms[ki];
             let link = LinkView {
@@ -539,7 +576,11 @@ impl<'a> Renderer<'a> {
                 }),
             }
         }
-        let original = self.originals.get(&i).map(|(url, o)| (url.as_str(), o));
+        let original = self
+            .parts
+            .originals
+            .get(&i)
+            .map(|(url, o)| (url.as_str(), o));
         let source = doc.source.as_ref().map(|s| ProvenanceView {
             authority: s.authority.clone(),
             request: s.request.clone(),
@@ -596,9 +637,10 @@ impl<'a> Renderer<'a> {
                     &a.links.mentions[i]
                         .iter()
                         .filter(|e| {
-                            self.entity_terms
+                            self.parts
+                                .entity_terms
                                 .get(e)
-                                .is_none_or(|t| !self.doc_terms[i].contains(t))
+                                .is_none_or(|t| !self.parts.doc_terms[i].contains(t))
                         })
                         .filter_map(|&e| a.entities.get(e).map(|x| x.name.clone()))
                         .collect::<Vec<_>>(),
@@ -611,14 +653,14 @@ impl<'a> Renderer<'a> {
             related: a.related[i]
                 .iter()
                 .map(|r| RelatedView {
-                    document: self.summaries()[r.document].clone(),
+                    document: self.summary(r.document),
                     reason: r.reason.clone(),
                 })
                 .collect(),
             mentions: a.links.mentions[i]
                 .iter()
                 .filter_map(|&e| {
-                    let &(ti, ki) = self.entity_terms.get(&e)?;
+                    let &(ti, ki) = self.parts.entity_terms.get(&e)?;
                     let tax = &a.taxonomies[ti];
                     Some(LinkView {
                         name: tax.terms[ki].name.clone(),
