@@ -424,6 +424,124 @@ pub fn index(
     ))
 }
 
+/// Applies an edit of document `at`'s body to the link index, when the edit
+/// changes nothing that other pages list: the same documents linked to, in the
+/// same order, the same entities mentioned, every anchor still there. Then only
+/// the "Referenced by" passages quoted from it can change on other pages, and
+/// they are updated here.
+///
+/// Returns the documents whose pages the edit changes (`at` first, then each
+/// document whose quoted passages changed), or `None` when the edit may reach
+/// further and only a full link pass can tell (the index is then untouched): a
+/// link or mention added or removed, an anchor removed that another document may
+/// link to, a link to another document's anchor that was not there before (its
+/// anchors are not kept), or a link that no longer resolves.
+pub fn edit_body(
+    documents: &[Document],
+    index: &mut LinkIndex,
+    autolinker: &markdown::Autolinker,
+    entity_count: usize,
+    by_id: &HashMap<String, usize>,
+    at: usize,
+    body: &str,
+) -> Option<Vec<usize>> {
+    let doc = documents.get(at)?;
+    let links_of = |text: &str| {
+        let rendered = markdown::render_with(
+            text,
+            &RenderOptions {
+                resolve_link: None,
+                skip_highlight: true,
+                skip_html: true,
+                autolinker: Some(autolinker),
+                autolink_url: None,
+                trusted_html: false,
+            },
+        );
+        body_links(at, rendered, documents, entity_count)
+    };
+    let before = links_of(&doc.body);
+    let after = links_of(body);
+    if after.mentions != index.mentions[at] {
+        return None;
+    }
+    let kept: HashSet<&str> = after.anchors.iter().map(String::as_str).collect();
+    if !before.anchors.iter().all(|a| kept.contains(a.as_str())) {
+        return None;
+    }
+    let known_dests: HashSet<&str> = before.links.iter().map(|(l, _)| l.dest.as_str()).collect();
+    let relative_md = |dest: &str| !dest.starts_with("doc:") && !dest.contains(':');
+    let by_file: HashMap<PathBuf, usize> = if after.links.iter().any(|(l, _)| relative_md(&l.dest))
+    {
+        documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.file.clone(), i))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let mut outgoing = Vec::new();
+    let mut quoted: Vec<(usize, Backlink)> = Vec::new();
+    for (link, excerpt) in &after.links {
+        let LinkTarget::Document(to, fragment) =
+            resolve(&link.dest, &doc.file, by_id, &by_file).ok()?
+        else {
+            continue;
+        };
+        if let Some(f) = &fragment {
+            let known = if to == at {
+                kept.contains(f.as_str())
+            } else {
+                known_dests.contains(link.dest.as_str())
+            };
+            if !known && !is_footnote_anchor(f) {
+                return None;
+            }
+        }
+        if to == at {
+            continue;
+        }
+        if !outgoing.contains(&to) {
+            outgoing.push(to);
+        }
+        quoted.push((
+            to,
+            Backlink {
+                from: at,
+                block: link.block.clone(),
+                excerpt: excerpt.clone(),
+            },
+        ));
+    }
+    if outgoing != index.outgoing[at] {
+        return None;
+    }
+    let mut changed = vec![at];
+    for &to in &outgoing {
+        // The same order as the full pass: the others' passages as they were,
+        // then this document's in the order of its links, sorted stably.
+        let mut list: Vec<Backlink> = index.backlinks[to]
+            .iter()
+            .filter(|b| b.from != at)
+            .cloned()
+            .collect();
+        list.extend(
+            quoted
+                .iter()
+                .filter(|(t, _)| *t == to)
+                .map(|(_, b)| b.clone()),
+        );
+        list.sort_by(|a, b| a.from.cmp(&b.from).then_with(|| a.block.cmp(&b.block)));
+        list.dedup_by(|a, b| a.from == b.from && a.block == b.block);
+        if list != index.backlinks[to] {
+            index.backlinks[to] = list;
+            changed.push(to);
+        }
+    }
+    Some(changed)
+}
+
 fn is_footnote_anchor(f: &str) -> bool {
     f.strip_prefix("fn-")
         .or_else(|| f.strip_prefix("fnref-"))

@@ -103,6 +103,24 @@ pub struct Archive {
 }
 
 impl Archive {
+    /// Replaces document `at`'s body, if the edit changes no page but its own
+    /// and the "Referenced by" passages of the documents it links to (see
+    /// [`links::edit_body`]); returns those documents, `at` first. With `None`
+    /// the archive is unchanged: only a full link pass can apply the edit.
+    pub fn edit_body(&mut self, at: usize, body: String) -> Option<Vec<usize>> {
+        let changed = links::edit_body(
+            &self.documents,
+            &mut self.links,
+            &self.autolinker,
+            self.entities.len(),
+            &self.by_id,
+            at,
+            &body,
+        )?;
+        self.documents[at].body = body;
+        Some(changed)
+    }
+
     /// For each document, the (taxonomy index, term index) pairs it is filed under, in
     /// the order the document lists them; built once for all document pages.
     pub fn terms_of_documents(&self) -> Vec<Vec<(usize, usize)>> {
