@@ -392,6 +392,12 @@ pub fn build_in(
             });
         }
     }
+    // The last build's archive is let go first (in the background: freeing it
+    // takes a while): a preview must never start from a build that failed.
+    let mut session = session;
+    if let Some(last) = session.as_deref_mut().and_then(|s| s.last.take()) {
+        std::thread::spawn(move || drop(last));
+    }
     // The recorded state stays valid if this build fails or is killed: the output is
     // only replaced, and the state only rewritten, when the build succeeds.
     let mut prepared = prepare(options, session.as_deref())?;
@@ -536,7 +542,7 @@ pub fn build_in(
         &format!("links of {} files checked", checked.files),
         &mut clock,
     );
-    if let (Some(session), Some(analyses)) = (session, keep_for_session) {
+    if let (Some(session), Some(analyses)) = (session.as_deref_mut(), keep_for_session) {
         let salt = prepared.salt;
         session.search.keep(salt, &archive.documents, &analyses);
         let documents = archive.documents.iter().chain(&prepared.drafts);
@@ -567,10 +573,21 @@ pub fn build_in(
     // Freeing a large archive takes a noticeable share of a build (millions of
     // small allocations); do it off the critical path. A command-line build exits
     // without waiting for it, `serve` lets it finish in the background.
-    drop(renderer);
+    let parts = renderer.into_parts();
     drop(links);
     drop(produced);
-    std::thread::spawn(move || drop(prepared));
+    match session {
+        Some(session) => {
+            session.last = Some(session::LastBuild {
+                archive: prepared.archive,
+                parts: Some(parts),
+                build: session::build_identity(options),
+            });
+        }
+        None => {
+            std::thread::spawn(move || drop((prepared, parts)));
+        }
+    }
     Ok(report)
 }
 

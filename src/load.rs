@@ -181,7 +181,7 @@ pub fn read_each<T: Send>(
     (out, errors)
 }
 
-fn read_source(abs: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
+pub(crate) fn read_source(abs: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
     let bytes = std::fs::read(abs)
         .map_err(|e| Diagnostic::file(rel, format!("cannot read the file: {e}")))?;
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {

@@ -6,6 +6,15 @@
 //! overlay; the terminal prints each rebuild with its time. Rebuilding goes through
 //! [`Rebuild`], so an incremental builder can replace [`FullRebuild`] without
 //! touching the server or the watcher.
+//!
+//! An edit of a document's body is shown in two steps: its pages are rendered at
+//! once from the last build's archive ([`crate::Session::preview`]) and served
+//! from memory in place of the folder's ([`Site::set_overlay`]), and the open
+//! pages reload; the build then completes the site (search index, feeds,
+//! exports) and replaces the folder, and wakes the pages again only if it wrote
+//! other bytes for them than the preview showed (it should not). The folder is
+//! never written by the preview, so the atomic swap of a build stays the only
+//! way the site on disk changes.
 
 mod http;
 mod live;
@@ -28,8 +37,11 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_PORT: u16 = 1111;
 
 /// Quiet time after a change before rebuilding, so an editor's burst of writes
-/// (temporary file, rename, metadata) makes one build.
-const DEBOUNCE: Duration = Duration::from_millis(150);
+/// (temporary file, rename, metadata: a few milliseconds) makes one build. It is
+/// all latency between a save and the reloaded page, which a previewed body
+/// edit otherwise reaches in a few milliseconds, so it is kept short; a burst
+/// with longer gaps only costs an extra build.
+const DEBOUNCE: Duration = Duration::from_millis(30);
 
 /// How to preview: what to build, and where to listen.
 #[derive(Debug, Clone)]
@@ -66,6 +78,13 @@ pub trait Rebuild {
     /// Rebuilds after `changes` (empty for the first build). On error the previous
     /// output must stay as it was.
     fn rebuild(&mut self, changes: &ChangeSet) -> Result<BuildReport, Diagnostics>;
+
+    /// The pages `changes` alter, rendered at once, if the rebuilder can tell
+    /// them without a build (see [`crate::Session::preview`]); the rebuild that
+    /// follows must write the same bytes for them.
+    fn preview(&mut self, _changes: &ChangeSet) -> Option<crate::session::Preview> {
+        None
+    }
 }
 
 /// Rebuilds on every change through [`crate::build`], which renders only the pages
@@ -83,6 +102,11 @@ pub struct FullRebuild {
 impl Rebuild for FullRebuild {
     fn rebuild(&mut self, _changes: &ChangeSet) -> Result<BuildReport, Diagnostics> {
         crate::build_in(&self.options, Some(&mut self.session))
+    }
+
+    fn preview(&mut self, changes: &ChangeSet) -> Option<crate::session::Preview> {
+        let edited: Vec<PathBuf> = changes.paths.iter().cloned().collect();
+        self.session.preview(&self.options, &edited)
     }
 }
 
@@ -170,17 +194,51 @@ fn run_build(
     site: &Site,
     build: &BuildOptions,
 ) {
-    live.building();
     let start = Instant::now();
+    let what = describe(changes, &build.root);
+    // A body edit's pages are shown at once; the build then completes the site.
+    let previewed = !changes.paths.is_empty()
+        && match rebuilder.preview(changes) {
+            Some(preview) => {
+                site.set_overlay(&preview.files);
+                live.finished(Ok(()));
+                println!(
+                    "[{}] previewed {} page{} in {:.0} ms{what}; completing the site",
+                    jiff::Zoned::now().strftime("%H:%M:%S"),
+                    preview.pages,
+                    if preview.pages == 1 { "" } else { "s" },
+                    start.elapsed().as_secs_f64() * 1000.0
+                );
+                let _ = std::io::stdout().flush();
+                true
+            }
+            None => false,
+        };
+    live.building();
     let result = rebuilder.rebuild(changes);
     let clock = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
-    let what = describe(changes, &build.root);
+    let shown = site.clear_overlay();
     match &result {
         Ok(report) => {
             if let Some(base) = configured_base_path(build) {
                 site.set_base_path(&base);
             }
-            live.finished(Ok(()));
+            // Pages reload only if the build wrote something other than what
+            // the preview showed them (it should not: that would be a bug).
+            let same = previewed
+                && shown.iter().all(|(path, bytes)| {
+                    std::fs::read(build.output_dir().join(path)).is_ok_and(|b| *b == **bytes)
+                });
+            if same {
+                live.settled();
+            } else {
+                if previewed {
+                    eprintln!(
+                        "warning: the preview of this edit differed from the build; pages reloaded"
+                    );
+                }
+                live.finished(Ok(()));
+            }
             println!(
                 "[{clock}] {} {} documents, {} pages ({} parsed, {} rendered, {} analysed for search) in {:.2} s{what}",
                 if changes.paths.is_empty() {

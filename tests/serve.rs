@@ -203,6 +203,17 @@ fn serve_rebuilds_on_change_reloads_and_shows_errors() {
         manifest["build"].as_str().unwrap().to_string()
     };
     let index_before = search_build();
+    // The edit is shown by a preview, before the build completes the site: the
+    // open pages are woken once, by the preview; the build wakes none, having
+    // written the bytes the preview showed.
+    let version_now = || {
+        let (_, state) = get(&format!("{}__annals/events", server.base));
+        let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+        state["version"].as_u64().unwrap()
+    };
+    let before_edit = version_now();
+    let events = format!("{}__annals/events?since={before_edit}", server.base);
+    let woken = std::thread::spawn(move || get(&events));
     let edited = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
         &file,
@@ -232,6 +243,18 @@ fn serve_rebuilds_on_change_reloads_and_shows_errors() {
     assert!(
         incremental,
         "no rebuild parsing, rendering and analysing one document; printed: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|l| l.contains("] previewed 1 page in ")),
+        "the body edit was not previewed; printed: {seen:?}"
+    );
+    let (_, woken) = woken.join().unwrap();
+    let woken: serde_json::Value = serde_json::from_str(&woken).unwrap();
+    assert_eq!(woken["version"].as_u64(), Some(before_edit + 1));
+    assert_eq!(
+        version_now(),
+        before_edit + 1,
+        "the build after the preview woke the pages again: its bytes differed"
     );
     assert_ne!(
         search_build(),

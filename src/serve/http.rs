@@ -16,7 +16,7 @@ mod wire;
 
 use super::live::{LiveReload, POLL_TIMEOUT};
 use socket2::{Domain, Protocol, Socket, Type};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
@@ -52,6 +52,9 @@ pub struct Site {
     dir: PathBuf,
     base_path: RwLock<String>,
     live: Option<Arc<LiveReload>>,
+    /// Files served instead of the folder's: a preview of an edit's pages
+    /// (see [`crate::Session::preview`]) while the build that writes them runs.
+    overlay: RwLock<HashMap<PathBuf, Arc<[u8]>>>,
 }
 
 /// What a request asks for, decided from its target alone.
@@ -83,7 +86,45 @@ impl Site {
             dir: dir.into(),
             base_path: RwLock::new(normalise_base(base_path)),
             live,
+            overlay: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Serves `files` (site paths and bytes) in place of the folder's until
+    /// [`Site::clear_overlay`]. Only files the folder has are ever looked up, so
+    /// an overlay changes what existing pages show, never which pages exist.
+    pub fn set_overlay(&self, files: &[crate::render::OutputFile]) {
+        let mut overlay = self.overlay.write().unwrap_or_else(|e| e.into_inner());
+        for f in files {
+            overlay.insert(self.dir.join(&f.path), Arc::from(f.bytes.as_slice()));
+        }
+    }
+
+    /// Serves the folder alone again; returns the files the overlay held, by site
+    /// path, so the caller can compare them with what the build wrote.
+    pub fn clear_overlay(&self) -> Vec<(PathBuf, Arc<[u8]>)> {
+        let mut overlay = self.overlay.write().unwrap_or_else(|e| e.into_inner());
+        let mut files: Vec<(PathBuf, Arc<[u8]>)> = overlay
+            .drain()
+            .map(|(p, b)| {
+                (
+                    p.strip_prefix(&self.dir)
+                        .map(Path::to_path_buf)
+                        .unwrap_or(p),
+                    b,
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn overlaid(&self, path: &Path) -> Option<Arc<[u8]>> {
+        self.overlay
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .cloned()
     }
 
     /// The base path pages are served under.
@@ -221,6 +262,15 @@ impl Site {
 
     fn file_reply(&self, path: &Path, status: u16) -> Reply {
         let content_type = content_type(path);
+        if let Some(bytes) = self.overlaid(path) {
+            let bytes = if content_type.starts_with("text/html") {
+                self.inject(String::from_utf8_lossy(&bytes).into_owned())
+                    .into_bytes()
+            } else {
+                bytes.to_vec()
+            };
+            return Reply::bytes(status, content_type, bytes);
+        }
         if content_type.starts_with("text/html") && self.live.is_some() {
             return match std::fs::read(path) {
                 Ok(b) => {

@@ -90,6 +90,13 @@ impl LiveReload {
         self.changed.notify_all();
     }
 
+    /// Records that the build running has finished with nothing new for the
+    /// pages to show (a preview already showed its pages): they are not woken.
+    pub fn settled(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.building = false;
+    }
+
     /// The current state.
     pub fn current(&self) -> BuildState {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
