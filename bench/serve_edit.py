@@ -34,6 +34,17 @@ def get(url, timeout=60):
         return r.read().decode("utf-8", "replace")
 
 
+def resident(pid):
+    """The serving process's resident memory now and at its peak, in MB (Linux)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(l.split(":", 1) for l in f if ":" in l)
+        mb = lambda k: int(fields[k].split()[0]) // 1024
+        return f"resident {mb('VmRSS')} MB, peak {mb('VmHWM')} MB"
+    except (OSError, KeyError, ValueError):
+        return "resident memory unknown"
+
+
 def pick_document(root):
     """A document that links to others, so that an edit also updates their
     "Referenced by" passages: the first file (in path order) with a doc: link."""
@@ -69,19 +80,23 @@ def main():
         target=lambda: [lines.put(l.rstrip("\n")) for l in proc.stdout], daemon=True
     ).start()
 
-    def wait_line(pattern, timeout=600):
+    def wait_lines(pattern, timeout=600):
+        """The lines printed up to and including the first matching `pattern`."""
         deadline = time.monotonic() + timeout
+        seen = []
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
                 sys.exit("timed out waiting for: " + pattern)
-            line = lines.get(timeout=left)
+            seen.append(line)
             if re.search(pattern, line):
-                return line
+                return seen
 
     results = []
+    memory = "resident memory unknown"
     try:
-        base = wait_line(r"^serving http://").split()[1]
+        base = wait_lines(r"^serving http://")[-1].split()[1]
         page = f"{base}documents/{doc_id}/"
         for n in range(1, edits + 1):
             version = json.loads(get(base + "__annals/events"))["version"]
@@ -93,25 +108,28 @@ def main():
             json.loads(get(f"{base}__annals/events?since={version}"))
             html = get(page)
             to_page = time.monotonic() - start
+            # The lines up to the rebuilt site say whether a preview came first.
+            seen = wait_lines(r"\] rebuilt ")
+            to_site = time.monotonic() - start
             if marker not in html:
-                # No preview: the page changes with the full rebuild.
-                wait_line(r"\] rebuilt ")
-                to_page = time.monotonic() - start
+                # Woken by something else than the edit's pages: count until
+                # the page shows it.
                 if marker not in get(page):
                     sys.exit("the edited page never showed the edit")
-                to_site = to_page
-                how = "full rebuild"
-            else:
-                built = wait_line(r"\] previewed ")
-                how = "preview:" + re.search(r" in (\d+ ms)", built).group(1)
-                wait_line(r"\] rebuilt ")
-                to_site = time.monotonic() - start
+                to_page = to_site
+            previewed = [l for l in seen if "] previewed " in l]
+            how = (
+                "preview " + re.search(r" in (\d+ ms)", previewed[0]).group(1)
+                if previewed
+                else "no preview"
+            )
             results.append((to_page, to_site))
             print(
                 f"edit {n}: to page {to_page * 1000:7.1f} ms ({how}), "
                 f"to full site {to_site:5.2f} s",
                 flush=True,
             )
+        memory = resident(proc.pid)
     finally:
         with open(path, "w", encoding="utf-8") as f:
             f.write(original)
@@ -124,7 +142,7 @@ def main():
         f"median of {len(results)}: to page {statistics.median(pages):.1f} ms "
         f"(range {min(pages):.1f}-{max(pages):.1f}), "
         f"to full site {statistics.median(sites):.2f} s "
-        f"(range {min(sites):.2f}-{max(sites):.2f})"
+        f"(range {min(sites):.2f}-{max(sites):.2f}); serve {memory}"
     )
 
 
