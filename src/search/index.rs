@@ -169,8 +169,9 @@ fn quantise(tf: f32, norm: f32) -> u8 {
     ((w / (K1 + 1.0) * 63.0).round() as u8).clamp(1, 63)
 }
 
-/// One document's entry in a posting list: (document, tf, part, neighbours).
-type Entry<'a> = (u32, f32, u16, &'a str);
+/// One document's entry in a posting list: (document, weight digit from
+/// [`quantise`], part, neighbours).
+type Entry<'a> = (u32, u8, u16, &'a str);
 
 /// Appends a merged posting list as JSON, `[docs, weights, parts]`, with `near`
 /// as a fourth item when there is one, each a string of [`encode`] digits that
@@ -185,21 +186,21 @@ type Entry<'a> = (u32, f32, u16, &'a str);
 ///   word after, two digits each, [`word_hash`]).
 ///
 /// Written straight into the shard's text: no string per field or per list.
-fn push_postings(out: &mut String, list: &[Entry<'_>], norms: &[f32]) {
+fn push_postings<'a>(out: &mut String, list: impl Iterator<Item = Entry<'a>> + Clone) {
     out.push_str("[\"");
-    encode::push_ascending(out, list.iter().map(|e| e.0));
+    encode::push_ascending(out, list.clone().map(|e| e.0));
     out.push_str("\",\"");
-    for &(d, tf, _, _) in list {
-        encode::push_digit(out, quantise(tf, norms[d as usize]));
+    for (_, weight, _, _) in list.clone() {
+        encode::push_digit(out, weight);
     }
     out.push_str("\",\"");
-    if list.iter().any(|e| e.2 != 0) {
-        for e in list {
+    if list.clone().any(|e| e.2 != 0) {
+        for e in list.clone() {
             encode::push_number(out, u64::from(e.2));
         }
     }
     out.push('"');
-    if list.iter().any(|e| !e.3.is_empty()) {
+    if list.clone().any(|e| !e.3.is_empty()) {
         out.push_str(",\"");
         for e in list {
             out.push_str(e.3);
@@ -209,13 +210,21 @@ fn push_postings(out: &mut String, list: &[Entry<'_>], norms: &[f32]) {
     out.push(']');
 }
 
+/// A document's occurrence of a stem, as pass 3 files it: (document, slot of the
+/// stem in the document, part, weight digit). Twelve bytes, and everything the
+/// encoding needs except a rare stem's neighbour hashes, so that encoding a
+/// posting list reads one contiguous run of the table instead of every
+/// document's stem list.
+type StemEntry = (u32, u32, u16, u8);
+
 /// Pass 3 for stems: postings by global stem number. Entries are placed by
-/// counting sort (one pass over the documents, in order), then encoded in
-/// parallel.
+/// counting sort (one pass over the documents, in order, which computes each
+/// weight while the document's stems are at hand), then encoded in parallel.
 fn stem_postings(
     docs: &[Counted],
     extra: &[Neighbours],
     df: &[usize],
+    rare: &[bool],
     norms: &[f32],
 ) -> Vec<Option<String>> {
     let mut starts = Vec::with_capacity(df.len() + 1);
@@ -226,33 +235,43 @@ fn stem_postings(
     }
     starts.push(total);
     let mut cursor = starts.clone();
-    // (document, stem slot in it): eight bytes an entry.
-    let mut entries: Vec<(u32, u32)> = vec![(0, 0); total];
-    for (d, doc) in docs.iter().enumerate() {
-        for (slot, s) in doc.stems.iter().enumerate() {
-            let id = s.0 as usize;
-            entries[cursor[id]] = (d as u32, slot as u32);
-            cursor[id] += 1;
+    let mut entries: Vec<StemEntry> = vec![(0, 0, 0, 0); total];
+    for (d, (doc, &norm)) in docs.iter().zip(norms).enumerate() {
+        for (slot, &(id, tf, part)) in doc.stems.iter().enumerate() {
+            let at = &mut cursor[id as usize];
+            entries[*at] = (d as u32, slot as u32, part, quantise(tf, norm));
+            *at += 1;
         }
     }
     drop(cursor);
+    let near = |d: u32, slot: u32| -> &str {
+        let n = &extra[d as usize];
+        let start = match slot {
+            0 => 0,
+            _ => n.near_ends[slot as usize - 1],
+        };
+        &n.near[start as usize..n.near_ends[slot as usize] as usize]
+    };
     starts
         .par_windows(2)
-        .map_init(Vec::new, |list: &mut Vec<Entry<'_>>, w| {
+        .zip(rare)
+        .map(|(w, &rare)| {
             (w[1] > w[0]).then(|| {
-                list.clear();
-                list.extend(entries[w[0]..w[1]].iter().map(|&(d, slot)| {
-                    let (_, tf, part) = docs[d as usize].stems[slot as usize];
-                    let n = &extra[d as usize];
-                    let start = match slot {
-                        0 => 0,
-                        _ => n.near_ends[slot as usize - 1],
-                    };
-                    let near = &n.near[start as usize..n.near_ends[slot as usize] as usize];
-                    (d, tf, part, near)
-                }));
-                let mut text = String::new();
-                push_postings(&mut text, list, norms);
+                let list = &entries[w[0]..w[1]];
+                let mut text = String::with_capacity(4 * list.len() + 8);
+                if rare {
+                    push_postings(
+                        &mut text,
+                        list.iter()
+                            .map(|&(d, slot, part, weight)| (d, weight, part, near(d, slot))),
+                    );
+                } else {
+                    push_postings(
+                        &mut text,
+                        list.iter()
+                            .map(|&(d, _, part, weight)| (d, weight, part, "")),
+                    );
+                }
                 text.shrink_to_fit();
                 text
             })
@@ -260,10 +279,15 @@ fn stem_postings(
         .collect()
 }
 
-/// A pair of common words with its postings, ready for its shard: the FNV-1a
-/// hash of the pair (which picks the shard), where the pair ends in `text`, and
-/// `text`: the pair (`"member states"`) followed by its postings' JSON.
-type EncodedPair = (u32, u32, String);
+/// Where one pair of common words is in its first word's [`PairText`]: the
+/// FNV-1a hash of the pair (which picks the shard), and the ends of the pair
+/// (`"member states"`) and of its postings' JSON after it. A pair starts where
+/// the previous one ends.
+type PairSpan = (u32, u32, u32);
+
+/// Every pair of one first word, encoded one after the other into one string:
+/// one allocation per common word instead of one per pair.
+type PairText = (String, Vec<PairSpan>);
 
 /// One occurrence list entry of a pair: (second word, document, tf, part).
 type PairEntry = (u32, u32, u16, u16);
@@ -271,11 +295,11 @@ type PairEntry = (u32, u32, u16, u16);
 /// Pass 3 for pairs of common words. The documents' pair lists are moved into
 /// one table by counting sort on the first word (documents in order, so each
 /// first word's entries are in document order), each first word's entries are
-/// sorted by the second word in parallel, and every pair is encoded at once into
-/// one string: no list of all pairs with their postings is ever built, and the
+/// sorted by the second word in parallel, and its pairs are encoded into one
+/// string: no list of all pairs with their postings is ever built, and the
 /// documents' lists are freed as they are read. The pairs come out in order of
 /// (first word, second word) numbers, which is key order.
-fn pair_postings(extra: &mut [Neighbours], strings: &[&str], norms: &[f32]) -> Vec<EncodedPair> {
+fn pair_postings(extra: &mut [Neighbours], strings: &[&str], norms: &[f32]) -> Vec<PairText> {
     let mut starts = vec![0usize; strings.len() + 1];
     for n in extra.iter() {
         for p in &n.pairs {
@@ -308,33 +332,27 @@ fn pair_postings(extra: &mut [Neighbours], strings: &[&str], norms: &[f32]) -> V
     }
     buckets
         .par_iter_mut()
-        .flat_map_iter(|(first, bucket)| {
+        .map(|(first, bucket)| {
             // A document lists a pair once: (second word, document) is unique.
             bucket.sort_unstable_by_key(|e| (e.0, e.1));
             let first = strings[*first];
-            let mut list: Vec<Entry<'_>> = Vec::new();
-            bucket
-                .chunk_by(|a, b| a.0 == b.0)
-                .map(|group| {
-                    list.clear();
-                    list.extend(
-                        group
-                            .iter()
-                            .map(|&(_, d, tf, part)| (d, f32::from(tf), part, "")),
-                    );
-                    let second = strings[group[0].0 as usize];
-                    // The pair, then its postings: about three characters a
-                    // document.
-                    let mut text =
-                        String::with_capacity(first.len() + second.len() + 16 + 3 * list.len());
-                    text.push_str(first);
-                    text.push(' ');
-                    text.push_str(second);
-                    let split = text.len();
-                    push_postings(&mut text, &list, norms);
-                    (fnv1a(&text[..split]), split as u32, text)
-                })
-                .collect::<Vec<_>>()
+            // The pairs, then their postings: about three characters a document.
+            let mut text = String::with_capacity(3 * bucket.len() + 16);
+            let mut spans = Vec::new();
+            for group in bucket.chunk_by(|a, b| a.0 == b.0) {
+                let start = text.len();
+                text.push_str(first);
+                text.push(' ');
+                text.push_str(strings[group[0].0 as usize]);
+                let split = text.len();
+                let list = group.iter().map(|&(_, d, tf, part)| {
+                    (d, quantise(f32::from(tf), norms[d as usize]), part, "")
+                });
+                push_postings(&mut text, list);
+                spans.push((fnv1a(&text[start..split]), split as u32, text.len() as u32));
+            }
+            text.shrink_to_fit();
+            (text, spans)
         })
         .collect()
 }
@@ -548,13 +566,22 @@ pub fn assemble<R: Send>(
     let (pair_count, pair_results) = {
         let pairs = pair_postings(&mut extra, &strings, &norms);
         // Each pair's share of a shard: its key and postings as JSON.
-        let pair_bytes: usize = pairs.iter().map(|p| p.2.len() + 8).sum();
+        let pair_bytes: usize = pairs
+            .iter()
+            .map(|(text, spans)| text.len() + 8 * spans.len())
+            .sum();
         let pair_count = pair_bytes.div_ceil(SHARD_BYTES).max(1);
         // The pairs come in order of (first word, second word), and keep it in
-        // their shard: no sort by string.
-        let mut by_shard: Vec<Vec<(u32, String)>> = vec![Vec::new(); pair_count];
-        for (hash, split, text) in pairs {
-            by_shard[(hash as usize) % pair_count].push((split, text));
+        // their shard: no sort by string. Each is (key, postings).
+        let mut by_shard: Vec<Vec<(&str, &str)>> = vec![Vec::new(); pair_count];
+        for (text, spans) in &pairs {
+            let mut start = 0;
+            for &(hash, split, end) in spans {
+                let (split, end) = (split as usize, end as usize);
+                by_shard[(hash as usize) % pair_count]
+                    .push((&text[start..split], &text[split..end]));
+                start = end;
+            }
         }
         let results: Vec<R> = by_shard
             .into_par_iter()
@@ -569,7 +596,7 @@ pub fn assemble<R: Send>(
         (pair_count, results)
     };
 
-    let stems = stem_postings(&docs, &extra, &df, &norms);
+    let stems = stem_postings(&docs, &extra, &df, &rare, &norms);
     drop(extra);
     drop(docs);
 
@@ -681,14 +708,19 @@ fn term_shard_json(entries: &[TermEntry<'_>]) -> Vec<u8> {
 /// key, then the second's: the order of the pair strings too, except where a key
 /// holds a space (folding a few Arabic ligatures makes one). Fixed either way;
 /// the client looks pairs up by key.
-fn pair_shard_json(entries: &[(u32, String)]) -> Vec<u8> {
-    let mut out = String::with_capacity(entries.iter().map(|e| e.1.len() + 4).sum::<usize>() + 2);
+fn pair_shard_json(entries: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = String::with_capacity(
+        entries
+            .iter()
+            .map(|(key, postings)| key.len() + postings.len() + 4)
+            .sum::<usize>()
+            + 2,
+    );
     out.push('{');
-    for (i, (split, text)) in entries.iter().enumerate() {
+    for (i, (key, postings)) in entries.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let (key, postings) = text.split_at(*split as usize);
         json_string(&mut out, key);
         out.push(':');
         out.push_str(postings);
