@@ -301,6 +301,12 @@ fn index_build_time() {
     let Ok(root) = std::env::var("ANNALS_SEARCH_BENCH") else {
         return;
     };
+    // As the `annals` binary runs (see `no_transparent_huge_pages` in main.rs),
+    // unless the environment chooses.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        let _ = rustix::thread::disable_transparent_huge_pages(true);
+    }
     let archive = archive(Path::new(&root));
     let runs: usize = std::env::var("ANNALS_SEARCH_RUNS")
         .ok()
