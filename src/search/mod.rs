@@ -151,26 +151,27 @@ pub fn write_index_hashed<R: Send>(
         let content: [u8; 32] = Sha256::digest(&file.bytes).into();
         (digest(&file.path, &content), sink(file, &content))
     };
-    // Contiguous chunks, so that each word memo serves many documents.
-    let chunk = chunk_size(documents.len());
     let interned_count: usize = analyses.interned.iter().map(|g| g.0.len()).sum();
-    let chunks: Vec<Chunk<R>> =
-        if interned_count == documents.len() && !analyses.interned.is_empty() {
-            // Interned by the link pass: hand the snippet files on.
-            let mut first = 0;
-            let groups: Vec<(usize, InternedChunk)> = analyses
-                .interned
-                .into_iter()
-                .map(|g| {
-                    let at = first;
-                    first += g.0.len();
-                    (at, g)
-                })
-                .collect();
-            groups
+    if interned_count == documents.len() && !analyses.interned.is_empty() {
+        // Interned by the link pass: the snippet files are handed on while the
+        // index is assembled. Writing them is mostly the kernel's work, and the
+        // assembly leaves a core idle in its sequential passes, so the two
+        // overlap on two cores.
+        let mut first = 0;
+        let (groups, parts): (Vec<index::Interned>, Vec<(usize, Vec<Vec<Vec<u8>>>)>) = analyses
+            .interned
+            .into_iter()
+            .map(|(interned, parts)| {
+                let at = first;
+                first += interned.len();
+                (interned, (at, parts))
+            })
+            .unzip();
+        let emit_parts = || {
+            parts
                 .into_par_iter()
-                .map(|(first, (interned, parts))| {
-                    let files = parts
+                .map(|(first, parts)| {
+                    parts
                         .into_iter()
                         .enumerate()
                         .flat_map(|(i, doc_parts)| {
@@ -183,44 +184,47 @@ pub fn write_index_hashed<R: Send>(
                                 })
                         })
                         .map(emit)
-                        .collect();
-                    (interned, files)
+                        .collect::<Vec<_>>()
                 })
-                .collect()
-        } else {
-            let mut analyses: Vec<Option<Arc<DocumentAnalysis>>> =
-                if analyses.documents.len() == documents.len() {
-                    analyses.documents.into_iter().map(Some).collect()
-                } else {
-                    vec![None; documents.len()]
-                };
-            // Each chunk: hand the snippet files on, intern the rest.
-            documents
-                .par_chunks(chunk)
-                .zip(analyses.par_chunks_mut(chunk))
-                .enumerate()
-                .map(|(c, (docs, analyses))| {
-                    let mut memo = WordMemo::default();
-                    let mut interned = index::Interned::default();
-                    let mut parts = Vec::new();
-                    for (i, (doc, analysis)) in docs.iter().zip(analyses).enumerate() {
-                        let analysis = analysis
-                            .take()
-                            .unwrap_or_else(|| Arc::new(analyse_document(doc, &mut memo)));
-                        parts.extend(analyse::snippet_files(c * chunk + i, &analysis).map(emit));
-                        interned.push(&analysis);
-                    }
-                    (interned, parts)
-                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flatten()
                 .collect()
         };
+        return finish(archive, groups, emit_parts, &emit);
+    }
+    // Contiguous chunks, so that each word memo serves many documents.
+    let chunk = chunk_size(documents.len());
+    let chunks: Vec<Chunk<R>> = {
+        let mut analyses: Vec<Option<Arc<DocumentAnalysis>>> =
+            if analyses.documents.len() == documents.len() {
+                analyses.documents.into_iter().map(Some).collect()
+            } else {
+                vec![None; documents.len()]
+            };
+        // Each chunk: hand the snippet files on, intern the rest.
+        documents
+            .par_chunks(chunk)
+            .zip(analyses.par_chunks_mut(chunk))
+            .enumerate()
+            .map(|(c, (docs, analyses))| {
+                let mut memo = WordMemo::default();
+                let mut interned = index::Interned::default();
+                let mut parts = Vec::new();
+                for (i, (doc, analysis)) in docs.iter().zip(analyses).enumerate() {
+                    let analysis = analysis
+                        .take()
+                        .unwrap_or_else(|| Arc::new(analyse_document(doc, &mut memo)));
+                    parts.extend(analyse::snippet_files(c * chunk + i, &analysis).map(emit));
+                    interned.push(&analysis);
+                }
+                (interned, parts)
+            })
+            .collect()
+    };
     let (groups, parts): (Vec<index::Interned>, Vec<_>) = chunks.into_iter().unzip();
-    finish(
-        archive,
-        groups,
-        parts.into_iter().flatten().collect(),
-        &emit,
-    )
+    let parts: Vec<_> = parts.into_iter().flatten().collect();
+    finish(archive, groups, move || parts, &emit)
 }
 
 /// Documents per chunk: a few chunks per thread, so the threads stay busy and
@@ -301,22 +305,28 @@ pub fn cache_salt(config: &crate::config::Config) -> u64 {
 }
 
 /// The assembly: term and pair shards, facets and manifest, with the snippet
-/// files' results (already emitted) put in their place in the order.
+/// files' results (emitted by `parts`, beside the assembly) put in their place
+/// in the order.
 fn finish<R: Send>(
     archive: &Archive,
     groups: Vec<index::Interned>,
-    parts: Vec<([u8; 32], R)>,
+    parts: impl FnOnce() -> Vec<([u8; 32], R)> + Send,
     emit: &(dyn Fn(OutputFile) -> ([u8; 32], R) + Sync),
 ) -> Vec<R> {
-    let ((layout, shards), facets) = rayon::join(
-        || index::assemble(groups, emit),
+    let (((layout, shards), facets), parts) = rayon::join(
         || {
-            let facets = facets::facets(archive);
-            emit(OutputFile {
-                path: "search/facets.json".into(),
-                bytes: serde_json::to_vec(&facets).unwrap_or_default(),
-            })
+            rayon::join(
+                || index::assemble(groups, emit),
+                || {
+                    let facets = facets::facets(archive);
+                    emit(OutputFile {
+                        path: "search/facets.json".into(),
+                        bytes: serde_json::to_vec(&facets).unwrap_or_default(),
+                    })
+                },
+            )
         },
+        parts,
     );
     let mut all = shards;
     all.push(facets);
