@@ -575,17 +575,17 @@ pub fn build_in(
     // without waiting for it, `serve` lets it finish in the background.
     let parts = renderer.into_parts();
     drop(links);
-    drop(produced);
     match session {
         Some(session) => {
             session.last = Some(session::LastBuild {
                 archive: prepared.archive,
                 parts: Some(parts),
                 build: session::build_identity(options),
+                files: produced.entries.into_iter().map(|(path, _)| path).collect(),
             });
         }
         None => {
-            std::thread::spawn(move || drop((prepared, parts)));
+            std::thread::spawn(move || drop((prepared, parts, produced)));
         }
     }
     Ok(report)

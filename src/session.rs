@@ -24,6 +24,7 @@
 
 use crate::archive::Archive;
 use crate::document::Document;
+use crate::publish::linkcheck::LinkChecker;
 use crate::render::{OutputFile, Page, RenderParts, Renderer};
 use crate::search::AnalysisCache;
 use crate::BuildOptions;
@@ -51,6 +52,9 @@ pub(crate) struct LastBuild {
     /// The build's root and the options that change its output, so a preview is
     /// only made for the same build.
     pub(crate) build: String,
+    /// Every file of the site it wrote, by site path: a previewed page's links
+    /// must resolve among them, as the build's link check will require.
+    pub(crate) files: Vec<String>,
 }
 
 /// What [`Session::preview`] rendered: the new files of the pages an edit
@@ -116,7 +120,15 @@ impl Session {
             .map(|&d| renderer.render(Page::Document(d)).ok())
             .collect();
         last.parts = Some(renderer.into_parts());
-        let files = files?.into_iter().flatten().collect();
+        let files: Vec<OutputFile> = files?.into_iter().flatten().collect();
+        // A body can link to a file of the site (an image, a page) without
+        // naming a document, in Markdown or raw HTML; the build fails on one
+        // that does not exist, so such an edit is left to it.
+        let links = LinkChecker::new(&last.archive.config);
+        for file in &files {
+            links.observe(file);
+        }
+        links.verify(last.files.iter().map(String::as_str)).ok()?;
         Some(Preview {
             files,
             pages: changed.len(),

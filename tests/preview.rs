@@ -129,7 +129,7 @@ fn a_previewed_body_edit_is_what_the_build_then_writes() {
 fn edits_that_may_reach_other_pages_are_left_to_the_build() {
     let mut archive = Archive::built();
     type Change = fn(&str) -> String;
-    let cases: [(&str, &str, Change); 7] = [
+    let cases: [(&str, &str, Change); 9] = [
         ("a title", LINKER, |t| {
             t.replace("Note linking in every form", "Note, retitled")
         }),
@@ -150,6 +150,13 @@ fn edits_that_may_reach_other_pages_are_left_to_the_build() {
         }),
         ("a link to an unknown document", LINKER, |t| {
             format!("{t}\nSee [nothing](doc:no-such-document).\n")
+        }),
+        // Links the build's link check refuses, though they name no document.
+        ("a link to a missing page of the site", LINKER, |t| {
+            format!("{t}\nSee [the list](/no-such-page/).\n")
+        }),
+        ("an image that is not in the site", LINKER, |t| {
+            format!("{t}\n![A scan](scan-of-page-1.png)\n")
         }),
     ];
     for (what, file, change) in cases {
