@@ -197,23 +197,35 @@ fn run_build(
     let start = Instant::now();
     let what = describe(changes, &build.root);
     // A body edit's pages are shown at once; the build then completes the site.
-    let previewed = !changes.paths.is_empty()
-        && match rebuilder.preview(changes) {
-            Some(preview) => {
-                site.set_overlay(&preview.files);
-                live.finished(Ok(()));
-                println!(
-                    "[{}] previewed {} page{} in {:.0} ms{what}; completing the site",
-                    jiff::Zoned::now().strftime("%H:%M:%S"),
-                    preview.pages,
-                    if preview.pages == 1 { "" } else { "s" },
-                    start.elapsed().as_secs_f64() * 1000.0
-                );
-                let _ = std::io::stdout().flush();
-                true
-            }
-            None => false,
-        };
+    let preview = match changes.paths.is_empty() {
+        true => None,
+        false => rebuilder.preview(changes),
+    };
+    // The previewed pages as the paths of their URLs (as a page sees its own),
+    // and the version that showed them.
+    let previewed = preview.map(|preview| {
+        site.set_overlay(&preview.files);
+        let base = site.base_path();
+        let pages: Vec<String> = preview
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with(".html"))
+            .map(|f| {
+                let path = f.path.strip_suffix("index.html").unwrap_or(&f.path);
+                format!("{base}{path}")
+            })
+            .collect();
+        let shown_at = live.previewed(pages.clone());
+        println!(
+            "[{}] previewed {} page{} in {:.0} ms{what}; completing the site",
+            jiff::Zoned::now().strftime("%H:%M:%S"),
+            preview.pages,
+            if preview.pages == 1 { "" } else { "s" },
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+        let _ = std::io::stdout().flush();
+        (pages, shown_at)
+    });
     live.building();
     let result = rebuilder.rebuild(changes);
     let clock = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
@@ -223,21 +235,22 @@ fn run_build(
             if let Some(base) = configured_base_path(build) {
                 site.set_base_path(&base);
             }
-            // Pages reload only if the build wrote something other than what
-            // the preview showed them (it should not: that would be a bug).
-            let same = previewed
+            // The previewed pages reload again only if the build wrote
+            // something else for them: a bug, or the file changed again while
+            // the build ran.
+            let same = previewed.is_some()
                 && shown.iter().all(|(path, bytes)| {
                     std::fs::read(build.output_dir().join(path)).is_ok_and(|b| *b == **bytes)
                 });
-            if same {
-                live.settled();
-            } else {
-                if previewed {
+            match previewed {
+                Some((pages, shown_at)) if same => live.completed(pages, shown_at),
+                Some(_) => {
                     eprintln!(
-                        "warning: the preview of this edit differed from the build; pages reloaded"
+                        "warning: the build wrote other bytes than the preview showed (was the file saved again meanwhile?); pages reloaded"
                     );
+                    live.finished(Ok(()));
                 }
-                live.finished(Ok(()));
+                None => live.finished(Ok(())),
             }
             println!(
                 "[{clock}] {} {} documents, {} pages ({} parsed, {} rendered, {} analysed for search) in {:.2} s{what}",

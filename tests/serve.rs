@@ -204,8 +204,9 @@ fn serve_rebuilds_on_change_reloads_and_shows_errors() {
     };
     let index_before = search_build();
     // The edit is shown by a preview, before the build completes the site: the
-    // open pages are woken once, by the preview; the build wakes none, having
-    // written the bytes the preview showed.
+    // preview's version reloads only the edited page; the build's reloads every
+    // other page (a search page must meet the new index) but not that one,
+    // having written for it the bytes the preview showed.
     let version_now = || {
         let (_, state) = get(&format!("{}__annals/events", server.base));
         let state: serde_json::Value = serde_json::from_str(&state).unwrap();
@@ -251,10 +252,20 @@ fn serve_rebuilds_on_change_reloads_and_shows_errors() {
     let (_, woken) = woken.join().unwrap();
     let woken: serde_json::Value = serde_json::from_str(&woken).unwrap();
     assert_eq!(woken["version"].as_u64(), Some(before_edit + 1));
+    let page_path = "/archive/documents/minutes-2019/";
     assert_eq!(
-        version_now(),
-        before_edit + 1,
-        "the build after the preview woke the pages again: its bytes differed"
+        woken["reload"],
+        serde_json::json!({"only": [page_path], "shownAt": 0}),
+        "the preview reloads the edited page alone"
+    );
+    let (_, state) = get(&format!("{}__annals/events", server.base));
+    let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+    assert_eq!(state["version"].as_u64(), Some(before_edit + 2));
+    assert_eq!(
+        state["reload"],
+        serde_json::json!({"except": [page_path], "shownAt": before_edit + 1}),
+        "the build after the preview must reload every page but the previewed one \
+         (or its bytes differed from the preview's)"
     );
     assert_ne!(
         search_build(),
@@ -367,4 +378,84 @@ fn serve_refuses_requests_outside_the_output() {
     assert_eq!(status, 403);
     let (status, _) = raw_request(&server.addr, "/archive/", "localhost");
     assert_eq!(status, 200);
+}
+
+/// The live-reload script itself (run under node against scripted event
+/// answers, `tests/serve/reload.mjs`): which open page a preview and the build
+/// completing it reload. The answers are what `__annals/events` sends (see
+/// `serve_rebuilds_on_change_reloads_and_shows_errors` for the server's side).
+#[test]
+fn live_reload_reloads_only_the_pages_a_version_concerns() {
+    let edited = "/archive/documents/minutes-2019/";
+    let state = |version: u64, reload: serde_json::Value| serde_json::json!({"version": version, "building": false, "errors": [], "reload": reload});
+    let all = serde_json::json!({"shownAt": 0});
+    let preview = serde_json::json!({"only": [edited], "shownAt": 0});
+    let completed = serde_json::json!({"except": [edited], "shownAt": 6});
+    let failed = serde_json::json!({"version": 6, "building": false, "reload": all,
+        "errors": [{"file": "content/a.md", "line": 1, "column": 1, "message": "bad"}]});
+    // (what, page, answers, the answer that reloads it, if any)
+    let cases: [(&str, &str, Vec<serde_json::Value>, Option<u64>); 7] = [
+        (
+            "a build reloads every page",
+            "/archive/search/",
+            vec![state(5, all.clone()), state(6, all.clone())],
+            Some(1),
+        ),
+        (
+            "a preview reloads its page",
+            edited,
+            vec![state(5, all.clone()), state(6, preview.clone())],
+            Some(1),
+        ),
+        (
+            "a preview leaves other pages",
+            "/archive/search/",
+            vec![state(5, all.clone()), state(6, preview.clone())],
+            None,
+        ),
+        (
+            "the completing build reloads the other pages",
+            "/archive/search/",
+            vec![
+                state(5, all.clone()),
+                state(6, preview.clone()),
+                state(7, completed.clone()),
+            ],
+            Some(2),
+        ),
+        (
+            "the completing build leaves the previewed page",
+            edited,
+            vec![state(6, all.clone()), state(7, completed.clone())],
+            None,
+        ),
+        (
+            "a previewed page that missed the preview reloads",
+            edited,
+            vec![state(5, all.clone()), state(7, completed.clone())],
+            Some(1),
+        ),
+        (
+            "a failed build reloads nothing",
+            "/archive/documents/other/",
+            vec![state(5, all.clone()), failed.clone()],
+            None,
+        ),
+    ];
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/reload.mjs");
+    for (what, page, answers, expected) in cases {
+        let out = Command::new("node")
+            .arg(&script)
+            .arg(page)
+            .arg(serde_json::Value::Array(answers).to_string())
+            .output()
+            .expect("node is needed to run the live-reload script");
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(result["reloadedAt"].as_u64(), expected, "{what}: {result}");
+    }
 }

@@ -158,7 +158,7 @@ pub fn write_index_hashed<R: Send>(
         // assembly leaves a core idle in its sequential passes, so the two
         // overlap on two cores.
         let mut first = 0;
-        let (groups, parts): (Vec<index::Interned>, Vec<(usize, Vec<Vec<Vec<u8>>>)>) = analyses
+        let (groups, parts): (Vec<index::Interned>, Vec<SnippetsFrom>) = analyses
             .interned
             .into_iter()
             .map(|(interned, parts)| {
@@ -232,6 +232,10 @@ pub fn write_index_hashed<R: Send>(
 pub fn chunk_size(documents: usize) -> usize {
     documents.div_ceil(rayon::current_num_threads() * 4).max(1)
 }
+
+/// A chunk's snippet files (per document, part by part), with the number of
+/// its first document.
+type SnippetsFrom = (usize, Vec<Vec<Vec<u8>>>);
 
 /// A chunk of documents, interned, with what the sink returned for their
 /// snippet files (and each file's digest, for the build hash).

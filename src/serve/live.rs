@@ -31,6 +31,27 @@ pub struct ErrorView {
     pub source_line: Option<String>,
 }
 
+/// Which open pages a new version reloads, by URL path as the page sees it in
+/// `location.pathname` (`/archive/documents/x/`; `index.html` left off).
+///
+/// A body edit is first previewed (only its pages reload, with the new text),
+/// then the build completes the site: every other page reloads then (a search
+/// page must meet the new index's shards, not the old ones'), but not the
+/// previewed ones, which already show what the build wrote, unless they missed
+/// the preview's version.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Reload {
+    /// Only these pages, if set (a preview).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub only: Option<Vec<String>>,
+    /// Not these pages, if they have seen version `shown_at` (the preview's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<String>,
+    /// The version from which the pages of `except` show what this one does.
+    #[serde(rename = "shownAt")]
+    pub shown_at: u64,
+}
+
 /// What `__annals/events` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BuildState {
@@ -40,6 +61,8 @@ pub struct BuildState {
     pub building: bool,
     /// The problems of the latest build; empty when it succeeded.
     pub errors: Vec<ErrorView>,
+    /// Which open pages this version reloads.
+    pub reload: Reload,
 }
 
 /// The shared build state and the condition open pages wait on.
@@ -55,6 +78,7 @@ impl Default for LiveReload {
                 version: 0,
                 building: false,
                 errors: Vec::new(),
+                reload: Reload::default(),
             }),
             changed: Condvar::new(),
         }
@@ -73,6 +97,7 @@ impl LiveReload {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.version += 1;
         s.building = false;
+        s.reload = Reload::default();
         s.errors = match result {
             Ok(()) => Vec::new(),
             Err(d) => d
@@ -90,11 +115,34 @@ impl LiveReload {
         self.changed.notify_all();
     }
 
-    /// Records that the build running has finished with nothing new for the
-    /// pages to show (a preview already showed its pages): they are not woken.
-    pub fn settled(&self) {
+    /// Records a preview: a new version that reloads only `pages` (URL paths),
+    /// while the build that completes the site goes on. Returns the version.
+    pub fn previewed(&self, pages: Vec<String>) -> u64 {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.version += 1;
+        s.errors = Vec::new();
+        s.reload = Reload {
+            only: Some(pages),
+            ..Reload::default()
+        };
+        self.changed.notify_all();
+        s.version
+    }
+
+    /// Records that the build completing a preview (version `shown_at`) has
+    /// finished and wrote for `shown` (URL paths) the bytes the preview showed:
+    /// every other page reloads, and those that missed the preview.
+    pub fn completed(&self, shown: Vec<String>, shown_at: u64) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.version += 1;
         s.building = false;
+        s.errors = Vec::new();
+        s.reload = Reload {
+            only: None,
+            except: shown,
+            shown_at,
+        };
+        self.changed.notify_all();
     }
 
     /// The current state.

@@ -55,6 +55,19 @@
     document.body.appendChild(overlay);
   }
 
+  // This page's path as the server lists pages (`/base/documents/x/`).
+  var here = window.location.pathname.replace(/index\.html$/, "");
+
+  // Whether a new version concerns this page: a preview reloads only the pages
+  // it changed; the build completing it reloads every other page, and those
+  // that had not seen the preview.
+  function concerned(state) {
+    var r = state.reload || {};
+    if (r.only) return r.only.indexOf(here) >= 0;
+    if (r.except && r.except.indexOf(here) >= 0) return version < r.shownAt;
+    return true;
+  }
+
   function poll() {
     var url = endpoint + (version === null ? "" : "?since=" + version);
     fetch(url, { cache: "no-store" })
@@ -63,7 +76,12 @@
         return r.json();
       })
       .then(function (state) {
-        if (version !== null && state.version !== version && state.errors.length === 0) {
+        if (
+          version !== null &&
+          state.version !== version &&
+          state.errors.length === 0 &&
+          concerned(state)
+        ) {
           window.location.reload();
           return;
         }
