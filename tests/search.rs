@@ -304,7 +304,10 @@ fn index_build_time() {
     // As the `annals` binary runs (see `no_transparent_huge_pages` in main.rs),
     // unless the environment chooses.
     #[cfg(target_os = "linux")]
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+    if !std::env::vars_os().any(|(name, _)| {
+        name.to_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case("MIMALLOC_ALLOW_THP"))
+    }) {
         let _ = rustix::thread::disable_transparent_huge_pages(true);
     }
     let archive = archive(Path::new(&root));
