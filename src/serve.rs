@@ -268,7 +268,10 @@ fn run_build(
             );
         }
         Err(diagnostics) => {
-            live.finished(Err(diagnostics));
+            match previewed {
+                Some((pages, _)) => live.failed_after_preview(diagnostics, pages),
+                None => live.finished(Err(diagnostics)),
+            }
             eprintln!("{diagnostics}");
             println!(
                 "[{clock}] build failed in {:.2} s{what}: {} problem{}; still serving the last good site",

@@ -394,7 +394,10 @@ fn live_reload_reloads_only_the_pages_a_version_concerns() {
     let failed = serde_json::json!({"version": 6, "building": false, "reload": all,
         "errors": [{"file": "content/a.md", "line": 1, "column": 1, "message": "bad"}]});
     // (what, page, answers, the answer that reloads it, if any)
-    let cases: [(&str, &str, Vec<serde_json::Value>, Option<u64>); 7] = [
+    let reverted = serde_json::json!({"version": 7, "building": false,
+        "reload": {"only": [edited], "shownAt": 0, "revert": true},
+        "errors": [{"file": "content/a.md", "line": 1, "column": 1, "message": "bad"}]});
+    let cases: [(&str, &str, Vec<serde_json::Value>, Option<u64>); 9] = [
         (
             "a build reloads every page",
             "/archive/search/",
@@ -439,6 +442,22 @@ fn live_reload_reloads_only_the_pages_a_version_concerns() {
             "a failed build reloads nothing",
             "/archive/documents/other/",
             vec![state(5, all.clone()), failed.clone()],
+            None,
+        ),
+        (
+            "a build failing after a preview reloads the previewed page",
+            edited,
+            vec![state(6, preview.clone()), reverted.clone()],
+            Some(1),
+        ),
+        (
+            "a build failing after a preview leaves the other pages",
+            "/archive/search/",
+            vec![
+                state(5, all.clone()),
+                state(6, preview.clone()),
+                reverted.clone(),
+            ],
             None,
         ),
     ];

@@ -50,6 +50,10 @@ pub struct Reload {
     /// The version from which the pages of `except` show what this one does.
     #[serde(rename = "shownAt")]
     pub shown_at: u64,
+    /// The pages of `only` reload even though the build failed: they show a
+    /// preview's edit, which the server no longer serves.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub revert: bool,
 }
 
 /// What `__annals/events` answers.
@@ -94,10 +98,26 @@ impl LiveReload {
 
     /// Records a finished build and wakes every waiting page.
     pub fn finished(&self, result: Result<(), &Diagnostics>) {
+        self.finished_with(result, Reload::default());
+    }
+
+    /// Records a build that failed after a preview (of `previewed`, URL paths)
+    /// had shown its edit: those pages reload, to the last good version the
+    /// server is back to, under the overlay; the others show the overlay.
+    pub fn failed_after_preview(&self, diagnostics: &Diagnostics, previewed: Vec<String>) {
+        let reload = Reload {
+            only: Some(previewed),
+            revert: true,
+            ..Reload::default()
+        };
+        self.finished_with(Err(diagnostics), reload);
+    }
+
+    fn finished_with(&self, result: Result<(), &Diagnostics>, reload: Reload) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.version += 1;
         s.building = false;
-        s.reload = Reload::default();
+        s.reload = reload;
         s.errors = match result {
             Ok(()) => Vec::new(),
             Err(d) => d
@@ -138,9 +158,9 @@ impl LiveReload {
         s.building = false;
         s.errors = Vec::new();
         s.reload = Reload {
-            only: None,
             except: shown,
             shown_at,
+            ..Reload::default()
         };
         self.changed.notify_all();
     }
@@ -189,5 +209,36 @@ mod tests {
         assert_eq!(state.errors[0].file, "content/a.md");
         let quick = live.wait_newer(1, Duration::from_millis(10));
         assert_eq!(quick.version, 1);
+    }
+
+    /// What the live-reload script reads (`tests/serve.rs` runs it against
+    /// these answers): a preview reloads its pages alone; the build completing
+    /// it every other page; a build failing after it the previewed pages only,
+    /// back to the last good version.
+    #[test]
+    fn versions_say_which_pages_reload() {
+        let live = LiveReload::default();
+        let page = "/documents/a/".to_string();
+        let shown_at = live.previewed(vec![page.clone()]);
+        let json = |live: &LiveReload| serde_json::to_value(live.current()).unwrap();
+        assert_eq!(
+            json(&live)["reload"],
+            serde_json::json!({"only": [page], "shownAt": 0})
+        );
+        live.completed(vec![page.clone()], shown_at);
+        assert_eq!(
+            json(&live)["reload"],
+            serde_json::json!({"except": [page], "shownAt": shown_at})
+        );
+        let errors = Diagnostics::from(Diagnostic::file("content/a.md", "bad"));
+        live.failed_after_preview(&errors, vec![page.clone()]);
+        let state = json(&live);
+        assert_eq!(
+            state["reload"],
+            serde_json::json!({"only": [page], "shownAt": 0, "revert": true})
+        );
+        assert_eq!(state["errors"][0]["file"], "content/a.md");
+        live.finished(Ok(()));
+        assert_eq!(json(&live)["reload"], serde_json::json!({"shownAt": 0}));
     }
 }

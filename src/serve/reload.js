@@ -76,10 +76,13 @@
         return r.json();
       })
       .then(function (state) {
+        // A failed build reloads only the pages that showed a preview of its
+        // edit (back to the last good version, under the overlay).
+        var revert = state.reload && state.reload.revert;
         if (
           version !== null &&
           state.version !== version &&
-          state.errors.length === 0 &&
+          (state.errors.length === 0 || revert) &&
           concerned(state)
         ) {
           window.location.reload();
