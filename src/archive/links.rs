@@ -33,6 +33,14 @@ pub enum LinkTarget {
     Other,
 }
 
+/// Whether a link's path (its fragment left off) names a Markdown file relative
+/// to the linking one: a document linked by its file rather than by `doc:` id.
+fn is_relative_markdown(path: &str) -> bool {
+    !path.contains(':')
+        && !path.starts_with('/')
+        && (path.ends_with(".md") || path.ends_with(".markdown"))
+}
+
 /// Resolves a link destination written in `from`'s body.
 pub fn resolve(
     dest: &str,
@@ -50,10 +58,7 @@ pub fn resolve(
             None => Err(format!("link to unknown document id `{id}`")),
         };
     }
-    let is_relative_markdown = !path.contains(':')
-        && !path.starts_with('/')
-        && (path.ends_with(".md") || path.ends_with(".markdown"));
-    if !is_relative_markdown {
+    if !is_relative_markdown(path) {
         return Ok(LinkTarget::Other);
     }
     let decoded = percent_decode(path);
@@ -470,9 +475,9 @@ pub fn edit_body(
         return None;
     }
     let known_dests: HashSet<&str> = before.links.iter().map(|(l, _)| l.dest.as_str()).collect();
-    let relative_md = |dest: &str| !dest.starts_with("doc:") && !dest.contains(':');
-    let by_file: HashMap<PathBuf, usize> = if after.links.iter().any(|(l, _)| relative_md(&l.dest))
-    {
+    // Only a link to a Markdown file by its path needs the documents by file.
+    let by_path = |dest: &str| is_relative_markdown(dest.split_once('#').map_or(dest, |(p, _)| p));
+    let by_file: HashMap<PathBuf, usize> = if after.links.iter().any(|(l, _)| by_path(&l.dest)) {
         documents
             .iter()
             .enumerate()
