@@ -262,23 +262,25 @@ impl Site {
 
     fn file_reply(&self, path: &Path, status: u16) -> Reply {
         let content_type = content_type(path);
-        if let Some(bytes) = self.overlaid(path) {
-            let bytes = if content_type.starts_with("text/html") {
-                self.inject(String::from_utf8_lossy(&bytes).into_owned())
-                    .into_bytes()
-            } else {
-                bytes.to_vec()
+        let html = content_type.starts_with("text/html");
+        // A previewed file is served from memory; a page, with the live-reload
+        // script added.
+        let overlaid = self.overlaid(path);
+        if overlaid.is_some() || (html && self.live.is_some()) {
+            let bytes = match overlaid {
+                Some(bytes) => bytes.to_vec(),
+                None => match std::fs::read(path) {
+                    Ok(bytes) => bytes,
+                    Err(_) => return Reply::text(404, "not found\n"),
+                },
+            };
+            let bytes = match html {
+                true => self
+                    .inject(String::from_utf8_lossy(&bytes).into_owned())
+                    .into_bytes(),
+                false => bytes,
             };
             return Reply::bytes(status, content_type, bytes);
-        }
-        if content_type.starts_with("text/html") && self.live.is_some() {
-            return match std::fs::read(path) {
-                Ok(b) => {
-                    let html = self.inject(String::from_utf8_lossy(&b).into_owned());
-                    Reply::bytes(status, content_type, html.into_bytes())
-                }
-                Err(_) => Reply::text(404, "not found\n"),
-            };
         }
         // The length is taken from the open file: a rebuild swaps the output folder
         // in, so the file opened stays whole while it is sent.
