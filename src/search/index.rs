@@ -217,33 +217,47 @@ fn push_postings<'a>(out: &mut String, list: impl Iterator<Item = Entry<'a>> + C
 /// document's stem list.
 type StemEntry = (u32, u32, u16, u8);
 
-/// Pass 3 for stems: postings by global stem number. Entries are placed by
-/// counting sort (one pass over the documents, in order, which computes each
-/// weight while the document's stems are at hand), then encoded in parallel.
+/// Pass 3 for stems: postings by global stem number. Each contiguous range of
+/// documents (one per thread) files its entries by counting sort on its own, in
+/// parallel, computing each weight while the document's stems are at hand; a
+/// stem's list is then its runs in range order, which is document order. The
+/// lists are encoded in parallel.
 fn stem_postings(
     docs: &[Counted],
     extra: &[Neighbours],
-    df: &[usize],
+    keys: usize,
     rare: &[bool],
     norms: &[f32],
 ) -> Vec<Option<String>> {
-    let mut starts = Vec::with_capacity(df.len() + 1);
-    let mut total = 0;
-    for &n in df {
-        starts.push(total);
-        total += n;
-    }
-    starts.push(total);
-    let mut cursor = starts.clone();
-    let mut entries: Vec<StemEntry> = vec![(0, 0, 0, 0); total];
-    for (d, (doc, &norm)) in docs.iter().zip(norms).enumerate() {
-        for (slot, &(id, tf, part)) in doc.stems.iter().enumerate() {
-            let at = &mut cursor[id as usize];
-            entries[*at] = (d as u32, slot as u32, part, quantise(tf, norm));
-            *at += 1;
-        }
-    }
-    drop(cursor);
+    let per = docs.len().div_ceil(rayon::current_num_threads()).max(1);
+    // Per range: where each stem's run starts, and the entries.
+    let ranges: Vec<(Vec<usize>, Vec<StemEntry>)> = docs
+        .par_chunks(per)
+        .zip(norms.par_chunks(per))
+        .enumerate()
+        .map(|(r, (docs, norms))| {
+            let mut starts = vec![0usize; keys + 1];
+            for doc in docs {
+                for s in &doc.stems {
+                    starts[s.0 as usize + 1] += 1;
+                }
+            }
+            for i in 1..starts.len() {
+                starts[i] += starts[i - 1];
+            }
+            let mut cursor = starts.clone();
+            let mut entries: Vec<StemEntry> = vec![(0, 0, 0, 0); starts[keys]];
+            for (i, (doc, &norm)) in docs.iter().zip(norms).enumerate() {
+                let d = (r * per + i) as u32;
+                for (slot, &(id, tf, part)) in doc.stems.iter().enumerate() {
+                    let at = &mut cursor[id as usize];
+                    entries[*at] = (d, slot as u32, part, quantise(tf, norm));
+                    *at += 1;
+                }
+            }
+            (starts, entries)
+        })
+        .collect();
     let near = |d: u32, slot: u32| -> &str {
         let n = &extra[d as usize];
         let start = match slot {
@@ -252,24 +266,25 @@ fn stem_postings(
         };
         &n.near[start as usize..n.near_ends[slot as usize] as usize]
     };
-    starts
-        .par_windows(2)
+    (0..keys)
+        .into_par_iter()
         .zip(rare)
-        .map(|(w, &rare)| {
-            (w[1] > w[0]).then(|| {
-                let list = &entries[w[0]..w[1]];
-                let mut text = String::with_capacity(4 * list.len() + 8);
+        .map(|(k, &rare)| {
+            let list = ranges
+                .iter()
+                .flat_map(move |(starts, entries)| &entries[starts[k]..starts[k + 1]]);
+            let count: usize = ranges.iter().map(|(s, _)| s[k + 1] - s[k]).sum();
+            (count > 0).then(|| {
+                let mut text = String::with_capacity(4 * count + 8);
                 if rare {
                     push_postings(
                         &mut text,
-                        list.iter()
-                            .map(|&(d, slot, part, weight)| (d, weight, part, near(d, slot))),
+                        list.map(|&(d, slot, part, weight)| (d, weight, part, near(d, slot))),
                     );
                 } else {
                     push_postings(
                         &mut text,
-                        list.iter()
-                            .map(|&(d, _, part, weight)| (d, weight, part, "")),
+                        list.map(|&(d, _, part, weight)| (d, weight, part, "")),
                     );
                 }
                 text.shrink_to_fit();
@@ -596,7 +611,7 @@ pub fn assemble<R: Send>(
         (pair_count, results)
     };
 
-    let stems = stem_postings(&docs, &extra, &df, &rare, &norms);
+    let stems = stem_postings(&docs, &extra, strings.len(), &rare, &norms);
     drop(extra);
     drop(docs);
 
