@@ -229,35 +229,48 @@ fn stem_postings(
     rare: &[bool],
     norms: &[f32],
 ) -> Vec<Option<String>> {
-    let per = docs.len().div_ceil(rayon::current_num_threads()).max(1);
-    // Per range: where each stem's run starts, and the entries.
+    // No more ranges than keep each range's table of key positions smaller
+    // than its entries: an archive with many keys and few documents a thread
+    // gets one range.
+    let total: usize = docs.iter().map(|d| d.stems.len()).sum();
+    let count = rayon::current_num_threads().min(total / keys.max(1)).max(1);
+    let per = docs.len().div_ceil(count).max(1);
+    // Per range: where each stem's run ends (it starts where the previous
+    // key's ends), and the entries.
     let ranges: Vec<(Vec<usize>, Vec<StemEntry>)> = docs
         .par_chunks(per)
         .zip(norms.par_chunks(per))
         .enumerate()
         .map(|(r, (docs, norms))| {
-            let mut starts = vec![0usize; keys + 1];
+            // Counts, then starts, moved to ends as entries are placed.
+            let mut ends = vec![0usize; keys];
             for doc in docs {
                 for s in &doc.stems {
-                    starts[s.0 as usize + 1] += 1;
+                    ends[s.0 as usize] += 1;
                 }
             }
-            for i in 1..starts.len() {
-                starts[i] += starts[i - 1];
+            let mut at = 0;
+            for n in &mut ends {
+                let here = *n;
+                *n = at;
+                at += here;
             }
-            let mut cursor = starts.clone();
-            let mut entries: Vec<StemEntry> = vec![(0, 0, 0, 0); starts[keys]];
+            let mut entries: Vec<StemEntry> = vec![(0, 0, 0, 0); at];
             for (i, (doc, &norm)) in docs.iter().zip(norms).enumerate() {
                 let d = (r * per + i) as u32;
                 for (slot, &(id, tf, part)) in doc.stems.iter().enumerate() {
-                    let at = &mut cursor[id as usize];
+                    let at = &mut ends[id as usize];
                     entries[*at] = (d, slot as u32, part, quantise(tf, norm));
                     *at += 1;
                 }
             }
-            (starts, entries)
+            (ends, entries)
         })
         .collect();
+    let run = |ends: &[usize], k: usize| match k {
+        0 => 0..ends[0],
+        _ => ends[k - 1]..ends[k],
+    };
     let near = |d: u32, slot: u32| -> &str {
         let n = &extra[d as usize];
         let start = match slot {
@@ -272,8 +285,8 @@ fn stem_postings(
         .map(|(k, &rare)| {
             let list = ranges
                 .iter()
-                .flat_map(move |(starts, entries)| &entries[starts[k]..starts[k + 1]]);
-            let count: usize = ranges.iter().map(|(s, _)| s[k + 1] - s[k]).sum();
+                .flat_map(move |(ends, entries)| &entries[run(ends, k)]);
+            let count: usize = ranges.iter().map(|(ends, _)| run(ends, k).len()).sum();
             (count > 0).then(|| {
                 let mut text = String::with_capacity(4 * count + 8);
                 if rare {
