@@ -461,12 +461,65 @@ fn live_reload_reloads_only_the_pages_a_version_concerns() {
             None,
         ),
     ];
+    // Pages served at a known version (the script tag's `data-version`).
+    type ServedAt<'a> = (&'a str, &'a str, Vec<serde_json::Value>, u64, Option<u64>);
+    let served_at: [ServedAt; 3] = [
+        (
+            "a page served before the preview, polling after the build, reloads",
+            edited,
+            vec![state(7, completed.clone())],
+            5,
+            Some(0),
+        ),
+        (
+            "a page served before a server restart reloads",
+            edited,
+            vec![state(
+                3,
+                serde_json::json!({"except": [edited], "shownAt": 2}),
+            )],
+            12,
+            Some(0),
+        ),
+        (
+            "a page served at the current version waits for the next",
+            "/archive/search/",
+            vec![state(7, completed.clone())],
+            7,
+            None,
+        ),
+    ];
+    // A base path that is not ASCII: the page sees its path percent-encoded.
+    let encoded = (
+        "a preview reloads its page under a base path that is not ASCII",
+        "/archivo-hist%C3%B3rico/documents/x/",
+        vec![
+            state(5, all.clone()),
+            state(
+                6,
+                serde_json::json!({"only": ["/archivo-histórico/documents/x/"], "shownAt": 0}),
+            ),
+        ],
+        Some(1),
+    );
+    let cases = cases
+        .into_iter()
+        .chain([encoded])
+        .map(|(what, page, answers, expected)| (what, page, answers, None, expected))
+        .chain(
+            served_at
+                .into_iter()
+                .map(|(what, page, answers, at, expected)| {
+                    (what, page, answers, Some(at), expected)
+                }),
+        );
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/reload.mjs");
-    for (what, page, answers, expected) in cases {
+    for (what, page, answers, served_at, expected) in cases {
         let out = Command::new("node")
             .arg(&script)
             .arg(page)
             .arg(serde_json::Value::Array(answers).to_string())
+            .args(served_at.map(|v| v.to_string()))
             .output()
             .expect("node is needed to run the live-reload script");
         assert!(

@@ -254,7 +254,7 @@ impl Site {
                 Reply::bytes(
                     503,
                     "text/html; charset=utf-8",
-                    self.inject(html).into_bytes(),
+                    self.inject(html, self.version()).into_bytes(),
                 )
             }
         }
@@ -263,6 +263,10 @@ impl Site {
     fn file_reply(&self, path: &Path, status: u16) -> Reply {
         let content_type = content_type(path);
         let html = content_type.starts_with("text/html");
+        // The version the page's bytes are at least as new as, read before them:
+        // the live-reload script starts from it, so a build that finishes while
+        // the page loads still reloads it.
+        let seen = self.version();
         // A previewed file is served from memory; a page, with the live-reload
         // script added.
         let overlaid = self.overlaid(path);
@@ -276,7 +280,7 @@ impl Site {
             };
             let bytes = match html {
                 true => self
-                    .inject(String::from_utf8_lossy(&bytes).into_owned())
+                    .inject(String::from_utf8_lossy(&bytes).into_owned(), seen)
                     .into_bytes(),
                 false => bytes,
             };
@@ -297,14 +301,20 @@ impl Site {
         }
     }
 
-    /// Adds the live-reload script tag before `</body>` (or at the end).
-    fn inject(&self, mut html: String) -> String {
-        if self.live.is_none() {
+    /// The live-reload version now, if live reload is on.
+    fn version(&self) -> Option<u64> {
+        self.live.as_ref().map(|l| l.current().version)
+    }
+
+    /// Adds the live-reload script tag before `</body>` (or at the end), with
+    /// the version the page was read at.
+    fn inject(&self, mut html: String, version: Option<u64>) -> String {
+        let Some(version) = version.filter(|_| self.live.is_some()) else {
             return html;
-        }
+        };
         let base = self.base_path();
         let tag = format!(
-            "<script src=\"{base}{RESERVED_SEGMENT}/reload.js\" data-events=\"{base}{RESERVED_SEGMENT}/events\" defer></script>\n"
+            "<script src=\"{base}{RESERVED_SEGMENT}/reload.js\" data-events=\"{base}{RESERVED_SEGMENT}/events\" data-version=\"{version}\" defer></script>\n"
         );
         let at = html
             .to_ascii_lowercase()
@@ -845,8 +855,8 @@ mod tests {
     #[test]
     fn injects_the_script_before_body_end() {
         let (_dir, s) = site();
-        let html = s.inject("<html><body><p>x</p></BODY></html>".into());
-        assert!(html.contains("<script src=\"/archive/__annals/reload.js\" data-events=\"/archive/__annals/events\" defer></script>\n</BODY>"), "{html}");
+        let html = s.inject("<html><body><p>x</p></BODY></html>".into(), Some(3));
+        assert!(html.contains("<script src=\"/archive/__annals/reload.js\" data-events=\"/archive/__annals/events\" data-version=\"3\" defer></script>\n</BODY>"), "{html}");
     }
 
     /// A response head read from `stream`: status, head, announced length.

@@ -8,7 +8,10 @@
     (script && script.getAttribute("data-events")) ||
     (script ? script.src.replace(/reload\.js(?:[?#].*)?$/, "events") : null);
   if (!endpoint || !window.fetch) return;
-  var version = null;
+  // The version the page was served at (so a build finishing while it loads
+  // still reloads it); null: take the first answer's.
+  var served = script && script.getAttribute("data-version");
+  var version = served === null || served === "" || isNaN(Number(served)) ? null : Number(served);
   var overlay = null;
 
   function location_of(e) {
@@ -56,12 +59,20 @@
   }
 
   // This page's path as the server lists pages (`/base/documents/x/`).
-  var here = window.location.pathname.replace(/index\.html$/, "");
+  var here = window.location.pathname;
+  try {
+    here = decodeURI(here); // the server lists paths as written (a base path may not be ASCII)
+  } catch (e) {
+    // keep it encoded
+  }
+  here = here.replace(/index\.html$/, "");
 
   // Whether a new version concerns this page: a preview reloads only the pages
   // it changed; the build completing it reloads every other page, and those
   // that had not seen the preview.
   function concerned(state) {
+    // A restarted server counts again from 0: whatever it built, reload.
+    if (state.version < version) return true;
     var r = state.reload || {};
     if (r.only) return r.only.indexOf(here) >= 0;
     if (r.except && r.except.indexOf(here) >= 0) return version < r.shownAt;

@@ -2,11 +2,11 @@
 // scripted series of `__annals/events` answers and prints, as JSON, whether the
 // page reloaded and at which answer. Used by tests/serve.rs; needs only node.
 //
-// node tests/serve/reload.mjs <page path> <answers as JSON>
+// node tests/serve/reload.mjs <page path> <answers as JSON> [version served at]
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
 
-const [, , pathname, answersJson] = process.argv;
+const [, , pathname, answersJson, servedAt = null] = process.argv;
 const answers = JSON.parse(answersJson);
 const script = readFileSync(new URL("../../src/serve/reload.js", import.meta.url), "utf8");
 
@@ -41,7 +41,8 @@ const sandbox = {
   },
   document: {
     currentScript: {
-      getAttribute: () => "/archive/__annals/events",
+      getAttribute: (name) =>
+        ({ "data-events": "/archive/__annals/events", "data-version": servedAt })[name] ?? null,
       src: "/archive/__annals/reload.js",
     },
     createElement: element,
