@@ -1251,9 +1251,13 @@ fn serve_survives_a_burst_of_1000_concurrent_requests() {
         ("no/such/page/", 404, "404.html"),
     ];
     // The bytes each must answer: the built file, with the live-reload tag that
-    // `serve` adds to pages (and only to pages).
+    // `serve` adds to pages (and only to pages), naming the version they were
+    // served at (no build runs during the test).
+    let events = http_get(addr, &format!("{base}__annals/events")).unwrap();
+    let state: serde_json::Value = serde_json::from_slice(&events.body).unwrap();
+    let version = state["version"].as_u64().unwrap();
     let tag = format!(
-        "<script src=\"{base}__annals/reload.js\" data-events=\"{base}__annals/events\" defer></script>\n"
+        "<script src=\"{base}__annals/reload.js\" data-events=\"{base}__annals/events\" data-version=\"{version}\" defer></script>\n"
     );
     let expected: Vec<Vec<u8>> = paths
         .iter()
