@@ -292,7 +292,7 @@ pub fn index(
                     let kept_links = reuse.bodies.and_then(|b| b.kept.get(&key).cloned());
                     let kept_analysis = (reuse.analysis)(d);
                     let (links, analysis, made, rendered) = match (kept_links, kept_analysis) {
-                        (Some(links), Some(analysis)) => (links, analysis, false, false),
+                        (Some(links), Some(analysis)) => (links, Some(analysis), false, false),
                         (kept_links, kept_analysis) => {
                             let body = markdown::render_with(
                                 &d.body,
@@ -305,9 +305,17 @@ pub fn index(
                                     trusted_html: false,
                                 },
                             );
-                            let (analysis, made) = match kept_analysis {
-                                Some(a) => (a, false),
-                                None => (Arc::new(search::analyse_body(d, &body, &mut memo)), true),
+                            let (analysis, made) = match (kept_analysis, &mut interned) {
+                                (Some(a), _) => (Some(a), false),
+                                // A build: analysed straight into the chunk's group.
+                                (None, Some((group, parts))) => {
+                                    parts.push(group.add_body(d, &body));
+                                    (None, true)
+                                }
+                                (None, None) => (
+                                    Some(Arc::new(search::analyse_body(d, &body, &mut memo))),
+                                    true,
+                                ),
                             };
                             let links = match kept_links {
                                 Some(l) => l,
@@ -316,9 +324,9 @@ pub fn index(
                             (links, analysis, made, true)
                         }
                     };
-                    let analysis = match &mut interned {
-                        None => Some(analysis),
-                        Some((group, parts)) => {
+                    let analysis = match (&mut interned, analysis) {
+                        (None, analysis) => analysis,
+                        (Some((group, parts)), Some(analysis)) => {
                             match Arc::try_unwrap(analysis) {
                                 Ok(owned) => parts.push(group.push_owned(owned)),
                                 Err(shared) => {
@@ -328,10 +336,14 @@ pub fn index(
                             }
                             None
                         }
+                        (Some(_), None) => None,
                     };
                     (key, links, analysis, made, rendered)
                 })
                 .collect();
+            if let Some((group, _)) = &mut interned {
+                group.seal();
+            }
             (done, interned)
         })
         .collect();

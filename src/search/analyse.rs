@@ -15,6 +15,7 @@
 //! allocation per word), never by numbers shared with other documents: that is
 //! what makes it reusable on its own.
 
+use super::index::Counted;
 use super::text::{tokens, Analyzer};
 use crate::document::Document;
 use crate::markdown::{self, RenderOptions, RenderedBody, TextBlock};
@@ -44,7 +45,7 @@ const BODY: f32 = 1.0;
 ///
 /// Only an accelerator: [`analyse_document`] returns the same analysis with a fresh
 /// memo or one that has seen a million words. Keep one per thread.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct WordMemo {
     /// Per stemmer ([`Analyzer::stemmer_code`]): raw form -> (folded word, folded
     /// stem), as numbers into `strings`.
@@ -59,16 +60,36 @@ pub struct WordMemo {
 }
 
 impl WordMemo {
-    fn intern(&mut self, s: String) -> u32 {
-        if let Some(&id) = self.ids.get(s.as_str()) {
+    /// The number of a folded word or stem, numbering it on first sight.
+    pub(super) fn intern(&mut self, s: &str) -> u32 {
+        if self.ids.len() < self.strings.len() {
+            // Sealed, and used again: look the strings up again.
+            self.ids = (self.strings.iter().cloned()).zip(0..).collect();
+            self.seen.resize(self.strings.len(), (0, 0));
+        }
+        if let Some(&id) = self.ids.get(s) {
             return id;
         }
         let id = self.strings.len() as u32;
-        let boxed: Box<str> = s.into_boxed_str();
+        let boxed: Box<str> = Box::from(s);
         self.strings.push(boxed.clone());
         self.ids.insert(boxed, id);
         self.seen.push((0, 0));
         id
+    }
+
+    /// Every folded word and stem seen, by number.
+    pub(super) fn strings(&self) -> &[Box<str>] {
+        &self.strings
+    }
+
+    /// Forgets how to analyse and look up words, keeping the strings by number:
+    /// all a finished group needs.
+    pub(super) fn seal(&mut self) {
+        self.by_stemmer = Vec::new();
+        self.ids = FxHashMap::default();
+        self.seen = Vec::new();
+        self.strings.shrink_to_fit();
     }
 
     /// The (folded word, folded stem) numbers of a raw word form.
@@ -80,7 +101,7 @@ impl WordMemo {
             return found;
         }
         let a = analyzer.analyze(raw);
-        let found = (self.intern(a.word), self.intern(a.stem));
+        let found = (self.intern(&a.word), self.intern(&a.stem));
         self.by_stemmer[code].insert(Box::from(raw), found);
         found
     }
@@ -294,6 +315,140 @@ pub fn analyse_document(doc: &Document, memo: &mut WordMemo) -> DocumentAnalysis
 /// the options), so that the build reads each body once: the link stage renders
 /// it for its links and mentions, and analyses it then.
 pub fn analyse_body(doc: &Document, body: &RenderedBody, memo: &mut WordMemo) -> DocumentAnalysis {
+    let Reading {
+        segments,
+        raws,
+        mut stream,
+        length,
+        part_of,
+    } = read(doc, body);
+
+    // Fold and stem each distinct form (once per memo); aggregate by stem.
+    let analyzer = Analyzer::new(&doc.language);
+    let code = Analyzer::stemmer_code(&doc.language);
+    memo.begin();
+    let mut keys = Keys::default();
+    // Per key: its slot in `stems`, when it is a stem.
+    let mut stem_slot: Vec<u32> = Vec::new();
+    let mut stems: Vec<(u32, f32, Option<u16>)> = Vec::new();
+    let mut forms = Vec::with_capacity(raws.len());
+    for &(raw, tf, part) in &raws {
+        let (word, stem) = memo.analyse(code, &analyzer, raw);
+        let word = memo.key(word, &mut keys);
+        let stem = memo.key(stem, &mut keys);
+        if stem_slot.len() < keys.len() {
+            stem_slot.resize(keys.len(), u32::MAX);
+        }
+        let slot = match stem_slot[stem as usize] {
+            u32::MAX => {
+                stems.push((stem, 0.0, None));
+                let slot = (stems.len() - 1) as u32;
+                stem_slot[stem as usize] = slot;
+                slot
+            }
+            slot => slot,
+        };
+        add_occurrences(&mut stems[slot as usize], tf, part);
+        forms.push((word, slot));
+    }
+    // Analyses are kept for the whole assembly (and across builds by a caller that
+    // caches them): no spare capacity.
+    stream.shrink_to_fit();
+    keys.text.shrink_to_fit();
+    keys.ends.shrink_to_fit();
+    DocumentAnalysis {
+        keys,
+        length,
+        stems: without_options(stems),
+        forms,
+        stream,
+        segments: segments.iter().map(|&(_, w, p)| (w, p)).collect(),
+        parts: part_contents(doc, &body.blocks, &part_of),
+    }
+}
+
+/// [`analyse_body`] straight into a group of documents: words and stems are
+/// numbered by the group's memo (which the group keeps as its table of keys), so
+/// no document gets a table of its own that the group then looks up again. What
+/// the assembly needs is returned, with the snippet files' contents; it is the
+/// same analysis as [`analyse_body`] makes, up to the numbering of keys.
+pub(super) fn analyse_counted(
+    doc: &Document,
+    body: &RenderedBody,
+    memo: &mut WordMemo,
+) -> (Counted, Vec<Vec<u8>>) {
+    let Reading {
+        segments,
+        raws,
+        mut stream,
+        length,
+        part_of,
+    } = read(doc, body);
+    let analyzer = Analyzer::new(&doc.language);
+    let code = Analyzer::stemmer_code(&doc.language);
+    memo.begin();
+    let generation = memo.generation;
+    let mut stems: Vec<(u32, f32, Option<u16>)> = Vec::new();
+    let mut forms = Vec::with_capacity(raws.len());
+    for &(raw, tf, part) in &raws {
+        let (word, stem) = memo.analyse(code, &analyzer, raw);
+        // The memo's scratch, per string: this document's slot of the stem.
+        let seen = &mut memo.seen[stem as usize];
+        let slot = if seen.0 == generation {
+            seen.1
+        } else {
+            stems.push((stem, 0.0, None));
+            let slot = (stems.len() - 1) as u32;
+            *seen = (generation, slot);
+            slot
+        };
+        add_occurrences(&mut stems[slot as usize], tf, part);
+        forms.push((word, slot));
+    }
+    stream.shrink_to_fit();
+    let counted = Counted {
+        length,
+        stems: without_options(stems),
+        forms,
+        stream,
+        segments: segments.iter().map(|&(_, w, p)| (w, p)).collect(),
+    };
+    (counted, part_contents(doc, &body.blocks, &part_of))
+}
+
+/// Adds a raw form's weighted occurrences to its stem's.
+fn add_occurrences(stem: &mut (u32, f32, Option<u16>), tf: f32, part: Option<u16>) {
+    stem.1 += tf;
+    // Parts are in reading order: a stem's first body part is the least.
+    stem.2 = match (stem.2, part) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+}
+
+/// Stems with part 0 for those only in metadata.
+fn without_options(stems: Vec<(u32, f32, Option<u16>)>) -> Vec<(u32, f32, u16)> {
+    stems
+        .into_iter()
+        .map(|(id, tf, part)| (id, tf, part.unwrap_or(0)))
+        .collect()
+}
+
+/// A document's text as raw word forms: what its analysis is before words are
+/// folded and stemmed.
+struct Reading<'a> {
+    /// Each segment's text, weight and snippet part (`None` for metadata).
+    segments: Vec<(&'a str, f32, Option<u16>)>,
+    /// Distinct raw forms with their weighted counts and first body part.
+    raws: Vec<(&'a str, f32, Option<u16>)>,
+    /// The text as raw form numbers, segments separated by [`SEPARATOR`].
+    stream: Vec<u32>,
+    length: f32,
+    /// Each text block's snippet part.
+    part_of: Vec<u16>,
+}
+
+fn read<'a>(doc: &'a Document, body: &'a RenderedBody) -> Reading<'a> {
     let headings: HashSet<&str> = body.headings.iter().map(|h| h.id.as_str()).collect();
     let part_of = assign_parts(&body.blocks);
 
@@ -348,59 +503,12 @@ pub fn analyse_body(doc: &Document, body: &RenderedBody, memo: &mut WordMemo) ->
         }
         stream.push(SEPARATOR);
     }
-    drop(raw_index);
-
-    // Fold and stem each distinct form (once per memo); aggregate by stem.
-    let analyzer = Analyzer::new(&doc.language);
-    let code = Analyzer::stemmer_code(&doc.language);
-    memo.begin();
-    let mut keys = Keys::default();
-    // Per key: its slot in `stems`, when it is a stem.
-    let mut stem_slot: Vec<u32> = Vec::new();
-    let mut stems: Vec<(u32, f32, Option<u16>)> = Vec::new();
-    let mut forms = Vec::with_capacity(raws.len());
-    for &(raw, tf, part) in &raws {
-        let (word, stem) = memo.analyse(code, &analyzer, raw);
-        let word = memo.key(word, &mut keys);
-        let stem = memo.key(stem, &mut keys);
-        if stem_slot.len() < keys.len() {
-            stem_slot.resize(keys.len(), u32::MAX);
-        }
-        let slot = match stem_slot[stem as usize] {
-            u32::MAX => {
-                stems.push((stem, 0.0, None));
-                let slot = (stems.len() - 1) as u32;
-                stem_slot[stem as usize] = slot;
-                slot
-            }
-            slot => slot,
-        };
-        let s = &mut stems[slot as usize];
-        s.1 += tf;
-        // Parts are in reading order: a stem's first body part is the least.
-        s.2 = match (s.2, part) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        forms.push((word, slot));
-    }
-    // Analyses are kept for the whole assembly (and across builds by a caller that
-    // caches them): no spare capacity.
-    stream.shrink_to_fit();
-    keys.text.shrink_to_fit();
-    keys.ends.shrink_to_fit();
-    let stems: Vec<(u32, f32, u16)> = stems
-        .iter()
-        .map(|&(id, tf, part)| (id, tf, part.unwrap_or(0)))
-        .collect();
-    DocumentAnalysis {
-        keys,
-        length,
-        stems,
-        forms,
+    Reading {
+        segments,
+        raws,
         stream,
-        segments: segments.iter().map(|&(_, w, p)| (w, p)).collect(),
-        parts: part_contents(doc, &body.blocks, &part_of),
+        length,
+        part_of,
     }
 }
 

@@ -21,11 +21,13 @@
 //! its analysis (see [`super::analyse`]), so analyses kept from an earlier build
 //! assemble to the same bytes as fresh ones.
 
-use super::analyse::{DocumentAnalysis, Keys, SEPARATOR};
+use super::analyse::{DocumentAnalysis, Keys, WordMemo, SEPARATOR};
 use super::encode;
+use crate::document::Document;
+use crate::markdown::RenderedBody;
 use crate::render::OutputFile;
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 /// Shards of postings are cut at about this many bytes.
 pub const SHARD_BYTES: usize = 16 * 1024;
@@ -398,28 +400,48 @@ pub struct Layout {
 /// [`Interned`] group, and its snippet contents dropped: what the assembly
 /// needs, without a copy of every word's string per document.
 #[derive(Debug, Clone)]
-struct Counted {
-    length: f32,
-    stems: Vec<(u32, f32, u16)>,
-    forms: Vec<(u32, u32)>,
-    stream: Vec<u32>,
-    segments: Vec<(f32, Option<u16>)>,
+pub(super) struct Counted {
+    pub(super) length: f32,
+    pub(super) stems: Vec<(u32, f32, u16)>,
+    pub(super) forms: Vec<(u32, u32)>,
+    pub(super) stream: Vec<u32>,
+    pub(super) segments: Vec<(f32, Option<u16>)>,
 }
-
-/// A group's keys and their numbers in it.
-type KeyTable = FxHashMap<Box<str>, u32>;
 
 /// Analyses of consecutive documents sharing one table of keys, ready for
 /// [`assemble`]. Documents of one archive share most of their words, so keeping
 /// each key once per group instead of once per document is most of the memory an
-/// analysis takes; the build interns each analysis as soon as it is made.
-#[derive(Debug, Default, Clone)]
+/// analysis takes; the build analyses each body straight into its group
+/// ([`Interned::add_body`]).
+///
+/// The table is the group's [`WordMemo`]: the words and stems it numbered while
+/// analysing are the group's keys, so a key is looked up once, not once to
+/// analyse and again to intern.
+#[derive(Default, Clone)]
 pub struct Interned {
-    ids: KeyTable,
+    memo: WordMemo,
     docs: Vec<Counted>,
 }
 
+impl std::fmt::Debug for Interned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interned")
+            .field("keys", &self.memo.strings().len())
+            .field("docs", &self.docs.len())
+            .finish()
+    }
+}
+
 impl Interned {
+    /// Analyses the next document from its rendered body (see
+    /// [`super::analyse_body`]) into the group; returns its snippet files'
+    /// contents.
+    pub fn add_body(&mut self, doc: &Document, body: &RenderedBody) -> Vec<Vec<u8>> {
+        let (counted, parts) = super::analyse::analyse_counted(doc, body, &mut self.memo);
+        self.docs.push(counted);
+        parts
+    }
+
     /// Adds the next document's analysis (a copy of what the assembly needs).
     pub fn push(&mut self, analysis: &DocumentAnalysis) {
         self.push_parts(
@@ -458,18 +480,7 @@ impl Interned {
         stream: Vec<u32>,
         segments: Vec<(f32, Option<u16>)>,
     ) {
-        let ids = &mut self.ids;
-        let to_group: Vec<u32> = keys
-            .iter()
-            .map(|k| match ids.get(k) {
-                Some(&id) => id,
-                None => {
-                    let id = ids.len() as u32;
-                    ids.insert(Box::from(k), id);
-                    id
-                }
-            })
-            .collect();
+        let to_group: Vec<u32> = keys.iter().map(|k| self.memo.intern(k)).collect();
         for s in &mut stems {
             s.0 = to_group[s.0 as usize];
         }
@@ -485,6 +496,12 @@ impl Interned {
         });
     }
 
+    /// Drops what only adding documents needs (the memo's lookup tables), once
+    /// the group is complete; documents can still be added after, more slowly.
+    pub fn seal(&mut self) {
+        self.memo.seal();
+    }
+
     /// How many documents have been added.
     pub fn len(&self) -> usize {
         self.docs.len()
@@ -497,23 +514,27 @@ impl Interned {
 }
 
 /// Pass 1: the global key table (every key of every group, sorted), with each
-/// document renumbered to it in place.
-fn global_keys<'a>(tables: &'a [KeyTable], docs: &mut [Vec<Counted>]) -> Vec<&'a str> {
-    let mut unique: FxHashMap<&str, u32> = FxHashMap::default();
-    for ids in tables {
-        for s in ids.keys() {
-            unique.entry(s).or_insert(0);
-        }
-    }
-    let mut sorted: Vec<&str> = unique.keys().copied().collect();
-    sorted.par_sort_unstable();
-    for (i, s) in sorted.iter().enumerate() {
-        unique.insert(s, i as u32);
-    }
-    tables.par_iter().zip(docs).for_each(|(ids, docs)| {
-        let mut to_global = vec![0u32; ids.len()];
-        for (s, &id) in ids.iter() {
-            to_global[id as usize] = unique[&**s];
+/// document renumbered to it in place. Each group's keys are sorted on their own
+/// (in parallel), and walked beside the global table to number them: no key is
+/// hashed again.
+fn global_keys<'a>(tables: &[&'a [Box<str>]], docs: &mut [Vec<Counted>]) -> Vec<&'a str> {
+    let sorted_tables: Vec<Vec<(&str, u32)>> = tables
+        .par_iter()
+        .map(|table| {
+            let mut keys: Vec<(&str, u32)> = table.iter().map(|s| &**s).zip(0..).collect();
+            keys.sort_unstable();
+            keys
+        })
+        .collect();
+    let sorted = merge_keys(&sorted_tables);
+    sorted_tables.par_iter().zip(docs).for_each(|(keys, docs)| {
+        let mut to_global = vec![0u32; keys.len()];
+        let mut at = 0;
+        for &(key, id) in keys {
+            while sorted[at] != key {
+                at += 1;
+            }
+            to_global[id as usize] = at as u32;
         }
         for doc in docs {
             for s in &mut doc.stems {
@@ -527,6 +548,42 @@ fn global_keys<'a>(tables: &'a [KeyTable], docs: &mut [Vec<Counted>]) -> Vec<&'a
     sorted
 }
 
+/// The distinct keys of sorted tables, sorted: merged two by two, the two
+/// halves of the tables in parallel (a merge compares each key a few times;
+/// sorting them all again would compare each twenty times).
+fn merge_keys<'a>(tables: &[Vec<(&'a str, u32)>]) -> Vec<&'a str> {
+    match tables {
+        [] => Vec::new(),
+        [one] => one.iter().map(|k| k.0).collect(),
+        _ => {
+            let (left, right) = tables.split_at(tables.len() / 2);
+            let (a, b) = rayon::join(|| merge_keys(left), || merge_keys(right));
+            let mut out = Vec::with_capacity(a.len().max(b.len()) + a.len().min(b.len()) / 2);
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < b.len() {
+                match a[i].cmp(b[j]) {
+                    std::cmp::Ordering::Less => {
+                        out.push(a[i]);
+                        i += 1;
+                    }
+                    std::cmp::Ordering::Greater => {
+                        out.push(b[j]);
+                        j += 1;
+                    }
+                    std::cmp::Ordering::Equal => {
+                        out.push(a[i]);
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+            out.extend_from_slice(&a[i..]);
+            out.extend_from_slice(&b[j..]);
+            out
+        }
+    }
+}
+
 /// Assembles the term and pair shards from every document's analysis, interned
 /// in groups of consecutive documents (a document's number is its position in
 /// the archive, so the groups are in archive order). Each shard is handed to
@@ -538,8 +595,10 @@ pub fn assemble<R: Send>(
     groups: Vec<Interned>,
     emit: &(dyn Fn(OutputFile) -> R + Sync),
 ) -> (Layout, Vec<R>) {
-    let (tables, mut grouped): (Vec<KeyTable>, Vec<Vec<Counted>>) =
-        groups.into_iter().map(|g| (g.ids, g.docs)).unzip();
+    let (mut memos, mut grouped): (Vec<WordMemo>, Vec<Vec<Counted>>) =
+        groups.into_iter().map(|g| (g.memo, g.docs)).unzip();
+    memos.par_iter_mut().for_each(WordMemo::seal);
+    let tables: Vec<&[Box<str>]> = memos.iter().map(WordMemo::strings).collect();
     // Pass 1.
     let strings = global_keys(&tables, &mut grouped);
     let mut docs: Vec<Counted> = grouped.into_iter().flatten().collect();
