@@ -15,7 +15,7 @@
 //! allocation per word), never by numbers shared with other documents: that is
 //! what makes it reusable on its own.
 
-use super::index::Counted;
+use super::index::{narrow_stems, Counted, Stream};
 use super::text::{tokens, Analyzer};
 use crate::document::Document;
 use crate::markdown::{self, RenderOptions, RenderedBody, TextBlock};
@@ -380,7 +380,7 @@ pub(super) fn analyse_counted(
     let Reading {
         segments,
         raws,
-        mut stream,
+        stream,
         length,
         part_of,
     } = read(doc, body);
@@ -405,12 +405,15 @@ pub(super) fn analyse_counted(
         add_occurrences(&mut stems[slot as usize], tf, part);
         forms.push((word, slot));
     }
-    stream.shrink_to_fit();
     let counted = Counted {
         length,
-        stems: without_options(stems),
+        stream: Stream::new(stream, forms.len()),
+        stems: narrow_stems(
+            stems
+                .into_iter()
+                .map(|(id, tf, part)| (id, tf, part.unwrap_or(0))),
+        ),
         forms,
-        stream,
         segments: segments.iter().map(|&(_, w, p)| (w, p)).collect(),
     };
     (counted, part_contents(doc, &body.blocks, &part_of))

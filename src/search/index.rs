@@ -85,21 +85,34 @@ struct Neighbours {
 /// into flat lists and sorts them, rather than a list or map per stem: documents
 /// have hundreds of stems, and this runs for every document.
 fn neighbours(doc: &Counted, rare: &[bool], hashes: &[u16]) -> Neighbours {
+    match &doc.stream {
+        Stream::Narrow(stream) => neighbours_in(doc, stream, rare, hashes),
+        Stream::Wide(stream) => neighbours_in(doc, stream, rare, hashes),
+    }
+}
+
+/// [`neighbours`] over a stream of either width; `T::MAX` separates segments.
+fn neighbours_in<T: StreamWord>(
+    doc: &Counted,
+    stream: &[T],
+    rare: &[bool],
+    hashes: &[u16],
+) -> Neighbours {
     let is_rare: Vec<bool> = doc.stems.iter().map(|s| rare[s.0 as usize]).collect();
     // (stem slot, hash before, hash after) per occurrence of a rare stem.
     let mut near: Vec<(u32, u16, u16)> = Vec::new();
     // (pair, weight, part) per occurrence of two adjacent common words.
     let mut pairs: Vec<(u64, f32, u16)> = Vec::new();
     let forms = &doc.forms;
-    let segments = doc.stream.split(|&n| n == SEPARATOR).zip(&doc.segments);
+    let segments = stream.split(|&n| n == T::SEPARATOR).zip(&doc.segments);
     for (segment, &(weight, part)) in segments {
         for (i, &f) in segment.iter().enumerate() {
-            let (word, slot) = forms[f as usize];
-            let next = segment.get(i + 1).map(|&g| forms[g as usize]);
+            let (word, slot) = forms[f.index()];
+            let next = segment.get(i + 1).map(|&g| forms[g.index()]);
             if is_rare[slot as usize] {
                 let before = match i {
                     0 => 0,
-                    _ => hashes[forms[segment[i - 1] as usize].0 as usize],
+                    _ => hashes[forms[segment[i - 1].index()].0 as usize],
                 };
                 let after = next.map_or(0, |(w, _)| hashes[w as usize]);
                 near.push((slot, before, after));
@@ -262,7 +275,7 @@ fn stem_postings(
                 let d = (r * per + i) as u32;
                 for (slot, &(id, tf, part)) in doc.stems.iter().enumerate() {
                     let at = &mut ends[id as usize];
-                    entries[*at] = (d, slot as u32, part, quantise(tf, norm));
+                    entries[*at] = (d, slot as u32, part, quantise(f32::from(tf), norm));
                     *at += 1;
                 }
             }
@@ -399,13 +412,78 @@ pub struct Layout {
 /// A document's analysis with its keys replaced by numbers into the table of an
 /// [`Interned`] group, and its snippet contents dropped: what the assembly
 /// needs, without a copy of every word's string per document.
+///
+/// Held for every document from the link stage to the end of the assembly, so
+/// it is kept narrow: weighted counts as whole numbers in 16 bits, and the word
+/// stream in 16 bits a word for any document of fewer than 65,535 distinct
+/// forms (every real one).
 #[derive(Debug, Clone)]
 pub(super) struct Counted {
     pub(super) length: f32,
-    pub(super) stems: Vec<(u32, f32, u16)>,
+    /// Per distinct stem: (key, weighted occurrences, snippet part). The weights
+    /// are whole numbers, so the sum is exact; it is kept to 65,535, far past
+    /// where BM25's weight saturates (as for pairs).
+    pub(super) stems: Vec<(u32, u16, u16)>,
     pub(super) forms: Vec<(u32, u32)>,
-    pub(super) stream: Vec<u32>,
+    pub(super) stream: Stream,
     pub(super) segments: Vec<(f32, Option<u16>)>,
+}
+
+/// A document's text as form numbers ([`DocumentAnalysis::stream`]), two bytes
+/// a word when every number fits.
+#[derive(Debug, Clone)]
+pub(super) enum Stream {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Stream {
+    /// The stream of `forms` form numbers, segments separated by [`SEPARATOR`].
+    pub(super) fn new(stream: Vec<u32>, forms: usize) -> Stream {
+        if forms < usize::from(u16::MAX) {
+            Stream::Narrow(
+                stream
+                    .iter()
+                    .map(|&n| match n {
+                        SEPARATOR => u16::MAX,
+                        n => n as u16,
+                    })
+                    .collect(),
+            )
+        } else {
+            Stream::Wide(stream)
+        }
+    }
+}
+
+/// A form number in a [`Stream`], whose greatest value separates segments.
+trait StreamWord: Copy + PartialEq {
+    const SEPARATOR: Self;
+    fn index(self) -> usize;
+}
+
+impl StreamWord for u16 {
+    const SEPARATOR: u16 = u16::MAX;
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl StreamWord for u32 {
+    const SEPARATOR: u32 = SEPARATOR;
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Weighted counts as [`Counted::stems`] keeps them.
+pub(super) fn narrow_stems(
+    stems: impl IntoIterator<Item = (u32, f32, u16)>,
+) -> Vec<(u32, u16, u16)> {
+    stems
+        .into_iter()
+        .map(|(id, tf, part)| (id, tf.min(65_535.0) as u16, part))
+        .collect()
 }
 
 /// Analyses of consecutive documents sharing one table of keys, ready for
@@ -475,11 +553,13 @@ impl Interned {
         &mut self,
         keys: &Keys,
         length: f32,
-        mut stems: Vec<(u32, f32, u16)>,
+        stems: Vec<(u32, f32, u16)>,
         mut forms: Vec<(u32, u32)>,
         stream: Vec<u32>,
         segments: Vec<(f32, Option<u16>)>,
     ) {
+        let mut stems = narrow_stems(stems);
+        let stream = Stream::new(stream, forms.len());
         let to_group: Vec<u32> = keys.iter().map(|k| self.memo.intern(k)).collect();
         for s in &mut stems {
             s.0 = to_group[s.0 as usize];
@@ -642,7 +722,7 @@ pub fn assemble<R: Send>(
         .collect();
     // What remains needs only the stems: free the word streams now.
     docs.par_iter_mut().for_each(|doc| {
-        doc.stream = Vec::new();
+        doc.stream = Stream::Narrow(Vec::new());
         doc.forms = Vec::new();
         doc.segments = Vec::new();
     });
