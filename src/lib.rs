@@ -333,7 +333,7 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         &|_, _, _| Ok(()),
         false,
         None,
-        analyses,
+        (analyses, Vec::new()),
     )?;
     guard_urls(options, &prepared.archive, &produced)?;
     verify_links(&links, &produced)?;
@@ -406,6 +406,12 @@ pub fn build_in(
     // build.
     let analyses = std::mem::take(&mut prepared.archive.search);
     let keep_for_session = session.is_some().then(|| analyses.clone());
+    // Taken: a build that fails leaves the session none, and the next build
+    // interns every group again.
+    let kept_groups = session
+        .as_deref_mut()
+        .map(|s| std::mem::take(&mut s.search.groups))
+        .unwrap_or_default();
     let bodies = prepared.archive.bodies.take();
     let archive = &prepared.archive;
     let renderer = render::Renderer::new(archive, &prepared.theme).map_err(Diagnostics::sorted)?;
@@ -458,7 +464,7 @@ pub fn build_in(
         &copy,
         true,
         Some(&reuse),
-        analyses,
+        (analyses, kept_groups),
     )?;
     clock = Instant::now();
     guard_urls(options, archive, &produced)?;
@@ -545,6 +551,7 @@ pub fn build_in(
     if let (Some(session), Some(analyses)) = (session.as_deref_mut(), keep_for_session) {
         let salt = prepared.salt;
         session.search.keep(salt, &archive.documents, &analyses);
+        session.search.groups = std::mem::take(&mut produced.search_groups);
         let documents = archive.documents.iter().chain(&prepared.drafts);
         session.parsed.keep(salt, documents, &prepared.stamps);
         session.bodies = bodies.unwrap_or_default();
@@ -604,10 +611,15 @@ struct Produced {
     rendered: usize,
     /// Documents analysed for the search index.
     analysed: usize,
+    /// The search index's interned groups, for a session's next build.
+    search_groups: Vec<search::KeptGroup>,
 }
 
 /// Renders every page and generated file and hands each to `write` as soon as it
 /// is made (originals to `copy`), so memory stays flat however many pages there are.
+/// The search index is made from the link stage's analyses and a session's kept
+/// groups (see [`search::write_index_kept`]); the groups come back in
+/// [`Produced::search_groups`].
 fn produce(
     prepared: &Prepared,
     renderer: &render::Renderer<'_>,
@@ -615,7 +627,7 @@ fn produce(
     copy: &(dyn Fn(&Path, &str, &str) -> Result<(), Diagnostic> + Sync),
     hash_contents: bool,
     reuse: Option<&Reuse<'_>>,
-    analyses: search::Analyses,
+    (analyses, mut search_groups): (search::Analyses, Vec<search::KeptGroup>),
 ) -> Result<Produced, Diagnostics> {
     let mut clock = Instant::now();
     let archive = &prepared.archive;
@@ -639,7 +651,7 @@ fn produce(
         write(&file, &entry.1).map(|()| entry)
     };
     let analysed = analyses.made;
-    let searched = search::write_index_hashed(archive, analyses, write_search);
+    let searched = search::write_index_kept(archive, analyses, &mut search_groups, write_search);
     stage_done(
         prepared.progress,
         "search",
@@ -775,6 +787,7 @@ fn produce(
         kept,
         rendered,
         analysed,
+        search_groups,
     })
 }
 

@@ -406,6 +406,64 @@ fn index_build_time() {
     }
 }
 
+/// A session keeps the search index's interned groups: after an edit, the
+/// chunk holding the edited document is interned again and every other chunk is
+/// taken as it was, and the index is exactly a clean build's of the edited
+/// archive.
+#[test]
+fn kept_groups_are_taken_only_for_unchanged_chunks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crosslinks");
+    let served = archive_with(&root, true);
+    let count = served.documents.len();
+    assert!(count >= 4);
+    let mut kept = Vec::new();
+    let first =
+        annals::search::write_index_kept(&served, served.search.clone(), &mut kept, |f, _| f);
+    assert!(kept.len() > 1, "several chunks");
+    assert!(kept.iter().all(|k| !k.reused()));
+    let files = |v: &[annals::render::OutputFile]| -> Vec<(String, Vec<u8>)> {
+        v.iter()
+            .map(|f| (f.path.clone(), f.bytes.clone()))
+            .collect()
+    };
+    assert_eq!(files(&first), files(&annals::search::index_files(&served)));
+
+    // The same analyses again: every group is taken, the same bytes come out.
+    let again =
+        annals::search::write_index_kept(&served, served.search.clone(), &mut kept, |f, _| f);
+    assert!(kept.iter().all(|k| k.reused()));
+    assert_eq!(files(&again), files(&first));
+
+    // One body edited, with a word no other document has.
+    let edited_at = count / 2;
+    let mut edited = served.clone();
+    edited.documents[edited_at]
+        .body
+        .push_str("\nA zanzibarian sentence.\n");
+    let mut memo = annals::search::WordMemo::default();
+    let mut analyses = served.search.clone();
+    analyses.documents[edited_at] = std::sync::Arc::new(annals::search::analyse_document(
+        &edited.documents[edited_at],
+        &mut memo,
+    ));
+    let updated = annals::search::write_index_kept(&edited, analyses, &mut kept, |f, _| f);
+    let mut first_doc = 0;
+    for group in &kept {
+        let holds_edit = (first_doc..first_doc + group.len()).contains(&edited_at);
+        assert_eq!(
+            group.reused(),
+            !holds_edit,
+            "group from document {first_doc}"
+        );
+        first_doc += group.len();
+    }
+    let clean = annals::search::write_index(&edited, Default::default(), |f| f);
+    assert_eq!(files(&updated), files(&clean));
+    assert_ne!(files(&updated), files(&first));
+    assert!(updated.iter().any(|f| f.path.starts_with("search/terms/")
+        && String::from_utf8_lossy(&f.bytes).contains("zanzibarian")));
+}
+
 /// The analyses the link pass makes from the bodies it renders (with mentions
 /// and reference links) are the ones a document gives on its own, whatever the
 /// order and the word memo; an index assembled from analyses a cache kept (as

@@ -84,8 +84,8 @@ struct Neighbours {
 /// common words. `hashes` are the [`word_hash`] of every global key. Collects
 /// into flat lists and sorts them, rather than a list or map per stem: documents
 /// have hundreds of stems, and this runs for every document.
-fn neighbours(doc: &Counted, rare: &[bool], hashes: &[u16]) -> Neighbours {
-    match &doc.stream {
+fn neighbours(doc: Doc<'_>, rare: &[bool], hashes: &[u16]) -> Neighbours {
+    match &doc.counted.stream {
         Stream::Narrow(stream) => neighbours_in(doc, stream, rare, hashes),
         Stream::Wide(stream) => neighbours_in(doc, stream, rare, hashes),
     }
@@ -93,17 +93,28 @@ fn neighbours(doc: &Counted, rare: &[bool], hashes: &[u16]) -> Neighbours {
 
 /// [`neighbours`] over a stream of either width; `T::MAX` separates segments.
 fn neighbours_in<T: StreamWord>(
-    doc: &Counted,
+    doc: Doc<'_>,
     stream: &[T],
     rare: &[bool],
     hashes: &[u16],
 ) -> Neighbours {
-    let is_rare: Vec<bool> = doc.stems.iter().map(|s| rare[s.0 as usize]).collect();
+    let global = doc.global;
+    let doc = doc.counted;
+    let is_rare: Vec<bool> = doc
+        .stems
+        .iter()
+        .map(|s| rare[global[s.0 as usize] as usize])
+        .collect();
+    // Each form's word in global key numbers, and its stem slot.
+    let forms: Vec<(u32, u32)> = doc
+        .forms
+        .iter()
+        .map(|&(w, slot)| (global[w as usize], slot))
+        .collect();
     // (stem slot, hash before, hash after) per occurrence of a rare stem.
     let mut near: Vec<(u32, u16, u16)> = Vec::new();
     // (pair, weight, part) per occurrence of two adjacent common words.
     let mut pairs: Vec<(u64, f32, u16)> = Vec::new();
-    let forms = &doc.forms;
     let segments = stream.split(|&n| n == T::SEPARATOR).zip(&doc.segments);
     for (segment, &(weight, part)) in segments {
         for (i, &f) in segment.iter().enumerate() {
@@ -238,7 +249,7 @@ type StemEntry = (u32, u32, u16, u8);
 /// stem's list is then its runs in range order, which is document order. The
 /// lists are encoded in parallel.
 fn stem_postings(
-    docs: &[Counted],
+    docs: &[Doc<'_>],
     extra: &[Neighbours],
     keys: usize,
     rare: &[bool],
@@ -247,7 +258,7 @@ fn stem_postings(
     // No more ranges than keep each range's table of key positions smaller
     // than its entries: an archive with many keys and few documents a thread
     // gets one range.
-    let total: usize = docs.iter().map(|d| d.stems.len()).sum();
+    let total: usize = docs.iter().map(|d| d.counted.stems.len()).sum();
     let count = rayon::current_num_threads().min(total / keys.max(1)).max(1);
     let per = docs.len().div_ceil(count).max(1);
     // Per range: where each stem's run ends (it starts where the previous
@@ -260,8 +271,8 @@ fn stem_postings(
             // Counts, then starts, moved to ends as entries are placed.
             let mut ends = vec![0usize; keys];
             for doc in docs {
-                for s in &doc.stems {
-                    ends[s.0 as usize] += 1;
+                for s in &doc.counted.stems {
+                    ends[doc.global[s.0 as usize] as usize] += 1;
                 }
             }
             let mut at = 0;
@@ -271,10 +282,10 @@ fn stem_postings(
                 at += here;
             }
             let mut entries: Vec<StemEntry> = vec![(0, 0, 0, 0); at];
-            for (i, (doc, &norm)) in docs.iter().zip(norms).enumerate() {
+            for (i, (&doc, &norm)) in docs.iter().zip(norms).enumerate() {
                 let d = (r * per + i) as u32;
-                for (slot, &(id, tf, part)) in doc.stems.iter().enumerate() {
-                    let at = &mut ends[id as usize];
+                for (slot, &(id, tf, part)) in doc.counted.stems.iter().enumerate() {
+                    let at = &mut ends[doc.global[id as usize] as usize];
                     entries[*at] = (d, slot as u32, part, quantise(f32::from(tf), norm));
                     *at += 1;
                 }
@@ -593,11 +604,12 @@ impl Interned {
     }
 }
 
-/// Pass 1: the global key table (every key of every group, sorted), with each
-/// document renumbered to it in place. Each group's keys are sorted on their own
-/// (in parallel), and walked beside the global table to number them: no key is
-/// hashed again.
-fn global_keys<'a>(tables: &[&'a [Box<str>]], docs: &mut [Vec<Counted>]) -> Vec<&'a str> {
+/// Pass 1: the global key table (every key of every group, sorted), and each
+/// group's map from its key numbers to global ones. Each group's keys are
+/// sorted on their own (in parallel), and walked beside the global table to
+/// number them: no key is hashed again. The groups are left as they are, so a
+/// session can keep them for its next build.
+fn global_keys<'a>(tables: &[&'a [Box<str>]]) -> (Vec<&'a str>, Vec<Vec<u32>>) {
     let sorted_tables: Vec<Vec<(&str, u32)>> = tables
         .par_iter()
         .map(|table| {
@@ -607,25 +619,43 @@ fn global_keys<'a>(tables: &[&'a [Box<str>]], docs: &mut [Vec<Counted>]) -> Vec<
         })
         .collect();
     let sorted = merge_keys(&sorted_tables);
-    sorted_tables.par_iter().zip(docs).for_each(|(keys, docs)| {
-        let mut to_global = vec![0u32; keys.len()];
-        let mut at = 0;
-        for &(key, id) in keys {
-            while sorted[at] != key {
-                at += 1;
+    let maps = sorted_tables
+        .par_iter()
+        .map(|keys| {
+            let mut to_global = vec![0u32; keys.len()];
+            let mut at = 0;
+            for &(key, id) in keys {
+                while sorted[at] != key {
+                    at += 1;
+                }
+                to_global[id as usize] = at as u32;
             }
-            to_global[id as usize] = at as u32;
+            to_global
+        })
+        .collect();
+    (sorted, maps)
+}
+
+/// A document as the passes read it: its analysis, and its group's map from
+/// the group's key numbers to global ones.
+#[derive(Clone, Copy)]
+struct Doc<'a> {
+    counted: &'a Counted,
+    global: &'a [u32],
+}
+
+impl<'a> Doc<'a> {
+    /// Every document of the groups, in order, with its group's map.
+    fn all(groups: &'a [&mut Vec<Counted>], maps: &'a [Vec<u32>]) -> Vec<Doc<'a>> {
+        let mut docs = Vec::with_capacity(groups.iter().map(|g| g.len()).sum());
+        for (group, global) in groups.iter().zip(maps) {
+            docs.extend(group.iter().map(|counted| Doc {
+                counted,
+                global: global.as_slice(),
+            }));
         }
-        for doc in docs {
-            for s in &mut doc.stems {
-                s.0 = to_global[s.0 as usize];
-            }
-            for f in &mut doc.forms {
-                f.0 = to_global[f.0 as usize];
-            }
-        }
-    });
-    sorted
+        docs
+    }
 }
 
 /// The distinct keys of sorted tables, sorted: merged two by two, the two
@@ -664,6 +694,17 @@ fn merge_keys<'a>(tables: &[Vec<(&'a str, u32)>]) -> Vec<&'a str> {
     }
 }
 
+/// Whether [`assemble`] frees the groups' contents as it goes (a build, which
+/// needs them no more), or leaves them whole (a session, which keeps them for
+/// its next build).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// Free each part once the passes are done with it.
+    AsYouGo,
+    /// Leave the groups as they came.
+    Keep,
+}
+
 /// Assembles the term and pair shards from every document's analysis, interned
 /// in groups of consecutive documents (a document's number is its position in
 /// the archive, so the groups are in archive order). Each shard is handed to
@@ -672,20 +713,20 @@ fn merge_keys<'a>(tables: &[Vec<(&'a str, u32)>]) -> Vec<&'a str> {
 /// bytes depend only on the analyses: neither on how they are grouped nor on the
 /// number of threads.
 pub fn assemble<R: Send>(
-    groups: Vec<Interned>,
+    groups: &mut [Interned],
+    release: Release,
     emit: &(dyn Fn(OutputFile) -> R + Sync),
 ) -> (Layout, Vec<R>) {
-    let (mut memos, mut grouped): (Vec<WordMemo>, Vec<Vec<Counted>>) =
-        groups.into_iter().map(|g| (g.memo, g.docs)).unzip();
-    memos.par_iter_mut().for_each(WordMemo::seal);
-    let tables: Vec<&[Box<str>]> = memos.iter().map(WordMemo::strings).collect();
+    let (memos, mut grouped): (Vec<&WordMemo>, Vec<&mut Vec<Counted>>) =
+        groups.iter_mut().map(|g| (&g.memo, &mut g.docs)).unzip();
+    let tables: Vec<&[Box<str>]> = memos.iter().map(|m| m.strings()).collect();
     // Pass 1.
-    let strings = global_keys(&tables, &mut grouped);
-    let mut docs: Vec<Counted> = grouped.into_iter().flatten().collect();
+    let (strings, maps) = global_keys(&tables);
+    let docs = Doc::all(&grouped, &maps);
     let mut df = vec![0usize; strings.len()];
     for doc in &docs {
-        for s in &doc.stems {
-            df[s.0 as usize] += 1;
+        for s in &doc.counted.stems {
+            df[doc.global[s.0 as usize] as usize] += 1;
         }
     }
     let rare: Vec<bool> = df.iter().map(|&n| !is_common(n, docs.len())).collect();
@@ -694,10 +735,11 @@ pub fn assemble<R: Send>(
     let mut word_stems: Vec<(u32, u32)> = docs
         .par_iter()
         .fold(FxHashSet::default, |mut set, doc| {
+            let (global, doc) = (doc.global, doc.counted);
             for &(w, slot) in &doc.forms {
                 let s = doc.stems[slot as usize].0;
                 if w != s {
-                    set.insert((w, s));
+                    set.insert((global[w as usize], global[s as usize]));
                 }
             }
             set
@@ -706,7 +748,7 @@ pub fn assemble<R: Send>(
         .collect();
     word_stems.par_sort_unstable();
     word_stems.dedup();
-    let lengths: Vec<f32> = docs.iter().map(|a| a.length).collect();
+    let lengths: Vec<f32> = docs.iter().map(|a| a.counted.length).collect();
     let average = if lengths.is_empty() {
         1.0
     } else {
@@ -718,14 +760,20 @@ pub fn assemble<R: Send>(
     // Pass 2.
     let mut extra: Vec<Neighbours> = docs
         .par_iter()
-        .map(|doc| neighbours(doc, &rare, &hashes))
+        .map(|&doc| neighbours(doc, &rare, &hashes))
         .collect();
-    // What remains needs only the stems: free the word streams now.
-    docs.par_iter_mut().for_each(|doc| {
-        doc.stream = Stream::Narrow(Vec::new());
-        doc.forms = Vec::new();
-        doc.segments = Vec::new();
-    });
+    drop(docs);
+    if release == Release::AsYouGo {
+        // What remains needs only the stems: free the word streams now.
+        grouped.par_iter_mut().for_each(|group| {
+            for doc in group.iter_mut() {
+                doc.stream = Stream::Narrow(Vec::new());
+                doc.forms = Vec::new();
+                doc.segments = Vec::new();
+            }
+        });
+    }
+    let docs = Doc::all(&grouped, &maps);
 
     // Pass 3, one kind of posting after the other, each freed once its shards
     // are out, so that their working sets never add up. Pairs first: their
@@ -766,6 +814,11 @@ pub fn assemble<R: Send>(
     let stems = stem_postings(&docs, &extra, strings.len(), &rare, &norms);
     drop(extra);
     drop(docs);
+    if release == Release::AsYouGo {
+        grouped
+            .par_iter_mut()
+            .for_each(|group| **group = Vec::new());
+    }
 
     // Terms and words share the sorted key space of `strings`, cut into ranges.
     let mut stems_of: Vec<Option<Vec<&str>>> = vec![None; strings.len()];

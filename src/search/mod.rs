@@ -146,6 +146,20 @@ pub fn write_index_hashed<R: Send>(
     analyses: Analyses,
     sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
 ) -> Vec<R> {
+    write_index_kept(archive, analyses, &mut Vec::new(), sink)
+}
+
+/// [`write_index_hashed`] for a session that keeps the interned groups of
+/// its last build in `kept`: a chunk of documents whose analyses are all the
+/// ones its kept group was made from (the same [`AnalysisCache`] entries) takes
+/// that group as it is, so after an edit only the edited document's chunk is
+/// interned again. `kept` is left holding this build's groups.
+pub fn write_index_kept<R: Send>(
+    archive: &Archive,
+    analyses: Analyses,
+    kept: &mut Vec<KeptGroup>,
+    sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
+) -> Vec<R> {
     let documents = &archive.documents;
     let emit = |file: OutputFile| {
         let content: [u8; 32] = Sha256::digest(&file.bytes).into();
@@ -191,40 +205,129 @@ pub fn write_index_hashed<R: Send>(
                 .flatten()
                 .collect()
         };
-        return finish(archive, groups, emit_parts, &emit);
+        let mut groups = groups;
+        return finish(
+            archive,
+            &mut groups,
+            index::Release::AsYouGo,
+            emit_parts,
+            &emit,
+        );
     }
     // Contiguous chunks, so that each word memo serves many documents.
     let chunk = chunk_size(documents.len());
-    let chunks: Vec<Chunk<R>> = {
-        let mut analyses: Vec<Option<Arc<DocumentAnalysis>>> =
-            if analyses.documents.len() == documents.len() {
-                analyses.documents.into_iter().map(Some).collect()
-            } else {
-                vec![None; documents.len()]
-            };
-        // Each chunk: hand the snippet files on, intern the rest.
-        documents
-            .par_chunks(chunk)
-            .zip(analyses.par_chunks_mut(chunk))
-            .enumerate()
-            .map(|(c, (docs, analyses))| {
-                let mut memo = WordMemo::default();
-                let mut interned = index::Interned::default();
-                let mut parts = Vec::new();
-                for (i, (doc, analysis)) in docs.iter().zip(analyses).enumerate() {
-                    let analysis = analysis
+    let mut previous: Vec<Option<KeptGroup>> = std::mem::take(kept).into_iter().map(Some).collect();
+    previous.resize_with(documents.len().div_ceil(chunk), || None);
+    let mut analyses: Vec<Option<Arc<DocumentAnalysis>>> =
+        if analyses.documents.len() == documents.len() {
+            analyses.documents.into_iter().map(Some).collect()
+        } else {
+            vec![None; documents.len()]
+        };
+    // Each chunk: hand the snippet files on, intern the rest (or take the kept
+    // group made from the same analyses).
+    let chunks: Vec<Chunk<R>> = documents
+        .par_chunks(chunk)
+        .zip(analyses.par_chunks_mut(chunk))
+        .zip(previous.par_iter_mut())
+        .enumerate()
+        .map(|(c, ((docs, analyses), previous))| {
+            let mut memo = WordMemo::default();
+            let analyses: Vec<Arc<DocumentAnalysis>> = docs
+                .iter()
+                .zip(analyses)
+                .map(|(doc, analysis)| {
+                    analysis
                         .take()
-                        .unwrap_or_else(|| Arc::new(analyse_document(doc, &mut memo)));
-                    parts.extend(analyse::snippet_files(c * chunk + i, &analysis).map(emit));
-                    interned.push(&analysis);
+                        .unwrap_or_else(|| Arc::new(analyse_document(doc, &mut memo)))
+                })
+                .collect();
+            let parts: Vec<_> = analyses
+                .iter()
+                .enumerate()
+                .flat_map(|(i, a)| analyse::snippet_files(c * chunk + i, a).map(emit))
+                .collect();
+            let (group, reused) = match previous.take() {
+                Some(k) if k.made_from(&analyses) => (k.group, true),
+                _ => {
+                    let mut group = index::Interned::default();
+                    for analysis in &analyses {
+                        group.push(analysis);
+                    }
+                    group.seal();
+                    (group, false)
                 }
-                (interned, parts)
-            })
-            .collect()
-    };
-    let (groups, parts): (Vec<index::Interned>, Vec<_>) = chunks.into_iter().unzip();
+            };
+            let kept = KeptGroup {
+                analyses,
+                group,
+                reused,
+            };
+            (kept, parts)
+        })
+        .collect();
+    let (mut this_build, parts): (Vec<KeptGroup>, Vec<_>) = chunks.into_iter().unzip();
     let parts: Vec<_> = parts.into_iter().flatten().collect();
-    finish(archive, groups, move || parts, &emit)
+    let mut groups: Vec<index::Interned> = this_build
+        .iter_mut()
+        .map(|k| std::mem::take(&mut k.group))
+        .collect();
+    let results = finish(
+        archive,
+        &mut groups,
+        index::Release::Keep,
+        move || parts,
+        &emit,
+    );
+    for (k, group) in this_build.iter_mut().zip(groups) {
+        k.group = group;
+    }
+    *kept = this_build;
+    results
+}
+
+/// A chunk's group, with what the sink returned for its snippet files (and
+/// each file's digest, for the build hash).
+type Chunk<R> = (KeptGroup, Vec<([u8; 32], R)>);
+
+/// A chunk's interned group as a session keeps it between builds, with the
+/// analyses it was made from.
+#[derive(Debug, Default)]
+pub struct KeptGroup {
+    analyses: Vec<Arc<DocumentAnalysis>>,
+    group: index::Interned,
+    reused: bool,
+}
+
+impl KeptGroup {
+    /// Whether this build took the group from the last one (rather than
+    /// interning its documents again).
+    pub fn reused(&self) -> bool {
+        self.reused
+    }
+
+    /// How many documents the group holds.
+    pub fn len(&self) -> usize {
+        self.analyses.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.analyses.is_empty()
+    }
+
+    /// Whether the group was made from exactly these analyses, in this order.
+    /// The analyses are compared as the shared values they are: a session's
+    /// cache hands back the very analysis it kept for an unchanged document,
+    /// and the group holds it, so it cannot be freed and its address reused.
+    fn made_from(&self, analyses: &[Arc<DocumentAnalysis>]) -> bool {
+        self.analyses.len() == analyses.len()
+            && self
+                .analyses
+                .iter()
+                .zip(analyses)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+    }
 }
 
 /// Documents per chunk: a few chunks per thread, so the threads stay busy and
@@ -236,10 +339,6 @@ pub fn chunk_size(documents: usize) -> usize {
 /// A chunk's snippet files (per document, part by part), with the number of
 /// its first document.
 type SnippetsFrom = (usize, Vec<Vec<Vec<u8>>>);
-
-/// A chunk of documents, interned, with what the sink returned for their
-/// snippet files (and each file's digest, for the build hash).
-type Chunk<R> = (index::Interned, Vec<([u8; 32], R)>);
 
 /// Analyses kept between builds by a caller that builds again and again in one
 /// process (`annals serve`): after an edit only the changed documents are
@@ -254,6 +353,9 @@ type Chunk<R> = (index::Interned, Vec<([u8; 32], R)>);
 pub struct AnalysisCache {
     salt: u64,
     kept: FxHashMap<u64, Arc<DocumentAnalysis>>,
+    /// The last build's interned groups (see [`write_index_kept`]): taken by
+    /// each build and put back when it succeeds.
+    pub groups: Vec<KeptGroup>,
 }
 
 impl AnalysisCache {
@@ -313,14 +415,15 @@ pub fn cache_salt(config: &crate::config::Config) -> u64 {
 /// in the order.
 fn finish<R: Send>(
     archive: &Archive,
-    groups: Vec<index::Interned>,
+    groups: &mut [index::Interned],
+    release: index::Release,
     parts: impl FnOnce() -> Vec<([u8; 32], R)> + Send,
     emit: &(dyn Fn(OutputFile) -> ([u8; 32], R) + Sync),
 ) -> Vec<R> {
     let (((layout, shards), facets), parts) = rayon::join(
         || {
             rayon::join(
-                || index::assemble(groups, emit),
+                || index::assemble(groups, release, emit),
                 || {
                     let facets = facets::facets(archive);
                     emit(OutputFile {
