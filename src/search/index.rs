@@ -112,9 +112,9 @@ fn neighbours_in<T: StreamWord>(
         .map(|&(w, slot)| (global[w as usize], slot))
         .collect();
     // (stem slot, hash before, hash after) per occurrence of a rare stem.
-    let mut near: Vec<(u32, u16, u16)> = Vec::new();
+    let mut near: Vec<(u32, u16, u16)> = Vec::with_capacity(stream.len());
     // (pair, weight, part) per occurrence of two adjacent common words.
-    let mut pairs: Vec<(u64, f32, u16)> = Vec::new();
+    let mut pairs: Vec<(u64, f32, u16)> = Vec::with_capacity(stream.len());
     let segments = stream.split(|&n| n == T::SEPARATOR).zip(&doc.segments);
     for (segment, &(weight, part)) in segments {
         for (i, &f) in segment.iter().enumerate() {
@@ -139,7 +139,7 @@ fn neighbours_in<T: StreamWord>(
     }
     near.sort_unstable();
     near.dedup();
-    let mut out = String::new();
+    let mut out = String::with_capacity(near.len() * 5);
     let mut ends = Vec::with_capacity(doc.stems.len());
     let mut groups = near.chunk_by(|a, b| a.0 == b.0).peekable();
     for slot in 0..doc.stems.len() as u32 {
@@ -196,8 +196,8 @@ fn quantise(tf: f32, norm: f32) -> u8 {
 }
 
 /// One document's entry in a posting list: (document, weight digit from
-/// [`quantise`], part, neighbours).
-type Entry<'a> = (u32, u8, u16, &'a str);
+/// [`quantise`], part).
+type Entry = (u32, u8, u16);
 
 /// Appends a merged posting list as JSON, `[docs, weights, parts]`, with `near`
 /// as a fourth item when there is one, each a string of [`encode`] digits that
@@ -211,46 +211,94 @@ type Entry<'a> = (u32, u8, u16, &'a str);
 ///   pairs, then each pair as four digits (the hash of the word before, of the
 ///   word after, two digits each, [`word_hash`]).
 ///
+/// `near` is given as pieces to write one after the other (each document's
+/// neighbours, in the list's order, are one run of them).
+///
 /// Written straight into the shard's text: no string per field or per list.
-fn push_postings<'a>(out: &mut String, list: impl Iterator<Item = Entry<'a>> + Clone) {
+fn push_postings<'a>(
+    out: &mut String,
+    list: impl Iterator<Item = Entry> + Clone,
+    near: impl Iterator<Item = &'a str> + Clone,
+) {
     out.push_str("[\"");
     encode::push_ascending(out, list.clone().map(|e| e.0));
     out.push_str("\",\"");
-    for (_, weight, _, _) in list.clone() {
+    for (_, weight, _) in list.clone() {
         encode::push_digit(out, weight);
     }
     out.push_str("\",\"");
     if list.clone().any(|e| e.2 != 0) {
-        for e in list.clone() {
+        for e in list {
             encode::push_number(out, u64::from(e.2));
         }
     }
     out.push('"');
-    if list.clone().any(|e| !e.3.is_empty()) {
+    if near.clone().any(|piece| !piece.is_empty()) {
         out.push_str(",\"");
-        for e in list {
-            out.push_str(e.3);
+        for piece in near {
+            out.push_str(piece);
         }
         out.push('"');
     }
     out.push(']');
 }
 
-/// A document's occurrence of a stem, as pass 3 files it: (document, slot of the
-/// stem in the document, part, weight digit). Twelve bytes, and everything the
-/// encoding needs except a rare stem's neighbour hashes, so that encoding a
-/// posting list reads one contiguous run of the table instead of every
-/// document's stem list.
-type StemEntry = (u32, u32, u16, u8);
+/// A document's occurrence of a stem, as pass 3 files it: (document, part,
+/// weight digit). Eight bytes, and everything the encoding needs except a rare
+/// stem's neighbour hashes (filed beside, in the same order), so that encoding
+/// a posting list reads contiguous runs instead of every document's stem list.
+type StemEntry = (u32, u16, u8);
+
+/// One range of documents' stem entries, filed by stem: where each stem's
+/// entries end (they start where the previous stem's end), and where its
+/// neighbour text ends in `near`.
+struct FiledStems {
+    ends: Vec<usize>,
+    entries: Vec<StemEntry>,
+    near_ends: Vec<usize>,
+    near: Vec<u8>,
+}
+
+impl FiledStems {
+    fn run(ends: &[usize], k: usize) -> std::ops::Range<usize> {
+        match k {
+            0 => 0..ends[0],
+            _ => ends[k - 1]..ends[k],
+        }
+    }
+
+    fn entries(&self, k: usize) -> &[StemEntry] {
+        &self.entries[Self::run(&self.ends, k)]
+    }
+
+    fn near(&self, k: usize) -> &str {
+        // Digits of the encoding's alphabet: ASCII.
+        std::str::from_utf8(&self.near[Self::run(&self.near_ends, k)]).unwrap_or_default()
+    }
+}
+
+/// Turns counts into starts, in place; returns the total.
+fn starts(counts: &mut [usize]) -> usize {
+    let mut at = 0;
+    for n in counts {
+        let here = *n;
+        *n = at;
+        at += here;
+    }
+    at
+}
 
 /// Pass 3 for stems: postings by global stem number. Each contiguous range of
 /// documents (one per thread) files its entries by counting sort on its own, in
-/// parallel, computing each weight while the document's stems are at hand; a
-/// stem's list is then its runs in range order, which is document order. The
-/// lists are encoded in parallel.
+/// parallel, computing each weight while the document's stems are at hand, and
+/// files each rare stem's neighbour text the same way, so that encoding a list
+/// reads its neighbours in one run rather than from every document (a cache
+/// miss each). A stem's list is then its runs in range order, which is
+/// document order. The lists are encoded in parallel. `extra` is freed once
+/// its neighbours are filed.
 fn stem_postings(
     docs: &[Doc<'_>],
-    extra: &[Neighbours],
+    extra: Vec<Neighbours>,
     keys: usize,
     rare: &[bool],
     norms: &[f32],
@@ -261,71 +309,67 @@ fn stem_postings(
     let total: usize = docs.iter().map(|d| d.counted.stems.len()).sum();
     let count = rayon::current_num_threads().min(total / keys.max(1)).max(1);
     let per = docs.len().div_ceil(count).max(1);
-    // Per range: where each stem's run ends (it starts where the previous
-    // key's ends), and the entries.
-    let ranges: Vec<(Vec<usize>, Vec<StemEntry>)> = docs
+    let ranges: Vec<FiledStems> = docs
         .par_chunks(per)
         .zip(norms.par_chunks(per))
+        .zip(extra.par_chunks(per))
         .enumerate()
-        .map(|(r, (docs, norms))| {
+        .map(|(r, ((docs, norms), extra))| {
             // Counts, then starts, moved to ends as entries are placed.
             let mut ends = vec![0usize; keys];
-            for doc in docs {
-                for s in &doc.counted.stems {
-                    ends[doc.global[s.0 as usize] as usize] += 1;
+            let mut near_ends = vec![0usize; keys];
+            for (doc, n) in docs.iter().zip(extra) {
+                let mut start = 0;
+                for (s, &end) in doc.counted.stems.iter().zip(&n.near_ends) {
+                    let k = doc.global[s.0 as usize] as usize;
+                    ends[k] += 1;
+                    near_ends[k] += (end - start) as usize;
+                    start = end;
                 }
             }
-            let mut at = 0;
-            for n in &mut ends {
-                let here = *n;
-                *n = at;
-                at += here;
-            }
-            let mut entries: Vec<StemEntry> = vec![(0, 0, 0, 0); at];
-            for (i, (&doc, &norm)) in docs.iter().zip(norms).enumerate() {
+            let filed = starts(&mut ends);
+            let near_bytes = starts(&mut near_ends);
+            let mut entries: Vec<StemEntry> = vec![(0, 0, 0); filed];
+            let mut near = vec![0u8; near_bytes];
+            for (i, ((&doc, &norm), n)) in docs.iter().zip(norms).zip(extra).enumerate() {
                 let d = (r * per + i) as u32;
-                for (slot, &(id, tf, part)) in doc.counted.stems.iter().enumerate() {
-                    let at = &mut ends[doc.global[id as usize] as usize];
-                    entries[*at] = (d, slot as u32, part, quantise(f32::from(tf), norm));
+                let mut start = 0;
+                for (&(id, tf, part), &end) in doc.counted.stems.iter().zip(&n.near_ends) {
+                    let k = doc.global[id as usize] as usize;
+                    let at = &mut ends[k];
+                    entries[*at] = (d, part, quantise(f32::from(tf), norm));
                     *at += 1;
+                    let text = &n.near.as_bytes()[start as usize..end as usize];
+                    let at = &mut near_ends[k];
+                    near[*at..*at + text.len()].copy_from_slice(text);
+                    *at += text.len();
+                    start = end;
                 }
             }
-            (ends, entries)
+            FiledStems {
+                ends,
+                entries,
+                near_ends,
+                near,
+            }
         })
         .collect();
-    let run = |ends: &[usize], k: usize| match k {
-        0 => 0..ends[0],
-        _ => ends[k - 1]..ends[k],
-    };
-    let near = |d: u32, slot: u32| -> &str {
-        let n = &extra[d as usize];
-        let start = match slot {
-            0 => 0,
-            _ => n.near_ends[slot as usize - 1],
-        };
-        &n.near[start as usize..n.near_ends[slot as usize] as usize]
-    };
+    drop(extra);
     (0..keys)
         .into_par_iter()
         .zip(rare)
         .map(|(k, &rare)| {
-            let list = ranges
-                .iter()
-                .flat_map(move |(ends, entries)| &entries[run(ends, k)]);
-            let count: usize = ranges.iter().map(|(ends, _)| run(ends, k).len()).sum();
+            let count: usize = ranges.iter().map(|r| r.entries(k).len()).sum();
             (count > 0).then(|| {
                 let mut text = String::with_capacity(4 * count + 8);
-                if rare {
-                    push_postings(
-                        &mut text,
-                        list.map(|&(d, slot, part, weight)| (d, weight, part, near(d, slot))),
-                    );
-                } else {
-                    push_postings(
-                        &mut text,
-                        list.map(|&(d, _, part, weight)| (d, weight, part, "")),
-                    );
-                }
+                let list = ranges
+                    .iter()
+                    .flat_map(move |r| r.entries(k))
+                    .map(|&(d, part, weight)| (d, weight, part));
+                let near = ranges
+                    .iter()
+                    .map(move |r| if rare { r.near(k) } else { "" });
+                push_postings(&mut text, list, near);
                 text.shrink_to_fit();
                 text
             })
@@ -399,10 +443,10 @@ fn pair_postings(extra: &mut [Neighbours], strings: &[&str], norms: &[f32]) -> V
                 text.push(' ');
                 text.push_str(strings[group[0].0 as usize]);
                 let split = text.len();
-                let list = group.iter().map(|&(_, d, tf, part)| {
-                    (d, quantise(f32::from(tf), norms[d as usize]), part, "")
-                });
-                push_postings(&mut text, list);
+                let list = group
+                    .iter()
+                    .map(|&(_, d, tf, part)| (d, quantise(f32::from(tf), norms[d as usize]), part));
+                push_postings(&mut text, list, std::iter::empty());
                 spans.push((fnv1a(&text[start..split]), split as u32, text.len() as u32));
             }
             text.shrink_to_fit();
@@ -811,8 +855,7 @@ pub fn assemble<R: Send>(
         (pair_count, results)
     };
 
-    let stems = stem_postings(&docs, &extra, strings.len(), &rare, &norms);
-    drop(extra);
+    let stems = stem_postings(&docs, extra, strings.len(), &rare, &norms);
     drop(docs);
     if release == Release::AsYouGo {
         grouped
