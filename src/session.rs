@@ -9,7 +9,9 @@
 //!   mentions), by body and context ([`crate::archive::links::BodyCache`]): a body
 //!   that is unchanged, in an archive whose ids and autolinked names are
 //!   unchanged, is not rendered again;
-//! - the search analyses, by document content ([`crate::search::AnalysisCache`]);
+//! - the search analyses, by document content, and the search index's interned
+//!   groups, so that an edit interns only its own chunk again
+//!   ([`crate::search::AnalysisCache`]);
 //! - the last successful build's archive and compiled templates, from which
 //!   [`Session::preview`] renders the pages of a body edit in milliseconds,
 //!   before the build that completes the site. Keeping it instead of freeing it

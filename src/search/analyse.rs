@@ -15,7 +15,7 @@
 //! allocation per word), never by numbers shared with other documents: that is
 //! what makes it reusable on its own.
 
-use super::index::{narrow_stems, Counted, Stream};
+use super::index::Counted;
 use super::text::{tokens, Analyzer};
 use crate::document::Document;
 use crate::markdown::{self, RenderOptions, RenderedBody, TextBlock};
@@ -54,7 +54,8 @@ pub struct WordMemo {
     ids: FxHashMap<Box<str>, u32>,
     strings: Vec<Box<str>>,
     /// Scratch for the document being analysed: per string number, the document
-    /// (by `generation`) that last used it and its key number in that document.
+    /// (by `generation`) that last used it and its key number in that document
+    /// ([`analyse_body`]) or, for a stem, its slot ([`analyse_counted`]).
     seen: Vec<(u32, u32)>,
     generation: u32,
 }
@@ -405,17 +406,15 @@ pub(super) fn analyse_counted(
         add_occurrences(&mut stems[slot as usize], tf, part);
         forms.push((word, slot));
     }
-    let counted = Counted {
+    let counted = Counted::new(
         length,
-        stream: Stream::new(stream, forms.len()),
-        stems: narrow_stems(
-            stems
-                .into_iter()
-                .map(|(id, tf, part)| (id, tf, part.unwrap_or(0))),
-        ),
+        stems
+            .into_iter()
+            .map(|(id, tf, part)| (id, tf, part.unwrap_or(0))),
         forms,
-        segments: segments.iter().map(|&(_, w, p)| (w, p)).collect(),
-    };
+        stream,
+        segments.iter().map(|&(_, w, p)| (w, p)).collect(),
+    );
     (counted, part_contents(doc, &body.blocks, &part_of))
 }
 

@@ -334,10 +334,12 @@ fn stem_postings(
             for (i, ((&doc, &norm), n)) in docs.iter().zip(norms).zip(extra).enumerate() {
                 let d = (r * per + i) as u32;
                 let mut start = 0;
-                for (&(id, tf, part), &end) in doc.counted.stems.iter().zip(&n.near_ends) {
+                let stems = doc.counted.stems.iter().zip(&n.near_ends).enumerate();
+                for (slot, (&(id, tf, part), &end)) in stems {
                     let k = doc.global[id as usize] as usize;
                     let at = &mut ends[k];
-                    entries[*at] = (d, part, quantise(f32::from(tf), norm));
+                    let tf = doc.counted.count(slot, tf);
+                    entries[*at] = (d, part, quantise(tf, norm));
                     *at += 1;
                     let text = &n.near.as_bytes()[start as usize..end as usize];
                     let at = &mut near_ends[k];
@@ -469,19 +471,67 @@ pub struct Layout {
 /// needs, without a copy of every word's string per document.
 ///
 /// Held for every document from the link stage to the end of the assembly, so
-/// it is kept narrow: weighted counts as whole numbers in 16 bits, and the word
-/// stream in 16 bits a word for any document of fewer than 65,535 distinct
-/// forms (every real one).
+/// it is kept narrow: weighted counts as whole numbers in 16 bits (the rare
+/// larger ones beside), and the word stream in 16 bits a word for any document
+/// of fewer than 65,535 distinct forms (every real one).
 #[derive(Debug, Clone)]
 pub(super) struct Counted {
     pub(super) length: f32,
     /// Per distinct stem: (key, weighted occurrences, snippet part). The weights
-    /// are whole numbers, so the sum is exact; it is kept to 65,535, far past
-    /// where BM25's weight saturates (as for pairs).
+    /// are whole numbers, so the sum is exact; a count of 65,535 or more is
+    /// [`u16::MAX`] here and exact in `large`.
     pub(super) stems: Vec<(u32, u16, u16)>,
+    /// (slot, weighted occurrences) of the stems counted 65,535 times or more:
+    /// empty for every document but a huge one.
+    large: Vec<(u32, f32)>,
     pub(super) forms: Vec<(u32, u32)>,
     pub(super) stream: Stream,
     pub(super) segments: Vec<(f32, Option<u16>)>,
+}
+
+impl Counted {
+    /// Narrows an analysis: per stem (key, weighted occurrences, part), the
+    /// stream as form numbers.
+    pub(super) fn new(
+        length: f32,
+        stems: impl IntoIterator<Item = (u32, f32, u16)>,
+        forms: Vec<(u32, u32)>,
+        stream: Vec<u32>,
+        segments: Vec<(f32, Option<u16>)>,
+    ) -> Counted {
+        let mut large = Vec::new();
+        let stems = stems
+            .into_iter()
+            .enumerate()
+            .map(|(slot, (id, tf, part))| {
+                if tf < f32::from(u16::MAX) {
+                    (id, tf as u16, part)
+                } else {
+                    large.push((slot as u32, tf));
+                    (id, u16::MAX, part)
+                }
+            })
+            .collect();
+        Counted {
+            length,
+            stems,
+            large,
+            stream: Stream::new(stream, forms.len()),
+            forms,
+            segments,
+        }
+    }
+
+    /// The weighted occurrences of the stem in `slot`, kept as `narrow`.
+    fn count(&self, slot: usize, narrow: u16) -> f32 {
+        if narrow < u16::MAX {
+            return f32::from(narrow);
+        }
+        match self.large.binary_search_by_key(&(slot as u32), |l| l.0) {
+            Ok(i) => self.large[i].1,
+            Err(_) => f32::from(narrow),
+        }
+    }
 }
 
 /// A document's text as form numbers ([`DocumentAnalysis::stream`]), two bytes
@@ -529,16 +579,6 @@ impl StreamWord for u32 {
     fn index(self) -> usize {
         self as usize
     }
-}
-
-/// Weighted counts as [`Counted::stems`] keeps them.
-pub(super) fn narrow_stems(
-    stems: impl IntoIterator<Item = (u32, f32, u16)>,
-) -> Vec<(u32, u16, u16)> {
-    stems
-        .into_iter()
-        .map(|(id, tf, part)| (id, tf.min(65_535.0) as u16, part))
-        .collect()
 }
 
 /// Analyses of consecutive documents sharing one table of keys, ready for
@@ -613,22 +653,15 @@ impl Interned {
         stream: Vec<u32>,
         segments: Vec<(f32, Option<u16>)>,
     ) {
-        let mut stems = narrow_stems(stems);
-        let stream = Stream::new(stream, forms.len());
         let to_group: Vec<u32> = keys.iter().map(|k| self.memo.intern(k)).collect();
-        for s in &mut stems {
-            s.0 = to_group[s.0 as usize];
-        }
         for f in &mut forms {
             f.0 = to_group[f.0 as usize];
         }
-        self.docs.push(Counted {
-            length,
-            stems,
-            forms,
-            stream,
-            segments,
-        });
+        let stems = stems
+            .into_iter()
+            .map(|(id, tf, part)| (to_group[id as usize], tf, part));
+        self.docs
+            .push(Counted::new(length, stems, forms, stream, segments));
     }
 
     /// Drops what only adding documents needs (the memo's lookup tables), once
@@ -1048,6 +1081,26 @@ mod tests {
         // An entry larger than a shard gets a shard of its own.
         assert_eq!(cut_shards([10, SHARD_BYTES * 3, 10]), [1, 2, 3]);
         assert_eq!(cut_shards([]), [0]);
+    }
+
+    #[test]
+    fn counts_past_sixteen_bits_are_kept_exactly() {
+        let stems = [
+            (7, 3.0, 0),
+            (8, 70_000.0, 1),
+            (9, 65_535.0, 0),
+            (10, 65_534.0, 2),
+        ];
+        let counted = Counted::new(10.0, stems, Vec::new(), vec![SEPARATOR], Vec::new());
+        let counts: Vec<f32> = counted
+            .stems
+            .iter()
+            .enumerate()
+            .map(|(slot, s)| counted.count(slot, s.1))
+            .collect();
+        assert_eq!(counts, [3.0, 70_000.0, 65_535.0, 65_534.0]);
+        assert_eq!(counted.large.len(), 2);
+        assert!(matches!(counted.stream, Stream::Narrow(ref s) if s == &[u16::MAX]));
     }
 
     #[test]

@@ -46,10 +46,12 @@
 //! frequencies, phrase neighbours, postings, shards) without reading a document
 //! again. [`write_index`] does both for a clean build and hands every file on as
 //! soon as it is made. The build does not call [`analyse_document`]: the link
-//! stage, which renders every body anyway, analyses it then
-//! ([`analyse_body`]), so a body is parsed once; `annals serve` keeps the
-//! analyses in an [`AnalysisCache`] and the link stage analyses only the
-//! documents it does not have.
+//! stage, which renders every body anyway, analyses it then, straight into its
+//! chunk's group ([`Interned::add_body`]), so a body is parsed once; `annals
+//! serve` keeps the analyses in an [`AnalysisCache`] ([`analyse_body`]), and the
+//! link stage analyses only the documents it does not have, and keeps the
+//! groups too, so that an edit interns only its own chunk again
+//! ([`write_index_kept`]).
 //!
 //! Number lists use the compact encoding of [`encode`]. Documents are numbered in
 //! the archive's order (newest first). Every file is a pure function of the archive:
@@ -128,7 +130,7 @@ pub fn index_files(archive: &Archive) -> Vec<OutputFile> {
 ///
 /// Each analysis is interned and its snippet files handed on in parallel, and
 /// dropped unless a cache shares it; then the assembly ([`index::assemble`])
-/// works over all of them. Analyses that do not match the archive (a caller
+/// works over all of them, freeing each part once done with it. Analyses that do not match the archive (a caller
 /// that took them away) are made again with [`analyse_document`].
 pub fn write_index<R: Send>(
     archive: &Archive,
@@ -146,18 +148,32 @@ pub fn write_index_hashed<R: Send>(
     analyses: Analyses,
     sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
 ) -> Vec<R> {
-    write_index_kept(archive, analyses, &mut Vec::new(), sink)
+    index_with(archive, analyses, None, sink)
 }
 
 /// [`write_index_hashed`] for a session that keeps the interned groups of
 /// its last build in `kept`: a chunk of documents whose analyses are all the
 /// ones its kept group was made from (the same [`AnalysisCache`] entries) takes
 /// that group as it is, so after an edit only the edited document's chunk is
-/// interned again. `kept` is left holding this build's groups.
+/// interned again. `kept` is left holding this build's groups (none when the
+/// analyses came interned from the link pass, which a session never does). The
+/// groups and the analyses they were made from are held through the assembly.
 pub fn write_index_kept<R: Send>(
     archive: &Archive,
     analyses: Analyses,
     kept: &mut Vec<KeptGroup>,
+    sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
+) -> Vec<R> {
+    index_with(archive, analyses, Some(kept), sink)
+}
+
+/// [`write_index_kept`], or without a session (`kept` is `None`) the same
+/// without keeping anything: each analysis is dropped once interned, and the
+/// assembly frees the groups as it goes.
+fn index_with<R: Send>(
+    archive: &Archive,
+    analyses: Analyses,
+    mut kept: Option<&mut Vec<KeptGroup>>,
     sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
 ) -> Vec<R> {
     let documents = &archive.documents;
@@ -205,6 +221,9 @@ pub fn write_index_kept<R: Send>(
                 .flatten()
                 .collect()
         };
+        if let Some(kept) = kept {
+            kept.clear();
+        }
         let mut groups = groups;
         return finish(
             archive,
@@ -216,7 +235,14 @@ pub fn write_index_kept<R: Send>(
     }
     // Contiguous chunks, so that each word memo serves many documents.
     let chunk = chunk_size(documents.len());
-    let mut previous: Vec<Option<KeptGroup>> = std::mem::take(kept).into_iter().map(Some).collect();
+    let keeping = kept.is_some();
+    let mut previous: Vec<Option<KeptGroup>> = kept
+        .as_deref_mut()
+        .map(std::mem::take)
+        .unwrap_or_default()
+        .into_iter()
+        .map(Some)
+        .collect();
     previous.resize_with(documents.len().div_ceil(chunk), || None);
     let mut analyses: Vec<Option<Arc<DocumentAnalysis>>> =
         if analyses.documents.len() == documents.len() {
@@ -259,7 +285,8 @@ pub fn write_index_kept<R: Send>(
                 }
             };
             let kept = KeptGroup {
-                analyses,
+                // Without a session, nothing needs them past interning.
+                analyses: if keeping { analyses } else { Vec::new() },
                 group,
                 reused,
             };
@@ -272,17 +299,17 @@ pub fn write_index_kept<R: Send>(
         .iter_mut()
         .map(|k| std::mem::take(&mut k.group))
         .collect();
-    let results = finish(
-        archive,
-        &mut groups,
-        index::Release::Keep,
-        move || parts,
-        &emit,
-    );
-    for (k, group) in this_build.iter_mut().zip(groups) {
-        k.group = group;
+    let release = match keeping {
+        true => index::Release::Keep,
+        false => index::Release::AsYouGo,
+    };
+    let results = finish(archive, &mut groups, release, move || parts, &emit);
+    if let Some(kept) = kept {
+        for (k, group) in this_build.iter_mut().zip(groups) {
+            k.group = group;
+        }
+        *kept = this_build;
     }
-    *kept = this_build;
     results
 }
 
@@ -348,7 +375,8 @@ type SnippetsFrom = (usize, Vec<Vec<Vec<u8>>>);
 /// document's file path, front matter and body, and (for the whole cache) the
 /// site configuration and the annals binary, which decide how front matter is
 /// read and words are stemmed. Each build replaces the cache's contents with its
-/// own analyses, so it holds one archive's worth (about 15 KB a document).
+/// own analyses, so it holds one archive's worth (about 15 KB a document), and
+/// its interned groups ([`KeptGroup`], about 7 KB a document more).
 #[derive(Default)]
 pub struct AnalysisCache {
     salt: u64,
