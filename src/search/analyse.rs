@@ -55,7 +55,7 @@ pub struct WordMemo {
     strings: Vec<Box<str>>,
     /// Scratch for the document being analysed: per string number, the document
     /// (by `generation`) that last used it and its key number in that document
-    /// ([`analyse_body`]) or, for a stem, its slot ([`analyse_counted`]).
+    /// ([`analyse_body`]) or, while counting, a stem's slot.
     seen: Vec<(u32, u32)>,
     generation: u32,
 }
@@ -316,42 +316,25 @@ pub fn analyse_document(doc: &Document, memo: &mut WordMemo) -> DocumentAnalysis
 /// the options), so that the build reads each body once: the link stage renders
 /// it for its links and mentions, and analyses it then.
 pub fn analyse_body(doc: &Document, body: &RenderedBody, memo: &mut WordMemo) -> DocumentAnalysis {
+    let reading = read(doc, body);
+    let (mut stems, mut forms) = count(doc, &reading.raws, memo);
+    // The memo's numbers, renumbered to this document's own keys, in the order
+    // the forms meet them (each form's word, then its stem).
+    memo.begin();
+    let mut keys = Keys::default();
+    let stem_ids: Vec<u32> = stems.iter().map(|s| s.0).collect();
+    for form in &mut forms {
+        form.0 = memo.key(form.0, &mut keys);
+        let slot = form.1 as usize;
+        stems[slot].0 = memo.key(stem_ids[slot], &mut keys);
+    }
     let Reading {
         segments,
-        raws,
         mut stream,
         length,
         part_of,
-    } = read(doc, body);
-
-    // Fold and stem each distinct form (once per memo); aggregate by stem.
-    let analyzer = Analyzer::new(&doc.language);
-    let code = Analyzer::stemmer_code(&doc.language);
-    memo.begin();
-    let mut keys = Keys::default();
-    // Per key: its slot in `stems`, when it is a stem.
-    let mut stem_slot: Vec<u32> = Vec::new();
-    let mut stems: Vec<(u32, f32, Option<u16>)> = Vec::new();
-    let mut forms = Vec::with_capacity(raws.len());
-    for &(raw, tf, part) in &raws {
-        let (word, stem) = memo.analyse(code, &analyzer, raw);
-        let word = memo.key(word, &mut keys);
-        let stem = memo.key(stem, &mut keys);
-        if stem_slot.len() < keys.len() {
-            stem_slot.resize(keys.len(), u32::MAX);
-        }
-        let slot = match stem_slot[stem as usize] {
-            u32::MAX => {
-                stems.push((stem, 0.0, None));
-                let slot = (stems.len() - 1) as u32;
-                stem_slot[stem as usize] = slot;
-                slot
-            }
-            slot => slot,
-        };
-        add_occurrences(&mut stems[slot as usize], tf, part);
-        forms.push((word, slot));
-    }
+        ..
+    } = reading;
     // Analyses are kept for the whole assembly (and across builds by a caller that
     // caches them): no spare capacity.
     stream.shrink_to_fit();
@@ -378,20 +361,38 @@ pub(super) fn analyse_counted(
     body: &RenderedBody,
     memo: &mut WordMemo,
 ) -> (Counted, Vec<Vec<u8>>) {
-    let Reading {
-        segments,
-        raws,
-        stream,
-        length,
-        part_of,
-    } = read(doc, body);
+    let reading = read(doc, body);
+    let (stems, forms) = count(doc, &reading.raws, memo);
+    let counted = Counted::new(
+        reading.length,
+        stems
+            .into_iter()
+            .map(|(id, tf, part)| (id, tf, part.unwrap_or(0))),
+        forms,
+        reading.stream,
+        reading.segments.iter().map(|&(_, w, p)| (w, p)).collect(),
+    );
+    (counted, part_contents(doc, &body.blocks, &reading.part_of))
+}
+
+/// A stem's (number, weighted occurrences, first body part) in one document.
+type StemCount = (u32, f32, Option<u16>);
+
+/// Folds and stems each distinct raw form (once per memo) and aggregates them by
+/// stem: per stem (memo number, weighted occurrences, first body part), in order
+/// of first occurrence, and per form (memo number of its word, its stem's slot).
+fn count(
+    doc: &Document,
+    raws: &[(&str, f32, Option<u16>)],
+    memo: &mut WordMemo,
+) -> (Vec<StemCount>, Vec<(u32, u32)>) {
     let analyzer = Analyzer::new(&doc.language);
     let code = Analyzer::stemmer_code(&doc.language);
     memo.begin();
     let generation = memo.generation;
     let mut stems: Vec<(u32, f32, Option<u16>)> = Vec::new();
     let mut forms = Vec::with_capacity(raws.len());
-    for &(raw, tf, part) in &raws {
+    for &(raw, tf, part) in raws {
         let (word, stem) = memo.analyse(code, &analyzer, raw);
         // The memo's scratch, per string: this document's slot of the stem.
         let seen = &mut memo.seen[stem as usize];
@@ -406,16 +407,7 @@ pub(super) fn analyse_counted(
         add_occurrences(&mut stems[slot as usize], tf, part);
         forms.push((word, slot));
     }
-    let counted = Counted::new(
-        length,
-        stems
-            .into_iter()
-            .map(|(id, tf, part)| (id, tf, part.unwrap_or(0))),
-        forms,
-        stream,
-        segments.iter().map(|&(_, w, p)| (w, p)).collect(),
-    );
-    (counted, part_contents(doc, &body.blocks, &part_of))
+    (stems, forms)
 }
 
 /// Adds a raw form's weighted occurrences to its stem's.
