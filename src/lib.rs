@@ -30,6 +30,7 @@ pub mod scaffold;
 pub mod search;
 pub mod serve;
 pub mod session;
+pub mod spill;
 pub mod theme;
 pub mod urls;
 
@@ -744,11 +745,21 @@ fn produce(
             Err(d) => errors.push(d),
         }
     }
-    for r in searched {
-        match r {
-            Ok(e) => entries.push(e),
-            Err(d) => errors.push(d),
+    match searched {
+        Ok(searched) => {
+            for r in searched {
+                match r {
+                    Ok(e) => entries.push(e),
+                    Err(d) => errors.push(d),
+                }
+            }
         }
+        Err(e) => errors.push(Diagnostic::file(
+            "search/docs/",
+            format!(
+                "cannot read back the search index's snippet files from their temporary file: {e}"
+            ),
+        )),
     }
     match publish::generated_files(archive, &prepared.theme) {
         Ok(extra) => {

@@ -1317,3 +1317,30 @@ fn serve_survives_a_burst_of_1000_concurrent_requests() {
     assert_eq!(after.status, 200, "still serving after the burst");
     assert!(after.body == expected[1]);
 }
+
+/// A build sets the search index's snippet files aside in a temporary file
+/// (see `annals::spill`). Where none can be made (`TMPDIR` missing), it keeps
+/// them in memory instead: the site is the same, byte for byte.
+#[test]
+fn a_temporary_folder_that_cannot_be_used_costs_memory_not_data() {
+    let site = Site::new("crosslinks");
+    site.build(&["--quiet"]).assert_success();
+    let normal = snapshot(&site.out);
+    let missing = site.tmp.path().join("no-such-folder");
+    let out = site.tmp.path().join("out-without-tmp");
+    let output = assert_cmd::Command::cargo_bin("annals")
+        .expect("the annals binary")
+        .env("ANNALS_PROGRESS", "none")
+        .env("TMPDIR", &missing)
+        .args(["build", "--quiet", "--root"])
+        .arg(&site.root)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .expect("run annals");
+    assert!(output.status.success(), "{output:?}");
+    assert!(!missing.exists());
+    let without = snapshot(&out);
+    assert!(without.keys().any(|p| p.starts_with("search/docs/")));
+    assert_eq!(without, normal);
+}

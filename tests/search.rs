@@ -374,7 +374,8 @@ fn index_build_time() {
         let (rss, _) = memory_mb();
         let cpu = cpu_seconds();
         let start = Instant::now();
-        let files = annals::search::write_index(&archive, analyses, |f| (f.path, f.bytes.len()));
+        let files = annals::search::write_index(&archive, analyses, |f| (f.path, f.bytes.len()))
+            .expect("the index is made");
         let elapsed = start.elapsed();
         let cpu = cpu_seconds() - cpu;
         let (_, peak) = memory_mb();
@@ -401,8 +402,54 @@ fn index_build_time() {
             let path = out.join(&f.path);
             std::fs::create_dir_all(path.parent().unwrap())?;
             std::fs::write(path, &f.bytes)
-        });
+        })
+        .expect("the index is made");
         assert!(written.iter().all(Result::is_ok));
+    }
+}
+
+/// The stem postings are made range of keys by range, to bound the memory a
+/// large archive's assembly holds: however the key space is cut, the shards
+/// are the same bytes (one key a range, a few ranges, one range).
+#[test]
+fn stems_assembled_by_key_range_give_the_same_shards() {
+    // The bundled archive: long real documents, several term shards.
+    let archive = archive(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let groups: Vec<annals::search::Interned> = archive
+        .search
+        .interned
+        .iter()
+        .map(|g| g.0.clone())
+        .collect();
+    let assemble = |entries_per_range: usize| {
+        let mut groups = groups.clone();
+        let (layout, files) = annals::search::index::assemble_in_ranges(
+            &mut groups,
+            annals::search::index::Release::AsYouGo,
+            &|f| (f.path, f.bytes),
+            entries_per_range,
+        );
+        (layout, files)
+    };
+    let whole = assemble(usize::MAX);
+    assert!(
+        whole
+            .1
+            .iter()
+            .filter(|f| f.0.starts_with("search/terms/"))
+            .count()
+            > 1
+    );
+    assert!(whole
+        .1
+        .iter()
+        .any(|f| String::from_utf8_lossy(&f.1).contains("\"words\":{\"")));
+    for entries_per_range in [1, 7, 100] {
+        assert_eq!(
+            assemble(entries_per_range),
+            whole,
+            "{entries_per_range} a range"
+        );
     }
 }
 
@@ -418,7 +465,8 @@ fn kept_groups_are_taken_only_for_unchanged_chunks() {
     assert!(count >= 4);
     let mut kept = Vec::new();
     let first =
-        annals::search::write_index_kept(&served, served.search.clone(), &mut kept, |f, _| f);
+        annals::search::write_index_kept(&served, served.search.clone(), &mut kept, |f, _| f)
+            .expect("the index is made");
     assert!(kept.len() > 1, "several chunks");
     assert!(kept.iter().all(|k| !k.reused()));
     let files = |v: &[annals::render::OutputFile]| -> Vec<(String, Vec<u8>)> {
@@ -426,11 +474,15 @@ fn kept_groups_are_taken_only_for_unchanged_chunks() {
             .map(|f| (f.path.clone(), f.bytes.clone()))
             .collect()
     };
-    assert_eq!(files(&first), files(&annals::search::index_files(&served)));
+    assert_eq!(
+        files(&first),
+        files(&annals::search::index_files(&served).expect("the index is made"))
+    );
 
     // The same analyses again: every group is taken, the same bytes come out.
     let again =
-        annals::search::write_index_kept(&served, served.search.clone(), &mut kept, |f, _| f);
+        annals::search::write_index_kept(&served, served.search.clone(), &mut kept, |f, _| f)
+            .expect("the index is made");
     assert!(kept.iter().all(|k| k.reused()));
     assert_eq!(files(&again), files(&first));
 
@@ -446,7 +498,8 @@ fn kept_groups_are_taken_only_for_unchanged_chunks() {
         &edited.documents[edited_at],
         &mut memo,
     ));
-    let updated = annals::search::write_index_kept(&edited, analyses, &mut kept, |f, _| f);
+    let updated = annals::search::write_index_kept(&edited, analyses, &mut kept, |f, _| f)
+        .expect("the index is made");
     let mut first_doc = 0;
     for group in &kept {
         let holds_edit = (first_doc..first_doc + group.len()).contains(&edited_at);
@@ -457,7 +510,8 @@ fn kept_groups_are_taken_only_for_unchanged_chunks() {
         );
         first_doc += group.len();
     }
-    let clean = annals::search::write_index(&edited, Default::default(), |f| f);
+    let clean =
+        annals::search::write_index(&edited, Default::default(), |f| f).expect("the index is made");
     assert_eq!(files(&updated), files(&clean));
     assert_ne!(files(&updated), files(&first));
     assert!(updated.iter().any(|f| f.path.starts_with("search/terms/")
@@ -493,10 +547,11 @@ fn kept_analyses_give_the_same_index_as_a_clean_build() {
             let alone = annals::search::analyse_document(doc, &mut memo);
             assert_eq!(&alone, &**linked, "{}", doc.id);
         }
-        let clean = annals::search::index_files(&archive);
+        let clean = annals::search::index_files(&archive).expect("the index is made");
         // Without analyses, the index analyses every document itself.
-        let fresh = annals::search::write_index(&archive, Default::default(), |f| f);
-        let whole = annals::search::index_files(&served);
+        let fresh = annals::search::write_index(&archive, Default::default(), |f| f)
+            .expect("the index is made");
+        let whole = annals::search::index_files(&served).expect("the index is made");
         let mut cache = annals::search::AnalysisCache::default();
         let salt = annals::search::cache_salt(&served.config);
         cache.keep(salt, &served.documents, &served.search);
@@ -509,7 +564,7 @@ fn kept_analyses_give_the_same_index_as_a_clean_build() {
                 .collect(),
             ..Default::default()
         };
-        let cached = annals::search::write_index(&served, kept, |f| f);
+        let cached = annals::search::write_index(&served, kept, |f| f).expect("the index is made");
         for other in [&fresh, &whole, &cached] {
             assert_eq!(clean.len(), other.len());
             for (a, b) in clean.iter().zip(other) {

@@ -276,13 +276,21 @@ pub fn index(
         bool,
         bool,
     );
-    type Chunk = (Vec<Done>, Option<(search::Interned, Vec<Vec<Vec<u8>>>)>);
+    type Chunk = (Vec<Done>, Option<search::InternedChunk>);
+    // A build sets the snippet files aside on disk until the search stage
+    // writes them (see [`crate::spill`]).
+    let spill = (!per_document).then(|| Arc::new(crate::spill::Spill::new()));
     let chunks: Vec<Chunk> = documents
         .par_chunks(chunk)
         .enumerate()
         .map(|(c, docs)| {
             let mut memo = WordMemo::default();
-            let mut interned = (!per_document).then(|| (search::Interned::default(), Vec::new()));
+            let mut interned = spill.as_ref().map(|spill| {
+                (
+                    search::Interned::default(),
+                    search::Snippets::new(spill.clone()),
+                )
+            });
             let done = docs
                 .iter()
                 .enumerate()
@@ -309,7 +317,7 @@ pub fn index(
                                 (Some(a), _) => (Some(a), false),
                                 // A build: analysed straight into the chunk's group.
                                 (None, Some((group, parts))) => {
-                                    parts.push(group.add_body(d, &body));
+                                    parts.push_document(&group.add_body(d, &body));
                                     (None, true)
                                 }
                                 (None, None) => (
@@ -328,10 +336,10 @@ pub fn index(
                         (None, analysis) => analysis,
                         (Some((group, parts)), Some(analysis)) => {
                             match Arc::try_unwrap(analysis) {
-                                Ok(owned) => parts.push(group.push_owned(owned)),
+                                Ok(owned) => parts.push_document(&group.push_owned(owned)),
                                 Err(shared) => {
                                     group.push(&shared);
-                                    parts.push(shared.parts.clone());
+                                    parts.push_document(&shared.parts);
                                 }
                             }
                             None
@@ -341,8 +349,9 @@ pub fn index(
                     (key, links, analysis, made, rendered)
                 })
                 .collect();
-            if let Some((group, _)) = &mut interned {
+            if let Some((group, parts)) = &mut interned {
                 group.seal();
+                parts.finish();
             }
             (done, interned)
         })

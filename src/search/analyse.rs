@@ -422,10 +422,13 @@ fn add_occurrences(stem: &mut (u32, f32, Option<u16>), tf: f32, part: Option<u16
 
 /// Stems with part 0 for those only in metadata.
 fn without_options(stems: Vec<(u32, f32, Option<u16>)>) -> Vec<(u32, f32, u16)> {
-    stems
+    let mut stems: Vec<(u32, f32, u16)> = stems
         .into_iter()
         .map(|(id, tf, part)| (id, tf, part.unwrap_or(0)))
-        .collect()
+        .collect();
+    // Collected in place: without this, the counting's spare capacity is kept.
+    stems.shrink_to_fit();
+    stems
 }
 
 /// A document's text as raw word forms: what its analysis is before words are

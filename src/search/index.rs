@@ -9,7 +9,8 @@
 //!    words before and after it, and every adjacent pair of two common words;
 //! 3. postings are gathered per key (a counting sort over the documents, so no
 //!    list is ever sorted) and encoded, then cut into shards that are handed out
-//!    one by one as they are made.
+//!    one by one as they are made. A large archive's postings are gathered and
+//!    encoded for one range of keys at a time (see [`ENTRIES_PER_RANGE`]).
 //!
 //! Phrases are answered from pass 2: a pair of words containing a rare one is
 //! checked against the rare word's neighbours (few, since the word is rare), a pair
@@ -173,6 +174,10 @@ fn neighbours_in<T: StreamWord>(
             )
         })
         .collect();
+    // Held for every document through pass 3: no spare capacity.
+    let mut pairs = pairs;
+    pairs.shrink_to_fit();
+    out.shrink_to_fit();
     Neighbours {
         near: out,
         near_ends: ends,
@@ -288,42 +293,69 @@ fn starts(counts: &mut [usize]) -> usize {
     at
 }
 
-/// Pass 3 for stems: postings by global stem number. Each contiguous range of
-/// documents (one per thread) files its entries by counting sort on its own, in
-/// parallel, computing each weight while the document's stems are at hand, and
-/// files each rare stem's neighbour text the same way, so that encoding a list
-/// reads its neighbours in one run rather than from every document (a cache
-/// miss each). A stem's list is then its runs in range order, which is
-/// document order. The lists are encoded in parallel. `extra` is freed once
-/// its neighbours are filed.
-fn stem_postings(
+/// Entries filed at once, at most: the stem postings are made key range by
+/// key range, each of about this many entries (8 bytes each, and their
+/// encoded lists), and the pair postings first-word range by range (12 bytes an
+/// entry), so that a large archive's filed entries and encoded lists are never
+/// all in memory. An archive of 10,000 documents has about 3 million stem
+/// entries: one range.
+pub const ENTRIES_PER_RANGE: usize = 4 << 20;
+
+/// Ranges of global key numbers, in order, each holding about
+/// `entries_per_range` stem entries (a key's entries are its documents, `df`).
+fn key_ranges(df: &[usize], entries_per_range: usize) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let (mut start, mut entries) = (0, 0);
+    for (k, &n) in df.iter().enumerate() {
+        if entries > 0 && entries + n > entries_per_range {
+            ranges.push(start..k);
+            (start, entries) = (k, 0);
+        }
+        entries += n;
+    }
+    ranges.push(start..df.len());
+    ranges
+}
+
+/// Pass 3 for the stems of one range of keys: each contiguous range of
+/// documents (one per thread) files its entries of those keys by counting sort
+/// on its own, in parallel, computing each weight while the document's stems
+/// are at hand, and files each rare stem's neighbour text the same way, so
+/// that encoding a list reads its neighbours in one run rather than from
+/// every document (a cache miss each). A stem's list is then its runs in
+/// range order, which is document order.
+fn file_stems(
     docs: &[Doc<'_>],
-    extra: Vec<Neighbours>,
-    keys: usize,
-    rare: &[bool],
+    extra: &[Neighbours],
+    keys: std::ops::Range<usize>,
     norms: &[f32],
-) -> Vec<Option<String>> {
+) -> Vec<FiledStems> {
     // No more ranges than keep each range's table of key positions smaller
     // than its entries: an archive with many keys and few documents a thread
     // gets one range.
     let total: usize = docs.iter().map(|d| d.counted.stems.len()).sum();
-    let count = rayon::current_num_threads().min(total / keys.max(1)).max(1);
+    let count = rayon::current_num_threads()
+        .min(total / keys.len().max(1))
+        .max(1);
     let per = docs.len().div_ceil(count).max(1);
-    let ranges: Vec<FiledStems> = docs
-        .par_chunks(per)
+    let (first, width) = (keys.start, keys.len());
+    // A key's place in the range, if it is in it.
+    let place = |k: u32| (k as usize).checked_sub(first).filter(|&k| k < width);
+    docs.par_chunks(per)
         .zip(norms.par_chunks(per))
         .zip(extra.par_chunks(per))
         .enumerate()
         .map(|(r, ((docs, norms), extra))| {
             // Counts, then starts, moved to ends as entries are placed.
-            let mut ends = vec![0usize; keys];
-            let mut near_ends = vec![0usize; keys];
+            let mut ends = vec![0usize; width];
+            let mut near_ends = vec![0usize; width];
             for (doc, n) in docs.iter().zip(extra) {
                 let mut start = 0;
                 for (s, &end) in doc.counted.stems.iter().zip(&n.near_ends) {
-                    let k = doc.global[s.0 as usize] as usize;
-                    ends[k] += 1;
-                    near_ends[k] += (end - start) as usize;
+                    if let Some(k) = place(doc.global[s.0 as usize]) {
+                        ends[k] += 1;
+                        near_ends[k] += (end - start) as usize;
+                    }
                     start = end;
                 }
             }
@@ -336,16 +368,19 @@ fn stem_postings(
                 let mut start = 0;
                 let stems = doc.counted.stems.iter().zip(&n.near_ends).enumerate();
                 for (slot, (&(id, tf, part), &end)) in stems {
-                    let k = doc.global[id as usize] as usize;
+                    let (from, to) = (start as usize, end as usize);
+                    start = end;
+                    let Some(k) = place(doc.global[id as usize]) else {
+                        continue;
+                    };
                     let at = &mut ends[k];
                     let tf = doc.counted.count(slot, tf);
                     entries[*at] = (d, part, quantise(tf, norm));
                     *at += 1;
-                    let text = &n.near.as_bytes()[start as usize..end as usize];
+                    let text = &n.near.as_bytes()[from..to];
                     let at = &mut near_ends[k];
                     near[*at..*at + text.len()].copy_from_slice(text);
                     *at += text.len();
-                    start = end;
                 }
             }
             FiledStems {
@@ -355,28 +390,57 @@ fn stem_postings(
                 near,
             }
         })
-        .collect();
-    drop(extra);
-    (0..keys)
-        .into_par_iter()
-        .zip(rare)
-        .map(|(k, &rare)| {
-            let count: usize = ranges.iter().map(|r| r.entries(k).len()).sum();
+        .collect()
+}
+
+/// The encoded posting list of every key of `keys` from its filed entries
+/// (`None` for a key that is no stem), in parallel.
+fn encode_stems(
+    filed: &[FiledStems],
+    keys: std::ops::Range<usize>,
+    rare: &[bool],
+) -> Vec<Option<String>> {
+    let first = keys.start;
+    keys.into_par_iter()
+        .map(|key| {
+            let (k, rare) = (key - first, rare[key]);
+            let count: usize = filed.iter().map(|r| r.entries(k).len()).sum();
             (count > 0).then(|| {
                 let mut text = String::with_capacity(4 * count + 8);
-                let list = ranges
+                let list = filed
                     .iter()
                     .flat_map(move |r| r.entries(k))
                     .map(|&(d, part, weight)| (d, weight, part));
-                let near = ranges
-                    .iter()
-                    .map(move |r| if rare { r.near(k) } else { "" });
+                let near = filed.iter().map(move |r| if rare { r.near(k) } else { "" });
                 push_postings(&mut text, list, near);
                 text.shrink_to_fit();
                 text
             })
         })
         .collect()
+}
+
+/// Term shards cut as their entries come, in key order: the same cuts as
+/// [`cut_shards`] makes from all the lengths at once, so that the stems can
+/// be encoded range by range and each shard handed on once it is full.
+#[derive(Default)]
+struct ShardCutter {
+    size: usize,
+    count: usize,
+}
+
+impl ShardCutter {
+    /// Adds an entry of `len` bytes; whether it starts a new shard (the
+    /// shard before it is then complete).
+    fn starts_shard(&mut self, len: usize) -> bool {
+        let cut = self.count > 0 && self.size + len > SHARD_BYTES;
+        if cut {
+            (self.size, self.count) = (0, 0);
+        }
+        self.size += len;
+        self.count += 1;
+        cut
+    }
 }
 
 /// Where one pair of common words is in its first word's [`PairText`]: the
@@ -393,68 +457,98 @@ type PairText = (String, Vec<PairSpan>);
 type PairEntry = (u32, u32, u16, u16);
 
 /// Pass 3 for pairs of common words. The documents' pair lists are moved into
-/// one table by counting sort on the first word (documents in order, so each
+/// a table by counting sort on the first word (documents in order, so each
 /// first word's entries are in document order), each first word's entries are
 /// sorted by the second word in parallel, and its pairs are encoded into one
-/// string: no list of all pairs with their postings is ever built, and the
-/// documents' lists are freed as they are read. The pairs come out in order of
-/// (first word, second word) numbers, which is key order.
-fn pair_postings(extra: &mut [Neighbours], strings: &[&str], norms: &[f32]) -> Vec<PairText> {
-    let mut starts = vec![0usize; strings.len() + 1];
+/// string: no list of all pairs with their postings is ever built. The pairs
+/// come out in order of (first word, second word) numbers, which is key order.
+///
+/// The table is made for a range of first words at a time, of about
+/// `entries_per_range` entries: a large archive's documents list tens of
+/// millions of pairs, and a table of all of them beside the documents' own
+/// lists was the assembly's peak. The documents' lists are freed as the last
+/// range reads them.
+fn pair_postings(
+    extra: &mut [Neighbours],
+    strings: &[&str],
+    norms: &[f32],
+    entries_per_range: usize,
+) -> Vec<PairText> {
+    let mut counts = vec![0usize; strings.len()];
     for n in extra.iter() {
         for p in &n.pairs {
-            starts[p.0 as usize + 1] += 1;
+            counts[p.0 as usize] += 1;
         }
     }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
-    }
-    let mut cursor = starts.clone();
-    // (second word, document, tf, part): twelve bytes an entry.
-    let mut all: Vec<PairEntry> = vec![(0, 0, 0, 0); starts[strings.len()]];
-    for (d, n) in extra.iter_mut().enumerate() {
-        for &(first, second, tf, part) in &n.pairs {
-            let first = first as usize;
-            all[cursor[first]] = (second, d as u32, tf, part);
-            cursor[first] += 1;
+    let ranges = key_ranges(&counts, entries_per_range);
+    let last = ranges.len() - 1;
+    let mut texts = Vec::new();
+    for (r, firsts) in ranges.into_iter().enumerate() {
+        // Where each first word's entries start in this range's table.
+        let base = firsts.start;
+        let mut cursor = vec![0usize; firsts.len()];
+        let mut filed = 0;
+        for (c, &n) in cursor.iter_mut().zip(&counts[firsts.clone()]) {
+            *c = filed;
+            filed += n;
         }
-        n.pairs = Vec::new();
-    }
-    drop(cursor);
-    let mut buckets: Vec<(usize, &mut [PairEntry])> = Vec::new();
-    let mut rest = all.as_mut_slice();
-    for (first, w) in starts.windows(2).enumerate() {
-        let (bucket, tail) = rest.split_at_mut(w[1] - w[0]);
-        if !bucket.is_empty() {
-            buckets.push((first, bucket));
-        }
-        rest = tail;
-    }
-    buckets
-        .par_iter_mut()
-        .map(|(first, bucket)| {
-            // A document lists a pair once: (second word, document) is unique.
-            bucket.sort_unstable_by_key(|e| (e.0, e.1));
-            let first = strings[*first];
-            // The pairs, then their postings: about three characters a document.
-            let mut text = String::with_capacity(3 * bucket.len() + 16);
-            let mut spans = Vec::new();
-            for group in bucket.chunk_by(|a, b| a.0 == b.0) {
-                let start = text.len();
-                text.push_str(first);
-                text.push(' ');
-                text.push_str(strings[group[0].0 as usize]);
-                let split = text.len();
-                let list = group
-                    .iter()
-                    .map(|&(_, d, tf, part)| (d, quantise(f32::from(tf), norms[d as usize]), part));
-                push_postings(&mut text, list, std::iter::empty());
-                spans.push((fnv1a(&text[start..split]), split as u32, text.len() as u32));
+        let starts = cursor.clone();
+        // (second word, document, tf, part): twelve bytes an entry.
+        let mut table: Vec<PairEntry> = vec![(0, 0, 0, 0); filed];
+        for (d, n) in extra.iter_mut().enumerate() {
+            for &(first, second, tf, part) in &n.pairs {
+                if let Some(at) = (first as usize)
+                    .checked_sub(base)
+                    .and_then(|f| cursor.get_mut(f))
+                {
+                    table[*at] = (second, d as u32, tf, part);
+                    *at += 1;
+                }
             }
-            text.shrink_to_fit();
-            (text, spans)
-        })
-        .collect()
+            if r == last {
+                n.pairs = Vec::new();
+            }
+        }
+        drop(cursor);
+        let mut buckets: Vec<(usize, &mut [PairEntry])> = Vec::new();
+        let mut rest = table.as_mut_slice();
+        for (f, &start) in starts.iter().enumerate() {
+            let end = starts.get(f + 1).copied().unwrap_or(filed);
+            let (bucket, tail) = rest.split_at_mut(end - start);
+            if !bucket.is_empty() {
+                buckets.push((base + f, bucket));
+            }
+            rest = tail;
+        }
+        let encoded: Vec<PairText> = buckets
+            .par_iter_mut()
+            .map(|(first, bucket)| {
+                // A document lists a pair once: (second word, document) is unique.
+                bucket.sort_unstable_by_key(|e| (e.0, e.1));
+                let first = strings[*first];
+                // The pairs, then their postings: about three characters a document.
+                let mut text = String::with_capacity(3 * bucket.len() + 16);
+                let mut spans = Vec::new();
+                for group in bucket.chunk_by(|a, b| a.0 == b.0) {
+                    let start = text.len();
+                    text.push_str(first);
+                    text.push(' ');
+                    text.push_str(strings[group[0].0 as usize]);
+                    let split = text.len();
+                    let list = group.iter().map(|&(_, d, tf, part)| {
+                        (d, quantise(f32::from(tf), norms[d as usize]), part)
+                    });
+                    push_postings(&mut text, list, std::iter::empty());
+                    spans.push((fnv1a(&text[start..split]), split as u32, text.len() as u32));
+                }
+                text.shrink_to_fit();
+                spans.shrink_to_fit();
+                (text, spans)
+            })
+            .collect();
+        texts.extend(encoded);
+    }
+    texts
 }
 
 /// How the assembled shards are laid out, for the manifest.
@@ -500,7 +594,7 @@ impl Counted {
         segments: Vec<(f32, Option<u16>)>,
     ) -> Counted {
         let mut large = Vec::new();
-        let stems = stems
+        let mut stems: Vec<(u32, u16, u16)> = stems
             .into_iter()
             .enumerate()
             .map(|(slot, (id, tf, part))| {
@@ -512,6 +606,10 @@ impl Counted {
                 }
             })
             .collect();
+        // Collected in place, the list would keep the allocation of the wider
+        // counts it was made from (and their spare capacity): half again its
+        // size or more, for every document until the assembly.
+        stems.shrink_to_fit();
         Counted {
             length,
             stems,
@@ -794,6 +892,18 @@ pub fn assemble<R: Send>(
     release: Release,
     emit: &(dyn Fn(OutputFile) -> R + Sync),
 ) -> (Layout, Vec<R>) {
+    assemble_in_ranges(groups, release, emit, ENTRIES_PER_RANGE)
+}
+
+/// [`assemble`], making the stem postings in ranges of keys of about
+/// `entries_per_range` entries each (at least one key a range). The bytes do
+/// not depend on it; the memory held does.
+pub fn assemble_in_ranges<R: Send>(
+    groups: &mut [Interned],
+    release: Release,
+    emit: &(dyn Fn(OutputFile) -> R + Sync),
+    entries_per_range: usize,
+) -> (Layout, Vec<R>) {
     let (memos, mut grouped): (Vec<&WordMemo>, Vec<&mut Vec<Counted>>) =
         groups.iter_mut().map(|g| (&g.memo, &mut g.docs)).unzip();
     let tables: Vec<&[Box<str>]> = memos.iter().map(|m| m.strings()).collect();
@@ -834,29 +944,44 @@ pub fn assemble<R: Send>(
     let norms = length_norms(&lengths, average);
     drop(lengths);
 
-    // Pass 2.
-    let mut extra: Vec<Neighbours> = docs
-        .par_iter()
-        .map(|&doc| neighbours(doc, &rare, &hashes))
-        .collect();
-    drop(docs);
-    if release == Release::AsYouGo {
-        // What remains needs only the stems: free the word streams now.
-        grouped.par_iter_mut().for_each(|group| {
-            for doc in group.iter_mut() {
-                doc.stream = Stream::Narrow(Vec::new());
-                doc.forms = Vec::new();
-                doc.segments = Vec::new();
-            }
-        });
-    }
+    // Pass 2. What remains after it needs only the stems: a build frees each
+    // document's word stream as soon as its neighbours are made, so that the
+    // neighbours of every document and the streams of every document are never
+    // held at once.
+    let mut extra: Vec<Neighbours> = match release {
+        Release::Keep => docs
+            .par_iter()
+            .map(|&doc| neighbours(doc, &rare, &hashes))
+            .collect(),
+        Release::AsYouGo => {
+            drop(docs);
+            let per_group: Vec<Vec<Neighbours>> = grouped
+                .par_iter_mut()
+                .zip(&maps)
+                .map(|(group, global)| {
+                    group
+                        .iter_mut()
+                        .map(|counted| {
+                            let doc = Doc { counted, global };
+                            let n = neighbours(doc, &rare, &hashes);
+                            counted.stream = Stream::Narrow(Vec::new());
+                            counted.forms = Vec::new();
+                            counted.segments = Vec::new();
+                            n
+                        })
+                        .collect()
+                })
+                .collect();
+            per_group.into_iter().flatten().collect()
+        }
+    };
     let docs = Doc::all(&grouped, &maps);
 
     // Pass 3, one kind of posting after the other, each freed once its shards
     // are out, so that their working sets never add up. Pairs first: their
     // lists are no longer needed once sorted.
     let (pair_count, pair_results) = {
-        let pairs = pair_postings(&mut extra, &strings, &norms);
+        let pairs = pair_postings(&mut extra, &strings, &norms, entries_per_range);
         // Each pair's share of a shard: its key and postings as JSON.
         let pair_bytes: usize = pairs
             .iter()
@@ -888,45 +1013,74 @@ pub fn assemble<R: Send>(
         (pair_count, results)
     };
 
-    let stems = stem_postings(&docs, extra, strings.len(), &rare, &norms);
-    drop(docs);
-    if release == Release::AsYouGo {
-        grouped
-            .par_iter_mut()
-            .for_each(|group| **group = Vec::new());
-    }
-
-    // Terms and words share the sorted key space of `strings`, cut into ranges.
+    // Terms and words share the sorted key space of `strings`, cut into
+    // shards in key order. The stems' lists are made range of keys by range
+    // and each shard is handed on once full, so that only one range's lists
+    // (and the shard left open at its end) are held at once.
     let mut stems_of: Vec<Option<Vec<&str>>> = vec![None; strings.len()];
     for &(w, s) in &word_stems {
         stems_of[w as usize]
             .get_or_insert_with(Vec::new)
             .push(strings[s as usize]);
     }
-    let entries: Vec<TermEntry<'_>> = strings
-        .iter()
-        .zip(stems.iter().zip(stems_of))
-        .filter(|(_, (p, w))| p.is_some() || w.is_some())
-        .map(|(s, (p, w))| (*s, p.as_deref(), w))
-        .collect();
-    let ends = cut_shards(entries.iter().map(term_entry_len));
-    let starts: Vec<usize> = std::iter::once(0).chain(ends.iter().copied()).collect();
-    let (first_keys, mut results): (Vec<String>, Vec<R>) = starts
-        .par_iter()
-        .zip(&ends)
-        .enumerate()
-        .map(|(i, (&start, &end))| {
-            let first = match i {
-                0 => String::new(),
-                _ => entries[start].0.to_string(),
-            };
-            let file = OutputFile {
-                path: format!("search/terms/{i}.json"),
-                bytes: term_shard_json(&entries[start..end]),
-            };
-            (first, emit(file))
-        })
-        .unzip();
+    drop(word_stems);
+    let mut ranges = key_ranges(&df, entries_per_range);
+    let final_keys = ranges.pop().unwrap_or_default();
+    let mut cutter = ShardCutter::default();
+    // Shards made so far: (first key, emit's result), and the open shard's
+    // entries: (key, its encoded list if a stem).
+    let mut shards: Vec<(String, R)> = Vec::new();
+    let mut open: Vec<(usize, Option<String>)> = Vec::new();
+    // Cuts a range's entries: each shard completed is written now.
+    let mut cut = |keys: std::ops::Range<usize>, lists: Vec<Option<String>>| {
+        let mut complete: Vec<Vec<(usize, Option<String>)>> = Vec::new();
+        for (k, list) in keys.zip(lists) {
+            if list.is_none() && stems_of[k].is_none() {
+                continue;
+            }
+            let len = term_entry_len(&(strings[k], list.as_deref(), stems_of[k].as_deref()));
+            if cutter.starts_shard(len) {
+                complete.push(std::mem::take(&mut open));
+            }
+            open.push((k, list));
+        }
+        let made = shards.len();
+        let emitted: Vec<(String, R)> = complete
+            .par_iter()
+            .enumerate()
+            .map(|(i, entries)| term_shard_file(made + i, entries, &strings, &stems_of, emit))
+            .collect();
+        shards.extend(emitted);
+    };
+    for keys in ranges {
+        let filed = file_stems(&docs, &extra, keys.clone(), &norms);
+        let lists = encode_stems(&filed, keys.clone(), &rare);
+        drop(filed);
+        cut(keys, lists);
+    }
+    let filed = file_stems(&docs, &extra, final_keys.clone(), &norms);
+    // Every entry is filed: the neighbours and the stems are done with.
+    drop(extra);
+    drop(docs);
+    if release == Release::AsYouGo {
+        grouped
+            .par_iter_mut()
+            .for_each(|group| **group = Vec::new());
+    }
+    let lists = encode_stems(&filed, final_keys.clone(), &rare);
+    drop(filed);
+    cut(final_keys, lists);
+    // The last shard (an empty one for an archive without words).
+    if !open.is_empty() || shards.is_empty() {
+        shards.push(term_shard_file(
+            shards.len(),
+            &open,
+            &strings,
+            &stems_of,
+            emit,
+        ));
+    }
+    let (first_keys, mut results): (Vec<String>, Vec<R>) = shards.into_iter().unzip();
     results.extend(pair_results);
     (
         Layout {
@@ -950,7 +1104,32 @@ fn json_string(out: &mut String, s: &str) {
 
 /// One key of the term shards: the key, its postings as a stem, and (for a folded
 /// word whose stems differ from it) its stems.
-type TermEntry<'a> = (&'a str, Option<&'a str>, Option<Vec<&'a str>>);
+type TermEntry<'a> = (&'a str, Option<&'a str>, Option<&'a [&'a str]>);
+
+/// Term shard `n` from its entries (key number, encoded list if a stem), with
+/// its first key (empty for the first shard, which takes every key before the
+/// second's).
+fn term_shard_file<R>(
+    n: usize,
+    entries: &[(usize, Option<String>)],
+    strings: &[&str],
+    stems_of: &[Option<Vec<&str>>],
+    emit: &(dyn Fn(OutputFile) -> R + Sync),
+) -> (String, R) {
+    let entries: Vec<TermEntry<'_>> = entries
+        .iter()
+        .map(|(k, list)| (strings[*k], list.as_deref(), stems_of[*k].as_deref()))
+        .collect();
+    let first = match (n, entries.first()) {
+        (0, _) | (_, None) => String::new(),
+        (_, Some(e)) => e.0.to_string(),
+    };
+    let file = OutputFile {
+        path: format!("search/terms/{n}.json"),
+        bytes: term_shard_json(&entries),
+    };
+    (first, emit(file))
+}
 
 fn term_entry_len(e: &TermEntry<'_>) -> usize {
     e.0.len()
@@ -1026,21 +1205,19 @@ fn pair_shard_json(entries: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// Cuts key-sorted entries into shards of about [`SHARD_BYTES`]: the end of each.
+#[cfg(test)]
 fn cut_shards(lengths: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    let mut cutter = ShardCutter::default();
     let mut ends = Vec::new();
-    let mut size = 0usize;
-    let mut count = 0usize;
+    let mut count = 0;
     for (i, len) in lengths.into_iter().enumerate() {
-        if count > 0 && size + len > SHARD_BYTES {
+        if cutter.starts_shard(len) {
             ends.push(i);
-            size = 0;
-            count = 0;
         }
-        size += len;
-        count += 1;
+        count = i + 1;
     }
     if count > 0 || ends.is_empty() {
-        ends.push(ends.last().copied().unwrap_or(0) + count);
+        ends.push(count);
     }
     ends
 }

@@ -69,6 +69,7 @@ pub use index::Interned;
 use crate::archive::Archive;
 use crate::document::Document;
 use crate::render::OutputFile;
+use crate::spill::{Spill, SpilledList};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -98,7 +99,69 @@ pub struct Manifest {
 
 /// A chunk of consecutive documents' analyses, interned, with each document's
 /// snippet files (part by part).
-pub type InternedChunk = (Interned, Vec<Vec<Vec<u8>>>);
+pub type InternedChunk = (Interned, Snippets);
+
+/// The snippet files of consecutive documents, part by part, set aside in a
+/// [`Spill`] from the link pass that makes them to the search stage that
+/// writes them: 4.6 KB a document that would otherwise be held in memory
+/// through both stages.
+#[derive(Debug, Clone)]
+pub struct Snippets {
+    parts: SpilledList,
+    /// Where each document's parts end in `parts`.
+    ends: Vec<u32>,
+}
+
+impl Snippets {
+    /// No documents yet, spilling to `spill`.
+    pub fn new(spill: Arc<Spill>) -> Snippets {
+        Snippets {
+            parts: SpilledList::new(spill),
+            ends: Vec::new(),
+        }
+    }
+
+    /// Adds the next document's snippet files.
+    pub fn push_document(&mut self, parts: &[Vec<u8>]) {
+        for part in parts {
+            self.parts.push(part);
+        }
+        self.ends.push(self.parts.len() as u32);
+    }
+
+    /// Writes what is still held in memory; call once every document is added.
+    pub fn finish(&mut self) {
+        self.parts.finish();
+        self.ends.shrink_to_fit();
+    }
+
+    /// How many documents there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The snippet files of these documents, the first being document number
+    /// `first` of the archive, read back in order.
+    fn files(&self, first: usize) -> impl Iterator<Item = std::io::Result<OutputFile>> + '_ {
+        (0..self.ends.len()).flat_map(move |i| {
+            let start = match i {
+                0 => 0,
+                _ => self.ends[i - 1] as usize,
+            };
+            (start..self.ends[i] as usize).map(move |at| {
+                Ok(OutputFile {
+                    path: analyse::part_path(first + i, at - start),
+                    bytes: self.parts.get(at)?,
+                })
+            })
+        })
+    }
+}
 
 /// Every document's analysis, in the archive's order, as the link stage made them
 /// (it renders every body once for its links and analyses it then; see
@@ -119,14 +182,15 @@ pub struct Analyses {
 
 /// Every file of the search index, ready to write under the site root. Holds the
 /// whole index in memory: the build streams it with [`write_index`] instead.
-pub fn index_files(archive: &Archive) -> Vec<OutputFile> {
+pub fn index_files(archive: &Archive) -> std::io::Result<Vec<OutputFile>> {
     write_index(archive, archive.search.clone(), |file| file)
 }
 
 /// Builds the search index of an archive from its documents' analyses and hands
 /// each file to `sink` as soon as it is made (from several threads at once);
 /// returns what `sink` returned, in a fixed order (term shards, pair shards,
-/// `facets.json`, snippet files by document, `manifest.json` last).
+/// `facets.json`, snippet files by document, `manifest.json` last). Fails only if
+/// the link pass's snippet files cannot be read back from their [`Spill`].
 ///
 /// Each analysis is interned and its snippet files handed on in parallel, and
 /// dropped unless a cache shares it; then the assembly ([`index::assemble`])
@@ -136,7 +200,7 @@ pub fn write_index<R: Send>(
     archive: &Archive,
     analyses: Analyses,
     sink: impl Fn(OutputFile) -> R + Sync,
-) -> Vec<R> {
+) -> std::io::Result<Vec<R>> {
     write_index_hashed(archive, analyses, |file, _| sink(file))
 }
 
@@ -147,7 +211,7 @@ pub fn write_index_hashed<R: Send>(
     archive: &Archive,
     analyses: Analyses,
     sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
-) -> Vec<R> {
+) -> std::io::Result<Vec<R>> {
     index_with(archive, analyses, None, sink)
 }
 
@@ -163,7 +227,7 @@ pub fn write_index_kept<R: Send>(
     analyses: Analyses,
     kept: &mut Vec<KeptGroup>,
     sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
-) -> Vec<R> {
+) -> std::io::Result<Vec<R>> {
     index_with(archive, analyses, Some(kept), sink)
 }
 
@@ -175,7 +239,7 @@ fn index_with<R: Send>(
     analyses: Analyses,
     mut kept: Option<&mut Vec<KeptGroup>>,
     sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
-) -> Vec<R> {
+) -> std::io::Result<Vec<R>> {
     let documents = &archive.documents;
     let emit = |file: OutputFile| {
         let content: [u8; 32] = Sha256::digest(&file.bytes).into();
@@ -198,28 +262,16 @@ fn index_with<R: Send>(
             })
             .unzip();
         let emit_parts = || {
-            parts
+            let chunks = parts
                 .into_par_iter()
-                .map(|(first, parts)| {
-                    parts
-                        .into_iter()
-                        .enumerate()
-                        .flat_map(|(i, doc_parts)| {
-                            doc_parts
-                                .into_iter()
-                                .enumerate()
-                                .map(move |(p, bytes)| OutputFile {
-                                    path: analyse::part_path(first + i, p),
-                                    bytes,
-                                })
-                        })
-                        .map(emit)
-                        .collect::<Vec<_>>()
+                .map(|(first, snippets)| {
+                    snippets
+                        .files(first)
+                        .map(|file| file.map(emit))
+                        .collect::<std::io::Result<Vec<_>>>()
                 })
-                .collect::<Vec<_>>()
-                .into_iter()
-                .flatten()
-                .collect()
+                .collect::<std::io::Result<Vec<_>>>()?;
+            Ok(chunks.into_iter().flatten().collect())
         };
         if let Some(kept) = kept {
             kept.clear();
@@ -303,7 +355,7 @@ fn index_with<R: Send>(
         true => index::Release::Keep,
         false => index::Release::AsYouGo,
     };
-    let results = finish(archive, &mut groups, release, move || parts, &emit);
+    let results = finish(archive, &mut groups, release, move || Ok(parts), &emit);
     if let Some(kept) = kept {
         for (k, group) in this_build.iter_mut().zip(groups) {
             k.group = group;
@@ -363,9 +415,8 @@ pub fn chunk_size(documents: usize) -> usize {
     documents.div_ceil(rayon::current_num_threads() * 4).max(1)
 }
 
-/// A chunk's snippet files (per document, part by part), with the number of
-/// its first document.
-type SnippetsFrom = (usize, Vec<Vec<Vec<u8>>>);
+/// A chunk's snippet files, with the number of its first document.
+type SnippetsFrom = (usize, Snippets);
 
 /// Analyses kept between builds by a caller that builds again and again in one
 /// process (`annals serve`): after an edit only the changed documents are
@@ -445,9 +496,9 @@ fn finish<R: Send>(
     archive: &Archive,
     groups: &mut [index::Interned],
     release: index::Release,
-    parts: impl FnOnce() -> Vec<([u8; 32], R)> + Send,
+    parts: impl FnOnce() -> std::io::Result<Vec<([u8; 32], R)>> + Send,
     emit: &(dyn Fn(OutputFile) -> ([u8; 32], R) + Sync),
-) -> Vec<R> {
+) -> std::io::Result<Vec<R>> {
     let (((layout, shards), facets), parts) = rayon::join(
         || {
             rayon::join(
@@ -465,7 +516,7 @@ fn finish<R: Send>(
     );
     let mut all = shards;
     all.push(facets);
-    all.extend(parts);
+    all.extend(parts?);
     // The build hash covers every file, in the fixed order.
     let mut hash = Sha256::new();
     for (d, _) in &all {
@@ -483,7 +534,7 @@ fn finish<R: Send>(
         path: "search/manifest.json".into(),
         bytes: serde_json::to_vec(&manifest).unwrap_or_default(),
     });
-    all.into_iter().map(|(_, r)| r).chain([last]).collect()
+    Ok(all.into_iter().map(|(_, r)| r).chain([last]).collect())
 }
 
 /// A file's share of the build hash: the SHA-256 of its path and of its bytes'

@@ -1,0 +1,289 @@
+//! Bytes one stage makes and a later stage reads, set aside on disk in between.
+//!
+//! The search index's snippet files are made by the link pass, which renders every
+//! body, and written by the search stage: about 4.6 KB a document, 460 MB at
+//! 100,000 documents, that no stage in between reads. Holding them in memory was
+//! the largest single part of a large build's peak. A [`Spill`] is an unnamed
+//! temporary file (in the system's temporary folder, `TMPDIR`; removed by the
+//! system when the process ends, however it ends) that such bytes are appended to
+//! in pieces of about [`PIECE_BYTES`] and read back from by offset. The operating
+//! system's page cache holds them while there is room, so reading them back is
+//! usually a copy; they no longer count towards the process's memory.
+//!
+//! Nothing is lost if the file cannot be made or written (a read-only or full
+//! temporary folder): a [`SpilledList`] then keeps the bytes in memory, as before.
+//! A failure to read them back is an error of the stage that reads them.
+
+use std::fs::File;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A [`SpilledList`] writes its bytes to the file in pieces of about this size:
+/// few writes, and little held in memory per list.
+pub const PIECE_BYTES: usize = 1 << 20;
+
+/// A temporary file shared by the threads of a stage: each piece written takes
+/// the next free range of the file, so writers never wait for one another.
+#[derive(Debug, Default)]
+pub struct Spill {
+    file: Option<File>,
+    end: AtomicU64,
+}
+
+impl Spill {
+    /// A spill backed by a new temporary file, or by memory if none can be made.
+    pub fn new() -> Spill {
+        Spill {
+            file: if cfg!(unix) {
+                tempfile::tempfile().ok()
+            } else {
+                None
+            },
+            end: AtomicU64::new(0),
+        }
+    }
+
+    /// A spill that keeps everything in memory.
+    pub fn in_memory() -> Spill {
+        Spill::default()
+    }
+
+    /// Whether bytes go to a file.
+    pub fn on_disk(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Writes `bytes` at the next free offset of the file; `None` if there is no
+    /// file or the write failed (the caller keeps the bytes).
+    fn put(&self, bytes: &[u8]) -> Option<u64> {
+        let file = self.file.as_ref()?;
+        let offset = self.end.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        write_at(file, bytes, offset).ok()?;
+        Some(offset)
+    }
+
+    /// Reads `len` bytes at `offset`.
+    fn read(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        let Some(file) = &self.file else {
+            return Err(std::io::Error::other("no spill file"));
+        };
+        let mut bytes = vec![0; len];
+        read_at(file, &mut bytes, offset)?;
+        Ok(bytes)
+    }
+}
+
+#[cfg(unix)]
+fn write_at(file: &File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, bytes: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset)
+}
+
+// Elsewhere no file is made (see `Spill::new`), so these are never reached.
+#[cfg(not(unix))]
+fn write_at(_: &File, _: &[u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::Error::other("spill files need a unix system"))
+}
+
+#[cfg(not(unix))]
+fn read_at(_: &File, _: &mut [u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::Error::other("spill files need a unix system"))
+}
+
+/// Where one item's bytes are.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// At this offset of the spill file.
+    File(u64),
+    /// In memory: in `blocks[block]` at `offset`, or in the piece being filled
+    /// when `block` is the number of blocks.
+    Block(u32, u32),
+}
+
+/// Byte strings, added one after the other and read back by number, kept in a
+/// [`Spill`]: the list holds, per item, where it is, and at most one piece of
+/// [`PIECE_BYTES`] not yet written.
+#[derive(Debug, Clone)]
+pub struct SpilledList {
+    spill: Arc<Spill>,
+    items: Vec<(Place, u64)>,
+    /// The piece being filled, and the first item in it.
+    piece: Vec<u8>,
+    piece_from: usize,
+    /// Pieces the file could not take.
+    blocks: Vec<Vec<u8>>,
+}
+
+impl SpilledList {
+    /// An empty list writing to `spill`.
+    pub fn new(spill: Arc<Spill>) -> SpilledList {
+        SpilledList {
+            spill,
+            items: Vec::new(),
+            piece: Vec::new(),
+            piece_from: 0,
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Adds an item.
+    pub fn push(&mut self, bytes: &[u8]) {
+        // An item starts a new piece if it would make the current one larger
+        // than a piece: offsets in a piece stay below it.
+        if !self.piece.is_empty() && self.piece.len() + bytes.len() > PIECE_BYTES {
+            self.finish();
+        }
+        let place = Place::Block(self.blocks.len() as u32, self.piece.len() as u32);
+        self.piece.extend_from_slice(bytes);
+        self.items.push((place, bytes.len() as u64));
+    }
+
+    /// Writes the piece being filled; call once every item is added, so that
+    /// the list holds no bytes it need not.
+    pub fn finish(&mut self) {
+        if self.piece.is_empty() {
+            self.piece_from = self.items.len();
+            return;
+        }
+        let piece = std::mem::take(&mut self.piece);
+        match self.spill.put(&piece) {
+            Some(base) => {
+                for item in &mut self.items[self.piece_from..] {
+                    if let Place::Block(_, offset) = item.0 {
+                        item.0 = Place::File(base + u64::from(offset));
+                    }
+                }
+            }
+            // The items already point at the block the piece becomes.
+            None => self.blocks.push(piece),
+        }
+        self.items.shrink_to_fit();
+        self.piece_from = self.items.len();
+    }
+
+    /// How many items there are.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Item `i`'s bytes; an error if they cannot be read back from the file.
+    pub fn get(&self, i: usize) -> std::io::Result<Vec<u8>> {
+        let Some(&(place, len)) = self.items.get(i) else {
+            return Err(std::io::Error::other(format!("no spilled item {i}")));
+        };
+        let missing = || std::io::Error::other(format!("spilled item {i} is missing"));
+        let len = usize::try_from(len).map_err(|_| missing())?;
+        match place {
+            Place::File(offset) => self.spill.read(offset, len),
+            Place::Block(block, offset) => {
+                let bytes = match self.blocks.get(block as usize) {
+                    Some(b) => b,
+                    None => &self.piece,
+                };
+                let offset = offset as usize;
+                bytes
+                    .get(offset..offset + len)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(missing)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(n: usize) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| format!("item {i} ").repeat(i % 7 * 40_000 + 1).into_bytes())
+            .collect()
+    }
+
+    fn round_trip(spill: Spill) {
+        let spill = Arc::new(spill);
+        let items = items(40);
+        let mut list = SpilledList::new(spill.clone());
+        for (i, item) in items.iter().enumerate() {
+            list.push(item);
+            // Readable before and after its piece is written.
+            assert_eq!(&list.get(i).unwrap(), item);
+        }
+        list.finish();
+        assert_eq!(list.len(), items.len());
+        for (i, item) in items.iter().enumerate() {
+            assert_eq!(&list.get(i).unwrap(), item, "item {i}");
+        }
+        assert!(list.get(items.len()).is_err());
+        if spill.on_disk() {
+            // Nothing is held in memory once finished.
+            assert!(list.piece.is_empty() && list.blocks.is_empty());
+            assert!(list.items.iter().all(|(p, _)| matches!(p, Place::File(_))));
+        }
+    }
+
+    #[test]
+    fn items_come_back_from_the_file() {
+        let spill = Spill::new();
+        assert!(spill.on_disk(), "a temporary file can be made here");
+        round_trip(spill);
+    }
+
+    #[test]
+    fn items_stay_in_memory_without_a_file() {
+        round_trip(Spill::in_memory());
+    }
+
+    #[test]
+    fn lists_share_one_file_from_many_threads() {
+        let spill = Arc::new(Spill::new());
+        let lists: Vec<(SpilledList, Vec<Vec<u8>>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|t| {
+                    let spill = spill.clone();
+                    s.spawn(move || {
+                        let mut list = SpilledList::new(spill);
+                        let items: Vec<Vec<u8>> = items(30)
+                            .into_iter()
+                            .map(|mut b| {
+                                b.push(t);
+                                b
+                            })
+                            .collect();
+                        for item in &items {
+                            list.push(item);
+                        }
+                        list.finish();
+                        (list, items)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (list, items) in &lists {
+            for (i, item) in items.iter().enumerate() {
+                assert_eq!(&list.get(i).unwrap(), item);
+            }
+        }
+    }
+
+    #[test]
+    fn a_cloned_list_reads_the_same_bytes() {
+        let mut list = SpilledList::new(Arc::new(Spill::new()));
+        list.push(b"one");
+        let unfinished = list.clone();
+        list.finish();
+        let finished = list.clone();
+        assert_eq!(unfinished.get(0).unwrap(), b"one");
+        assert_eq!(finished.get(0).unwrap(), b"one");
+    }
+}
