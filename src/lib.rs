@@ -39,6 +39,7 @@ use rayon::prelude::*;
 pub use session::Session;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What to build and how; resolved from the command line by `main`.
@@ -222,9 +223,14 @@ fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared
         .map(|(f, _)| f.clone())
         .collect();
     // Each file is parsed as soon as it is read and its text dropped: the texts of
-    // a large archive are never all in memory at once.
+    // a large archive are never all in memory at once. A build without a session
+    // sets each body aside on disk at once, too (see [`document::Body`]).
+    let spill = session.is_none().then(|| Arc::new(spill::Spill::new()));
     let (parsed, read_errors) = load::read_each(&to_read, |source| {
-        let result = document::parse_document(&source, &config);
+        let mut result = document::parse_document(&source, &config);
+        if let (Ok(doc), Some(spill)) = (&mut result, &spill) {
+            doc.body.spill_to(spill);
+        }
         (result, source.path)
     });
     errors.extend(read_errors);

@@ -94,6 +94,42 @@ fn read_at(_: &File, _: &mut [u8], _: u64) -> std::io::Result<()> {
     Err(std::io::Error::other("spill files need a unix system"))
 }
 
+/// One run of bytes written to a [`Spill`] on its own (see [`SpilledBytes::put`]).
+#[derive(Debug, Clone)]
+pub struct SpilledBytes {
+    spill: Arc<Spill>,
+    offset: u64,
+    len: usize,
+}
+
+impl SpilledBytes {
+    /// Writes `bytes` to `spill`; `None` if there is no file or it failed
+    /// (the caller keeps the bytes).
+    pub fn put(spill: &Arc<Spill>, bytes: &[u8]) -> Option<SpilledBytes> {
+        let offset = spill.put(bytes)?;
+        Some(SpilledBytes {
+            spill: spill.clone(),
+            offset,
+            len: bytes.len(),
+        })
+    }
+
+    /// How many bytes there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes, read back.
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        self.spill.read(self.offset, self.len)
+    }
+}
+
 /// Where one item's bytes are.
 #[derive(Debug, Clone, Copy)]
 enum Place {
@@ -274,6 +310,20 @@ mod tests {
                 assert_eq!(&list.get(i).unwrap(), item);
             }
         }
+    }
+
+    #[test]
+    fn single_runs_come_back_or_stay_with_the_caller() {
+        let spill = Arc::new(Spill::new());
+        let runs: Vec<SpilledBytes> = items(9)
+            .iter()
+            .map(|b| SpilledBytes::put(&spill, b).unwrap())
+            .collect();
+        for (run, item) in runs.iter().zip(items(9)) {
+            assert_eq!(run.len(), item.len());
+            assert_eq!(run.read().unwrap(), item);
+        }
+        assert!(SpilledBytes::put(&Arc::new(Spill::in_memory()), b"x").is_none());
     }
 
     #[test]

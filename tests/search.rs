@@ -340,7 +340,7 @@ fn index_build_time() {
     let bodies: Vec<_> = archive
         .documents
         .par_iter()
-        .map(|d| annals::markdown::render_with(&d.body, &Default::default()))
+        .map(|d| annals::markdown::render_with(&d.body.text().unwrap(), &Default::default()))
         .collect();
     let chunk = annals::search::chunk_size(archive.documents.len());
     for run in 0..runs {
@@ -489,9 +489,12 @@ fn kept_groups_are_taken_only_for_unchanged_chunks() {
     // One body edited, with a word no other document has.
     let edited_at = count / 2;
     let mut edited = served.clone();
-    edited.documents[edited_at]
+    let body = edited.documents[edited_at]
         .body
-        .push_str("\nA zanzibarian sentence.\n");
+        .text()
+        .unwrap()
+        .into_owned();
+    edited.documents[edited_at].body = format!("{body}\nA zanzibarian sentence.\n").into();
     let mut memo = annals::search::WordMemo::default();
     let mut analyses = served.search.clone();
     analyses.documents[edited_at] = std::sync::Arc::new(annals::search::analyse_document(
@@ -575,7 +578,7 @@ fn kept_analyses_give_the_same_index_as_a_clean_build() {
         assert!(clean.iter().any(|f| f.path == "search/manifest.json"));
         // An edited body or another configuration finds nothing kept.
         let mut edited = served.documents[0].clone();
-        edited.body.push_str("\nAn added sentence.\n");
+        edited.body = format!("{}\nAn added sentence.\n", edited.body.text().unwrap()).into();
         assert!(cache.get(salt, &edited).is_none());
         assert!(cache.get(salt ^ 1, &served.documents[0]).is_none());
     }

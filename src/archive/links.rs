@@ -276,7 +276,7 @@ pub fn index(
         bool,
         bool,
     );
-    type Chunk = (Vec<Done>, Option<search::InternedChunk>);
+    type Chunk = (Vec<Done>, Option<search::InternedChunk>, Vec<Diagnostic>);
     // A build sets the snippet files aside on disk until the search stage
     // writes them (see [`crate::spill`]).
     let spill = (!per_document).then(|| Arc::new(crate::spill::Spill::new()));
@@ -291,6 +291,7 @@ pub fn index(
                     search::Snippets::new(spill.clone()),
                 )
             });
+            let mut unreadable = Vec::new();
             let done = docs
                 .iter()
                 .enumerate()
@@ -302,8 +303,12 @@ pub fn index(
                     let (links, analysis, made, rendered) = match (kept_links, kept_analysis) {
                         (Some(links), Some(analysis)) => (links, Some(analysis), false, false),
                         (kept_links, kept_analysis) => {
+                            let text = d.body.text().unwrap_or_else(|e| {
+                                unreadable.push(unreadable_body(d, &e));
+                                Default::default()
+                            });
                             let body = markdown::render_with(
-                                &d.body,
+                                &text,
                                 &RenderOptions {
                                     resolve_link: None,
                                     skip_highlight: true,
@@ -353,14 +358,19 @@ pub fn index(
                 group.seal();
                 parts.finish();
             }
-            (done, interned)
+            (done, interned, unreadable)
         })
         .collect();
     let mut done: Vec<Done> = Vec::with_capacity(documents.len());
     let mut interned = Vec::new();
-    for (chunk_done, group) in chunks {
+    let mut errors = Vec::new();
+    for (chunk_done, group, unreadable) in chunks {
         done.extend(chunk_done);
         interned.extend(group);
+        errors.extend(unreadable);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
     }
     let analyses = Analyses {
         made: done.iter().filter(|s| s.3).count(),
@@ -379,7 +389,6 @@ pub fn index(
         .par_iter()
         .map(|a| a.anchors.iter().map(String::as_str).collect())
         .collect();
-    let mut errors = Vec::new();
     let mut backlinks: Vec<Vec<Backlink>> = vec![Vec::new(); documents.len()];
     let mut outgoing: Vec<Vec<usize>> = vec![Vec::new(); documents.len()];
     let mut mentions: Vec<Vec<usize>> = vec![Vec::new(); documents.len()];
@@ -486,7 +495,7 @@ pub fn edit_body(
         );
         body_links(at, rendered, documents, entity_count)
     };
-    let before = links_of(&doc.body);
+    let before = links_of(&doc.body.text().ok()?);
     let after = links_of(body);
     if after.mentions != index.mentions[at] {
         return None;
@@ -576,15 +585,26 @@ fn is_footnote_anchor(f: &str) -> bool {
 
 /// A diagnostic at a byte offset of a document's body.
 pub fn body_diagnostic(doc: &Document, offset: usize, message: impl Into<String>) -> Diagnostic {
-    let (line, column) = line_col(&doc.body, offset);
+    let text = doc.body.text().unwrap_or_default();
+    let (line, column) = line_col(&text, offset);
     let mut d = Diagnostic::file(doc.file.clone(), message);
     d.line = doc.body_line + line - 1;
     d.column = column;
-    d.source_line = doc
-        .body
+    d.source_line = text
         .lines()
-        .nth(line - 1)
+        .nth(line.saturating_sub(1))
         .map(|l| l.trim_end().to_string());
+    d
+}
+
+/// The error of a body that a build set aside on disk and cannot read back.
+pub fn unreadable_body(doc: &Document, e: &std::io::Error) -> Diagnostic {
+    let mut d = Diagnostic::file(
+        doc.file.clone(),
+        format!("cannot read the body back from the build's temporary file: {e}"),
+    );
+    d.line = doc.body_line;
+    d.column = 1;
     d
 }
 

@@ -107,7 +107,7 @@ impl Archive {
     /// and the "Referenced by" passages of the documents it links to (see
     /// [`links::edit_body`]); returns those documents, `at` first. With `None`
     /// the archive is unchanged: only a full link pass can apply the edit.
-    pub fn edit_body(&mut self, at: usize, body: String) -> Option<Vec<usize>> {
+    pub fn edit_body(&mut self, at: usize, body: crate::document::Body) -> Option<Vec<usize>> {
         let changed = links::edit_body(
             &self.documents,
             &mut self.links,
@@ -115,7 +115,7 @@ impl Archive {
             self.entities.len(),
             &self.by_id,
             at,
-            &body,
+            &body.text().ok()?,
         )?;
         self.documents[at].body = body;
         Some(changed)

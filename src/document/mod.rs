@@ -4,6 +4,7 @@
 //! [`validate`] turns the YAML into a typed [`Document`], collecting every problem of
 //! the file (not just the first) with its line and column.
 
+pub mod body;
 pub mod date;
 pub mod front_matter;
 
@@ -12,6 +13,7 @@ pub use date::{PartialDate, Precision};
 use crate::config::Config;
 use crate::diagnostics::{line_col, Diagnostic};
 use crate::load::SourceFile;
+pub use body::Body;
 use front_matter::{Locator, SplitError, Step, Yaml};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -118,8 +120,8 @@ pub struct Document {
     pub draft: bool,
     /// Free-form data passed to templates unchecked.
     pub extra: serde_json::Value,
-    /// The Markdown body.
-    pub body: String,
+    /// The Markdown body (a build sets it aside on disk: see [`Body`]).
+    pub body: Body,
     /// A hash of the file's path and of its text before the body: everything but
     /// the body derives from these (and the site's configuration), so incremental
     /// rebuilds compare it to tell a body edit from a metadata edit.
@@ -541,7 +543,7 @@ impl<'a> Validator<'a> {
             aliases,
             draft,
             extra,
-            body: body.to_string(),
+            body: Body::from(body),
             front_matter_hash: 0,
             body_line,
             file: self.file.clone(),

@@ -314,7 +314,11 @@ impl<'a> Renderer<'a> {
             }
             Page::Document(i) => {
                 let doc = &a.documents[i];
-                ctx.insert("doc", &self.document_view(i));
+                let text = doc
+                    .body
+                    .text()
+                    .map_err(|e| crate::archive::links::unreadable_body(doc, &e))?;
+                ctx.insert("doc", &self.document_view(i, &text));
                 let dir = doc.path();
                 companions.push(OutputFile {
                     path: format!("{dir}cite.bib"),
@@ -502,7 +506,8 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn document_view(&self, i: usize) -> DocumentView {
+    /// Document `i`'s page, from its body's `text`.
+    fn document_view(&self, i: usize, text: &str) -> DocumentView {
         let a = self.archive;
         let config = &a.config;
         let doc: &Document = &a.documents[i];
@@ -534,7 +539,7 @@ impl<'a> Renderer<'a> {
             }
         };
         let body = markdown::render_with(
-            &doc.body,
+            text,
             &markdown::RenderOptions {
                 resolve_link: Some(&resolve),
                 skip_highlight: false,

@@ -300,8 +300,11 @@ pub fn snippet_files(
 /// [`WordMemo`]). The body is parsed for its text only: no HTML is made and no
 /// code highlighted, since the blocks need neither.
 pub fn analyse_document(doc: &Document, memo: &mut WordMemo) -> DocumentAnalysis {
+    // Only a body a build set aside can fail to read, and the build then
+    // fails on it when it renders the document's page.
+    let text = doc.body.text().unwrap_or_default();
     let body = markdown::render_with(
-        &doc.body,
+        &text,
         &RenderOptions {
             skip_html: true,
             skip_highlight: true,

@@ -1,0 +1,159 @@
+//! A document's Markdown body, held in memory or set aside on disk.
+//!
+//! Bodies are half of what a parsed document holds (4 KB of 7.6 KB in the
+//! benchmark's archives) and are read twice after parsing: by the link pass, which
+//! renders each for its links, mentions and search words, and by the document's
+//! own page. A build therefore writes each body to a [`Spill`] as soon as the
+//! document is parsed ([`Body::spill_to`]) and reads it back at those two moments,
+//! so that no stage holds every body. `annals serve`, which keeps its documents
+//! between builds and edits bodies in place, keeps them in memory.
+
+use crate::spill::{Spill, SpilledBytes};
+use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// A document's Markdown body. Compared and hashed by its text.
+#[derive(Clone)]
+pub struct Body(Held);
+
+#[derive(Clone)]
+enum Held {
+    Text(String),
+    Spilled(SpilledBytes),
+}
+
+impl Body {
+    /// The text; an error only if a spilled body cannot be read back.
+    pub fn text(&self) -> std::io::Result<Cow<'_, str>> {
+        match &self.0 {
+            Held::Text(t) => Ok(Cow::Borrowed(t)),
+            Held::Spilled(s) => String::from_utf8(s.read()?)
+                .map(Cow::Owned)
+                .map_err(std::io::Error::other),
+        }
+    }
+
+    /// Moves the text to `spill`; it stays in memory if the spill cannot take it.
+    pub fn spill_to(&mut self, spill: &Arc<Spill>) {
+        if let Held::Text(text) = &self.0 {
+            if let Some(spilled) = SpilledBytes::put(spill, text.as_bytes()) {
+                self.0 = Held::Spilled(spilled);
+            }
+        }
+    }
+
+    /// Whether the text is on disk.
+    pub fn is_spilled(&self) -> bool {
+        matches!(self.0, Held::Spilled(_))
+    }
+
+    /// The text's length in bytes.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Held::Text(t) => t.len(),
+            Held::Spilled(s) => s.len(),
+        }
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Body {
+        Body(Held::Text(text))
+    }
+}
+
+impl From<&str> for Body {
+    fn from(text: &str) -> Body {
+        Body(Held::Text(text.to_string()))
+    }
+}
+
+impl Default for Body {
+    fn default() -> Body {
+        Body::from(String::new())
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Held::Text(t) => t.fmt(f),
+            Held::Spilled(s) => write!(f, "<body of {} bytes, spilled>", s.len()),
+        }
+    }
+}
+
+/// A body that cannot be read back hashes as this (and equals no body), so a
+/// page key made from it never matches a recorded one.
+const UNREADABLE: &str = "\u{0}unreadable body\u{0}";
+
+impl Hash for Body {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self.text() {
+            Ok(t) => t.hash(state),
+            Err(_) => UNREADABLE.hash(state),
+        }
+    }
+}
+
+impl PartialEq for Body {
+    fn eq(&self, other: &Body) -> bool {
+        match (self.text(), other.text()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl PartialEq<str> for Body {
+    fn eq(&self, other: &str) -> bool {
+        self.text().is_ok_and(|t| t == other)
+    }
+}
+
+impl PartialEq<&str> for Body {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::DefaultHasher;
+
+    fn hash(body: &Body) -> u64 {
+        let mut h = DefaultHasher::new();
+        body.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn a_spilled_body_reads_hashes_and_compares_as_its_text() {
+        let text = "## Scope\n\n1. Member States — *données*.\n".repeat(50);
+        let kept = Body::from(text.clone());
+        let mut spilled = kept.clone();
+        spilled.spill_to(&Arc::new(Spill::new()));
+        assert!(spilled.is_spilled() && !kept.is_spilled());
+        assert_eq!(spilled.text().unwrap(), text);
+        assert_eq!(spilled.len(), text.len());
+        assert_eq!(spilled, kept);
+        assert_eq!(spilled, *text.as_str());
+        assert_eq!(hash(&spilled), hash(&kept));
+        assert_ne!(spilled, Body::from("other"));
+    }
+
+    #[test]
+    fn without_a_spill_file_the_body_stays_in_memory() {
+        let mut body = Body::from("text");
+        body.spill_to(&Arc::new(Spill::in_memory()));
+        assert!(!body.is_spilled());
+        assert_eq!(body, "text");
+    }
+}
