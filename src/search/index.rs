@@ -76,9 +76,90 @@ struct Neighbours {
     near: String,
     near_ends: Vec<u32>,
     /// Pairs of common words, (first, second, tf, part), sorted. The tf is a sum of
-    /// whole weights, kept to 65,535 (far past where BM25's weight saturates):
-    /// twelve bytes a pair, for the millions of pairs of a large archive.
-    pairs: Vec<(u32, u32, u16, u16)>,
+    /// whole weights, kept to 65,535 (far past where BM25's weight saturates).
+    pairs: PairList,
+}
+
+/// A document's pairs of common words, (first word, second word, tf, part),
+/// sorted, as variable-length numbers (LEB128): the first word's increase over
+/// the previous pair's, then the second word, tf and part. About five bytes a
+/// pair instead of twelve: a large archive's documents list tens of millions of
+/// pairs, held from pass 2 until the pair postings are made.
+#[derive(Default)]
+struct PairList {
+    bytes: Vec<u8>,
+}
+
+/// Where a reading of a [`PairList`] stands: the byte, and the first word of
+/// the pair before it.
+#[derive(Default, Clone, Copy)]
+struct PairCursor {
+    at: usize,
+    first: u32,
+}
+
+type Pair = (u32, u32, u16, u16);
+
+impl PairList {
+    /// The list of `pairs`, which are sorted.
+    fn new(pairs: impl Iterator<Item = Pair>) -> PairList {
+        let mut bytes = Vec::new();
+        let mut previous = 0;
+        for (first, second, tf, part) in pairs {
+            push_varint(&mut bytes, u64::from(first - previous));
+            push_varint(&mut bytes, u64::from(second));
+            push_varint(&mut bytes, u64::from(tf));
+            push_varint(&mut bytes, u64::from(part));
+            previous = first;
+        }
+        bytes.shrink_to_fit();
+        PairList { bytes }
+    }
+
+    /// The pair at `cursor`, moving it past.
+    fn next_at(&self, cursor: &mut PairCursor) -> Option<Pair> {
+        let mut number = || read_varint(&self.bytes, &mut cursor.at);
+        let first = cursor.first + u32::try_from(number()?).ok()?;
+        let second = u32::try_from(number()?).ok()?;
+        let tf = u16::try_from(number()?).ok()?;
+        let part = u16::try_from(number()?).ok()?;
+        cursor.first = first;
+        Some((first, second, tf, part))
+    }
+
+    /// Every pair, in order.
+    fn iter(&self) -> impl Iterator<Item = Pair> + '_ {
+        let mut cursor = PairCursor::default();
+        std::iter::from_fn(move || self.next_at(&mut cursor))
+    }
+}
+
+/// Appends `n` as LEB128: seven bits a byte, low bits first, the high bit set
+/// on every byte but the last.
+fn push_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads a LEB128 number at `at`, moving it past; `None` at the end.
+fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut n = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        n |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(n);
+        }
+        shift += 7;
+        if shift > 63 {
+            return None;
+        }
+    }
 }
 
 /// Pass 2 for one document: neighbour hashes of its rare stems, and its pairs of
@@ -158,25 +239,20 @@ fn neighbours_in<T: StreamWord>(
     // Per pair: the summed weight, and the first body part it occurs in (parts are
     // in reading order, so the least).
     pairs.sort_unstable_by_key(|p| (p.0, p.2));
-    let pairs: Vec<(u32, u32, u16, u16)> = pairs
-        .chunk_by(|a, b| a.0 == b.0)
-        .map(|g| {
-            let tf: f32 = g.iter().map(|p| p.1).sum();
-            let part = match g[0].2 {
-                u16::MAX => 0,
-                p => p,
-            };
-            (
-                (g[0].0 >> 32) as u32,
-                g[0].0 as u32,
-                tf.min(65_535.0) as u16,
-                part,
-            )
-        })
-        .collect();
+    let pairs = PairList::new(pairs.chunk_by(|a, b| a.0 == b.0).map(|g| {
+        let tf: f32 = g.iter().map(|p| p.1).sum();
+        let part = match g[0].2 {
+            u16::MAX => 0,
+            p => p,
+        };
+        (
+            (g[0].0 >> 32) as u32,
+            g[0].0 as u32,
+            tf.min(65_535.0) as u16,
+            part,
+        )
+    }));
     // Held for every document through pass 3: no spare capacity.
-    let mut pairs = pairs;
-    pairs.shrink_to_fit();
     out.shrink_to_fit();
     Neighbours {
         near: out,
@@ -476,10 +552,13 @@ fn pair_postings(
 ) -> Vec<PairText> {
     let mut counts = vec![0usize; strings.len()];
     for n in extra.iter() {
-        for p in &n.pairs {
+        for p in n.pairs.iter() {
             counts[p.0 as usize] += 1;
         }
     }
+    // Each document's list is sorted by first word, so each range of first
+    // words is the next run of it: read on from where the last range stopped.
+    let mut cursors = vec![PairCursor::default(); extra.len()];
     let ranges = key_ranges(&counts, entries_per_range);
     let last = ranges.len() - 1;
     let mut texts = Vec::new();
@@ -495,18 +574,24 @@ fn pair_postings(
         let starts = cursor.clone();
         // (second word, document, tf, part): twelve bytes an entry.
         let mut table: Vec<PairEntry> = vec![(0, 0, 0, 0); filed];
-        for (d, n) in extra.iter_mut().enumerate() {
-            for &(first, second, tf, part) in &n.pairs {
-                if let Some(at) = (first as usize)
+        for (d, (n, read)) in extra.iter_mut().zip(&mut cursors).enumerate() {
+            loop {
+                let before = *read;
+                let Some((first, second, tf, part)) = n.pairs.next_at(read) else {
+                    break;
+                };
+                let Some(at) = (first as usize)
                     .checked_sub(base)
                     .and_then(|f| cursor.get_mut(f))
-                {
-                    table[*at] = (second, d as u32, tf, part);
-                    *at += 1;
-                }
+                else {
+                    *read = before;
+                    break;
+                };
+                table[*at] = (second, d as u32, tf, part);
+                *at += 1;
             }
             if r == last {
-                n.pairs = Vec::new();
+                n.pairs = PairList::default();
             }
         }
         drop(cursor);
@@ -1258,6 +1343,32 @@ mod tests {
         // An entry larger than a shard gets a shard of its own.
         assert_eq!(cut_shards([10, SHARD_BYTES * 3, 10]), [1, 2, 3]);
         assert_eq!(cut_shards([]), [0]);
+    }
+
+    #[test]
+    fn pair_lists_read_back_what_was_written_and_resume_at_a_cursor() {
+        let pairs: Vec<Pair> = vec![
+            (0, 5, 1, 0),
+            (0, 1 << 30, u16::MAX, 3),
+            (7, 2, 300, u16::MAX),
+            (u32::MAX, 0, 0, 0),
+        ];
+        let list = PairList::new(pairs.iter().copied());
+        assert_eq!(list.iter().collect::<Vec<_>>(), pairs);
+        // Five small numbers take a byte each; the list is no wider than it must be.
+        assert!(list.bytes.len() < 4 * 12);
+        let mut cursor = PairCursor::default();
+        assert_eq!(list.next_at(&mut cursor), Some(pairs[0]));
+        let resumed = cursor;
+        assert_eq!(list.next_at(&mut cursor), Some(pairs[1]));
+        let mut again = resumed;
+        assert_eq!(list.next_at(&mut again), Some(pairs[1]));
+        assert!(PairList::default().iter().next().is_none());
+        // A cut-off list ends instead of reading past its bytes.
+        let cut = PairList {
+            bytes: list.bytes[..list.bytes.len() - 1].to_vec(),
+        };
+        assert_eq!(cut.iter().count(), 3);
     }
 
     #[test]
