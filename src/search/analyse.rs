@@ -15,7 +15,7 @@
 //! allocation per word), never by numbers shared with other documents: that is
 //! what makes it reusable on its own.
 
-use super::index::Counted;
+use super::index::{Counted, Texts};
 use super::text::{tokens, Analyzer};
 use crate::document::Document;
 use crate::markdown::{self, RenderOptions, RenderedBody, TextBlock};
@@ -363,17 +363,18 @@ pub(super) fn analyse_counted(
     doc: &Document,
     body: &RenderedBody,
     memo: &mut WordMemo,
+    texts: &mut Texts,
 ) -> (Counted, Vec<Vec<u8>>) {
     let reading = read(doc, body);
     let (stems, forms) = count(doc, &reading.raws, memo);
+    let segments: Vec<(f32, Option<u16>)> =
+        reading.segments.iter().map(|&(_, w, p)| (w, p)).collect();
     let counted = Counted::new(
         reading.length,
         stems
             .into_iter()
             .map(|(id, tf, part)| (id, tf, part.unwrap_or(0))),
-        forms,
-        reading.stream,
-        reading.segments.iter().map(|&(_, w, p)| (w, p)).collect(),
+        texts.push(&forms, &reading.stream, &segments),
     );
     (counted, part_contents(doc, &body.blocks, &reading.part_of))
 }

@@ -167,15 +167,17 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
 /// into flat lists and sorts them, rather than a list or map per stem: documents
 /// have hundreds of stems, and this runs for every document.
 fn neighbours(doc: Doc<'_>, rare: &[bool], hashes: &[u16]) -> Neighbours {
-    match &doc.counted.stream {
-        Stream::Narrow(stream) => neighbours_in(doc, stream, rare, hashes),
-        Stream::Wide(stream) => neighbours_in(doc, stream, rare, hashes),
+    let text = doc.text();
+    match text.stream {
+        Stream::Narrow(stream) => neighbours_in(doc, text, stream, rare, hashes),
+        Stream::Wide(stream) => neighbours_in(doc, text, stream, rare, hashes),
     }
 }
 
 /// [`neighbours`] over a stream of either width; `T::MAX` separates segments.
 fn neighbours_in<T: StreamWord>(
     doc: Doc<'_>,
+    text: Text<'_>,
     stream: &[T],
     rare: &[bool],
     hashes: &[u16],
@@ -188,7 +190,7 @@ fn neighbours_in<T: StreamWord>(
         .map(|s| rare[global[s.0 as usize] as usize])
         .collect();
     // Each form's word in global key numbers, and its stem slot.
-    let forms: Vec<(u32, u32)> = doc
+    let forms: Vec<(u32, u32)> = text
         .forms
         .iter()
         .map(|&(w, slot)| (global[w as usize], slot))
@@ -197,7 +199,7 @@ fn neighbours_in<T: StreamWord>(
     let mut near: Vec<(u32, u16, u16)> = Vec::with_capacity(stream.len());
     // (pair, weight, part) per occurrence of two adjacent common words.
     let mut pairs: Vec<(u64, f32, u16)> = Vec::with_capacity(stream.len());
-    let segments = stream.split(|&n| n == T::SEPARATOR).zip(&doc.segments);
+    let segments = stream.split(|&n| n == T::SEPARATOR).zip(text.segments);
     for (segment, &(weight, part)) in segments {
         for (i, &f) in segment.iter().enumerate() {
             let (word, slot) = forms[f.index()];
@@ -647,12 +649,12 @@ pub struct Layout {
 
 /// A document's analysis with its keys replaced by numbers into the table of an
 /// [`Interned`] group, and its snippet contents dropped: what the assembly
-/// needs, without a copy of every word's string per document.
+/// needs, without a copy of every word's string per document. Its word forms
+/// and word stream are in the group's [`Texts`].
 ///
 /// Held for every document from the link stage to the end of the assembly, so
 /// it is kept narrow: weighted counts as whole numbers in 16 bits (the rare
-/// larger ones beside), and the word stream in 16 bits a word for any document
-/// of fewer than 65,535 distinct forms (every real one).
+/// larger ones beside).
 #[derive(Debug, Clone)]
 pub(super) struct Counted {
     pub(super) length: f32,
@@ -663,20 +665,17 @@ pub(super) struct Counted {
     /// (slot, weighted occurrences) of the stems counted 65,535 times or more:
     /// empty for every document but a huge one.
     large: Vec<(u32, f32)>,
-    pub(super) forms: Vec<(u32, u32)>,
-    pub(super) stream: Stream,
-    pub(super) segments: Vec<(f32, Option<u16>)>,
+    /// Where its forms, stream and segments are in the group's [`Texts`].
+    text: TextSpan,
 }
 
 impl Counted {
-    /// Narrows an analysis: per stem (key, weighted occurrences, part), the
-    /// stream as form numbers.
+    /// Narrows an analysis: per stem (key, weighted occurrences, part), and
+    /// where the rest of it was put.
     pub(super) fn new(
         length: f32,
         stems: impl IntoIterator<Item = (u32, f32, u16)>,
-        forms: Vec<(u32, u32)>,
-        stream: Vec<u32>,
-        segments: Vec<(f32, Option<u16>)>,
+        text: TextSpan,
     ) -> Counted {
         let mut large = Vec::new();
         let mut stems: Vec<(u32, u16, u16)> = stems
@@ -699,9 +698,7 @@ impl Counted {
             length,
             stems,
             large,
-            stream: Stream::new(stream, forms.len()),
-            forms,
-            segments,
+            text,
         }
     }
 
@@ -717,30 +714,102 @@ impl Counted {
     }
 }
 
-/// A document's text as form numbers ([`DocumentAnalysis::stream`]), two bytes
-/// a word when every number fits.
-#[derive(Debug, Clone)]
-pub(super) enum Stream {
-    Narrow(Vec<u16>),
-    Wide(Vec<u32>),
+/// The word forms, word streams and segments of a group's documents, back to
+/// back in a few long lists rather than three small ones per document. Pass 2
+/// of the assembly is the last to read them, and a build frees a group's at
+/// once when pass 2 is done with it: long lists go back to the system whole,
+/// where small ones freed among the documents' other lists left holes that
+/// the memory the pass allocates next could not use (300 MB of resident
+/// memory at 100,000 documents).
+#[derive(Debug, Default, Clone)]
+pub(super) struct Texts {
+    forms: Vec<(u32, u32)>,
+    narrow: Vec<u16>,
+    wide: Vec<u32>,
+    segments: Vec<(f32, Option<u16>)>,
 }
 
-impl Stream {
-    /// The stream of `forms` form numbers, segments separated by [`SEPARATOR`].
-    pub(super) fn new(stream: Vec<u32>, forms: usize) -> Stream {
-        if forms < usize::from(u16::MAX) {
-            Stream::Narrow(
-                stream
-                    .iter()
-                    .map(|&n| match n {
-                        SEPARATOR => u16::MAX,
-                        n => n as u16,
-                    })
-                    .collect(),
-            )
+/// Where one document's text is in its group's [`Texts`].
+#[derive(Debug, Clone, Default)]
+pub(super) struct TextSpan {
+    forms: std::ops::Range<usize>,
+    stream: std::ops::Range<usize>,
+    wide: bool,
+    segments: std::ops::Range<usize>,
+}
+
+/// One document's text, read from its group's [`Texts`].
+#[derive(Clone, Copy)]
+pub(super) struct Text<'a> {
+    /// Per distinct raw form: (folded word key, index into the stems).
+    pub(super) forms: &'a [(u32, u32)],
+    /// The text as form numbers, segments separated.
+    pub(super) stream: Stream<'a>,
+    /// Each segment's weight and snippet part (`None` for metadata).
+    pub(super) segments: &'a [(f32, Option<u16>)],
+}
+
+/// A document's text as form numbers ([`DocumentAnalysis::stream`]), two bytes
+/// a word when every number fits (any document of fewer than 65,535 distinct
+/// forms: every real one).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Stream<'a> {
+    Narrow(&'a [u16]),
+    Wide(&'a [u32]),
+}
+
+impl Texts {
+    /// Adds a document's forms, stream (segments separated by [`SEPARATOR`])
+    /// and segments; returns where they are.
+    pub(super) fn push(
+        &mut self,
+        forms: &[(u32, u32)],
+        stream: &[u32],
+        segments: &[(f32, Option<u16>)],
+    ) -> TextSpan {
+        let wide = forms.len() >= usize::from(u16::MAX);
+        let stream = if wide {
+            let start = self.wide.len();
+            self.wide.extend_from_slice(stream);
+            start..self.wide.len()
         } else {
-            Stream::Wide(stream)
+            let start = self.narrow.len();
+            self.narrow.extend(stream.iter().map(|&n| match n {
+                SEPARATOR => u16::MAX,
+                n => n as u16,
+            }));
+            start..self.narrow.len()
+        };
+        let at = self.forms.len();
+        self.forms.extend_from_slice(forms);
+        let forms = at..self.forms.len();
+        let at = self.segments.len();
+        self.segments.extend_from_slice(segments);
+        TextSpan {
+            forms,
+            stream,
+            wide,
+            segments: at..self.segments.len(),
         }
+    }
+
+    /// The text at `span` (empty if it is no longer held).
+    pub(super) fn get(&self, span: &TextSpan) -> Text<'_> {
+        Text {
+            forms: self.forms.get(span.forms.clone()).unwrap_or_default(),
+            stream: match span.wide {
+                true => Stream::Wide(self.wide.get(span.stream.clone()).unwrap_or_default()),
+                false => Stream::Narrow(self.narrow.get(span.stream.clone()).unwrap_or_default()),
+            },
+            segments: self.segments.get(span.segments.clone()).unwrap_or_default(),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.forms.shrink_to_fit();
+        self.narrow.shrink_to_fit();
+        self.wide.shrink_to_fit();
+        self.segments.shrink_to_fit();
     }
 }
 
@@ -777,6 +846,7 @@ impl StreamWord for u32 {
 pub struct Interned {
     memo: WordMemo,
     docs: Vec<Counted>,
+    texts: Texts,
 }
 
 impl std::fmt::Debug for Interned {
@@ -793,7 +863,8 @@ impl Interned {
     /// [`super::analyse_body`]) into the group; returns its snippet files'
     /// contents.
     pub fn add_body(&mut self, doc: &Document, body: &RenderedBody) -> Vec<Vec<u8>> {
-        let (counted, parts) = super::analyse::analyse_counted(doc, body, &mut self.memo);
+        let (counted, parts) =
+            super::analyse::analyse_counted(doc, body, &mut self.memo, &mut self.texts);
         self.docs.push(counted);
         parts
     }
@@ -805,8 +876,8 @@ impl Interned {
             analysis.length,
             analysis.stems.clone(),
             analysis.forms.clone(),
-            analysis.stream.clone(),
-            analysis.segments.clone(),
+            &analysis.stream,
+            &analysis.segments,
         );
     }
 
@@ -823,7 +894,7 @@ impl Interned {
             segments,
             parts,
         } = analysis;
-        self.push_parts(&keys, length, stems, forms, stream, segments);
+        self.push_parts(&keys, length, stems, forms, &stream, &segments);
         parts
     }
 
@@ -833,8 +904,8 @@ impl Interned {
         length: f32,
         stems: Vec<(u32, f32, u16)>,
         mut forms: Vec<(u32, u32)>,
-        stream: Vec<u32>,
-        segments: Vec<(f32, Option<u16>)>,
+        stream: &[u32],
+        segments: &[(f32, Option<u16>)],
     ) {
         let to_group: Vec<u32> = keys.iter().map(|k| self.memo.intern(k)).collect();
         for f in &mut forms {
@@ -843,14 +914,15 @@ impl Interned {
         let stems = stems
             .into_iter()
             .map(|(id, tf, part)| (to_group[id as usize], tf, part));
-        self.docs
-            .push(Counted::new(length, stems, forms, stream, segments));
+        let text = self.texts.push(&forms, stream, segments);
+        self.docs.push(Counted::new(length, stems, text));
     }
 
     /// Drops what only adding documents needs (the memo's lookup tables), once
     /// the group is complete; documents can still be added after, more slowly.
     pub fn seal(&mut self) {
         self.memo.seal();
+        self.texts.shrink_to_fit();
     }
 
     /// How many documents have been added.
@@ -902,19 +974,30 @@ fn global_keys<'a>(tables: &[&'a [Box<str>]]) -> (Vec<&'a str>, Vec<Vec<u32>>) {
 struct Doc<'a> {
     counted: &'a Counted,
     global: &'a [u32],
+    texts: &'a Texts,
 }
 
 impl<'a> Doc<'a> {
-    /// Every document of the groups, in order, with its group's map.
-    fn all(groups: &'a [&mut Vec<Counted>], maps: &'a [Vec<u32>]) -> Vec<Doc<'a>> {
+    /// Every document of the groups, in order, with its group's map and texts.
+    fn all(
+        groups: &'a [&mut Vec<Counted>],
+        texts: &'a [&mut Texts],
+        maps: &'a [Vec<u32>],
+    ) -> Vec<Doc<'a>> {
         let mut docs = Vec::with_capacity(groups.iter().map(|g| g.len()).sum());
-        for (group, global) in groups.iter().zip(maps) {
+        for ((group, texts), global) in groups.iter().zip(texts).zip(maps) {
             docs.extend(group.iter().map(|counted| Doc {
                 counted,
                 global: global.as_slice(),
+                texts,
             }));
         }
         docs
+    }
+
+    /// Its forms, stream and segments.
+    fn text(&self) -> Text<'a> {
+        self.texts.get(&self.counted.text)
     }
 }
 
@@ -989,12 +1072,23 @@ pub fn assemble_in_ranges<R: Send>(
     emit: &(dyn Fn(OutputFile) -> R + Sync),
     entries_per_range: usize,
 ) -> (Layout, Vec<R>) {
-    let (memos, mut grouped): (Vec<&WordMemo>, Vec<&mut Vec<Counted>>) =
-        groups.iter_mut().map(|g| (&g.memo, &mut g.docs)).unzip();
+    let mut memos: Vec<&WordMemo> = Vec::with_capacity(groups.len());
+    let mut grouped: Vec<&mut Vec<Counted>> = Vec::with_capacity(groups.len());
+    let mut texts: Vec<&mut Texts> = Vec::with_capacity(groups.len());
+    for Interned {
+        memo,
+        docs,
+        texts: t,
+    } in groups.iter_mut()
+    {
+        memos.push(memo);
+        grouped.push(docs);
+        texts.push(t);
+    }
     let tables: Vec<&[Box<str>]> = memos.iter().map(|m| m.strings()).collect();
     // Pass 1.
     let (strings, maps) = global_keys(&tables);
-    let docs = Doc::all(&grouped, &maps);
+    let docs = Doc::all(&grouped, &texts, &maps);
     let mut df = vec![0usize; strings.len()];
     for doc in &docs {
         for s in &doc.counted.stems {
@@ -1007,8 +1101,8 @@ pub fn assemble_in_ranges<R: Send>(
     let mut word_stems: Vec<(u32, u32)> = docs
         .par_iter()
         .fold(FxHashSet::default, |mut set, doc| {
-            let (global, doc) = (doc.global, doc.counted);
-            for &(w, slot) in &doc.forms {
+            let (global, forms, doc) = (doc.global, doc.text().forms, doc.counted);
+            for &(w, slot) in forms {
                 let s = doc.stems[slot as usize].0;
                 if w != s {
                     set.insert((global[w as usize], global[s as usize]));
@@ -1041,26 +1135,29 @@ pub fn assemble_in_ranges<R: Send>(
         Release::AsYouGo => {
             drop(docs);
             let per_group: Vec<Vec<Neighbours>> = grouped
-                .par_iter_mut()
+                .par_iter()
+                .zip(texts.par_iter_mut())
                 .zip(&maps)
-                .map(|(group, global)| {
-                    group
-                        .iter_mut()
+                .map(|((group, texts), global)| {
+                    let made = group
+                        .iter()
                         .map(|counted| {
-                            let doc = Doc { counted, global };
-                            let n = neighbours(doc, &rare, &hashes);
-                            counted.stream = Stream::Narrow(Vec::new());
-                            counted.forms = Vec::new();
-                            counted.segments = Vec::new();
-                            n
+                            let doc = Doc {
+                                counted,
+                                global,
+                                texts,
+                            };
+                            neighbours(doc, &rare, &hashes)
                         })
-                        .collect()
+                        .collect();
+                    **texts = Texts::default();
+                    made
                 })
                 .collect();
             per_group.into_iter().flatten().collect()
         }
     };
-    let docs = Doc::all(&grouped, &maps);
+    let docs = Doc::all(&grouped, &texts, &maps);
 
     // Pass 3, one kind of posting after the other, each freed once its shards
     // are out, so that their working sets never add up. Pairs first: their
@@ -1379,7 +1476,8 @@ mod tests {
             (9, 65_535.0, 0),
             (10, 65_534.0, 2),
         ];
-        let counted = Counted::new(10.0, stems, Vec::new(), vec![SEPARATOR], Vec::new());
+        let mut texts = Texts::default();
+        let counted = Counted::new(10.0, stems, texts.push(&[], &[SEPARATOR], &[]));
         let counts: Vec<f32> = counted
             .stems
             .iter()
@@ -1388,7 +1486,8 @@ mod tests {
             .collect();
         assert_eq!(counts, [3.0, 70_000.0, 65_535.0, 65_534.0]);
         assert_eq!(counted.large.len(), 2);
-        assert!(matches!(counted.stream, Stream::Narrow(ref s) if s == &[u16::MAX]));
+        let stream = texts.get(&counted.text).stream;
+        assert!(matches!(stream, Stream::Narrow(s) if s == [u16::MAX]));
     }
 
     #[test]
