@@ -1,9 +1,11 @@
 //! Bytes one stage makes and a later stage reads, set aside on disk in between.
 //!
-//! The search index's snippet files are made by the link pass, which renders every
-//! body, and written by the search stage: about 4.6 KB a document, 460 MB at
-//! 100,000 documents, that no stage in between reads. Holding them in memory was
-//! the largest single part of a large build's peak. A [`Spill`] is an unnamed
+//! Two kinds of bytes of a build are large and read rarely: the documents' bodies
+//! (4 KB a document, read by the link pass and by the document's page; see
+//! [`crate::document::Body`]) and the search index's snippet files (4.6 KB a
+//! document, made by the link pass and written by the search stage). At 100,000
+//! documents that was 860 MB held through most of the build, though no stage
+//! reads more than one document's at a time. A [`Spill`] is an unnamed
 //! temporary file (in the system's temporary folder, `TMPDIR`; removed by the
 //! system when the process ends, however it ends) that such bytes are appended to
 //! in pieces of about [`PIECE_BYTES`] and read back from by offset. The operating
