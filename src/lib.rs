@@ -172,7 +172,23 @@ fn memory() -> Option<(u64, u64)> {
 }
 
 /// Load, parse, validate and link; every problem of every stage reached is reported.
-fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared, Diagnostics> {
+/// `ANNALS_SPILL_DIR`: where builds set bodies and snippet files aside instead
+/// (see [`spill`]), e.g. a larger disk.
+fn spill_folder_override() -> Option<PathBuf> {
+    std::env::var_os("ANNALS_SPILL_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Loads, parses and links the archive. `spill_folder` is where a build without
+/// a session sets bodies and snippet files aside (see [`spill`]): the cache
+/// folder (or the root) for `build`, the system's temporary folder (`None`) for `check`, which
+/// leaves the site root as it found it.
+fn prepare(
+    options: &BuildOptions,
+    session: Option<&Session>,
+    spill_folder: Option<&Path>,
+) -> Result<Prepared, Diagnostics> {
     let root = &options.root;
     let mut clock = Instant::now();
     let mut errors: Vec<Diagnostic> = Vec::new();
@@ -225,7 +241,9 @@ fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared
     // Each file is parsed as soon as it is read and its text dropped: the texts of
     // a large archive are never all in memory at once. A build without a session
     // sets each body aside on disk at once, too (see [`document::Body`]).
-    let spill = session.is_none().then(|| Arc::new(spill::Spill::new()));
+    let spill = session
+        .is_none()
+        .then(|| Arc::new(spill::Spill::in_folder(spill_folder)));
     let (parsed, read_errors) = load::read_each(&to_read, |source| {
         let mut result = document::parse_document(&source, &config);
         if let (Ok(doc), Some(spill)) = (&mut result, &spill) {
@@ -290,6 +308,7 @@ fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared
         analysis: &kept,
         bodies: session.map(|s| &s.bodies),
         salt,
+        spill: spill.as_ref(),
     };
     let archive = archive::link_reusing(config, documents, &originals, entities, reuse)
         .map_err(Diagnostics::sorted)?;
@@ -324,7 +343,7 @@ fn prepare(options: &BuildOptions, session: Option<&Session>) -> Result<Prepared
 /// guard, but writes nothing.
 pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let start = Instant::now();
-    let mut prepared = prepare(options, None)?;
+    let mut prepared = prepare(options, None, spill_folder_override().as_deref())?;
     let analyses = std::mem::take(&mut prepared.archive.search);
     let renderer =
         render::Renderer::new(&prepared.archive, &prepared.theme).map_err(Diagnostics::sorted)?;
@@ -407,7 +426,14 @@ pub fn build_in(
     }
     // The recorded state stays valid if this build fails or is killed: the output is
     // only replaced, and the state only rewritten, when the build succeeds.
-    let mut prepared = prepare(options, session.as_deref())?;
+    // Not made here: a build that fails leaves the root as it was.
+    let cache_folder = options.root.join(cache::CACHE_DIR);
+    let spill_folder = match (spill_folder_override(), cache_folder.is_dir()) {
+        (Some(folder), _) => folder,
+        (None, true) => cache_folder,
+        (None, false) => options.root.clone(),
+    };
+    let mut prepared = prepare(options, session.as_deref(), Some(&spill_folder))?;
     let mut clock = Instant::now();
     // The search stage consumes the analyses; a session keeps them for the next
     // build.

@@ -6,11 +6,17 @@
 //! document, made by the link pass and written by the search stage). At 100,000
 //! documents that was 860 MB held through most of the build, though no stage
 //! reads more than one document's at a time. A [`Spill`] is an unnamed
-//! temporary file (in the system's temporary folder, `TMPDIR`; removed by the
-//! system when the process ends, however it ends) that such bytes are appended to
-//! in pieces of about [`PIECE_BYTES`] and read back from by offset. The operating
-//! system's page cache holds them while there is room, so reading them back is
-//! usually a copy; they no longer count towards the process's memory.
+//! temporary file that such bytes are appended to in pieces of about
+//! [`PIECE_BYTES`] and read back from by offset. The operating system's page
+//! cache holds them while there is room, so reading them back is usually a copy;
+//! they no longer count towards the process's memory.
+//!
+//! `annals build` makes it in the site's cache folder (`.annals-cache/`, or the
+//! site's root before the first build made that), not in `TMPDIR` (`annals
+//! check`, which writes nothing under the site, does): on many systems `/tmp` is a tmpfs, where the bytes would still be
+//! memory (charged to the same container), only no longer the process's. Where
+//! the file system supports unnamed files (`O_TMPFILE`, Linux), nothing is left
+//! behind however the process ends; elsewhere the file is unlinked at once.
 //!
 //! Nothing is lost if the file cannot be made or written (a read-only or full
 //! temporary folder): a [`SpilledList`] then keeps the bytes in memory, as before.
@@ -33,14 +39,24 @@ pub struct Spill {
 }
 
 impl Spill {
-    /// A spill backed by a new temporary file, or by memory if none can be made.
+    /// A spill backed by a new temporary file in the system's temporary
+    /// folder, or by memory if none can be made.
     pub fn new() -> Spill {
+        Spill::in_folder(None)
+    }
+
+    /// A spill backed by a new unnamed file in `folder`, else in the system's
+    /// temporary folder, else by memory.
+    pub fn in_folder(folder: Option<&std::path::Path>) -> Spill {
+        let file = if cfg!(unix) {
+            folder
+                .and_then(|f| tempfile::tempfile_in(f).ok())
+                .or_else(|| tempfile::tempfile().ok())
+        } else {
+            None
+        };
         Spill {
-            file: if cfg!(unix) {
-                tempfile::tempfile().ok()
-            } else {
-                None
-            },
+            file,
             end: AtomicU64::new(0),
         }
     }

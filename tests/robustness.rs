@@ -1318,9 +1318,11 @@ fn serve_survives_a_burst_of_1000_concurrent_requests() {
     assert!(after.body == expected[1]);
 }
 
-/// A build sets the search index's snippet files aside in a temporary file
-/// (see `annals::spill`). Where none can be made (`TMPDIR` missing), it keeps
-/// them in memory instead: the site is the same, byte for byte.
+/// A build sets bodies and the search index's snippet files aside in a
+/// temporary file (see `annals::spill`), in `ANNALS_SPILL_DIR` or the site's
+/// cache folder, or else in `TMPDIR`. Where none can take it (both folders
+/// missing), it keeps them in memory instead: the site is the same,
+/// byte for byte.
 #[test]
 fn a_temporary_folder_that_cannot_be_used_costs_memory_not_data() {
     let site = Site::new("crosslinks");
@@ -1332,6 +1334,7 @@ fn a_temporary_folder_that_cannot_be_used_costs_memory_not_data() {
         .expect("the annals binary")
         .env("ANNALS_PROGRESS", "none")
         .env("TMPDIR", &missing)
+        .env("ANNALS_SPILL_DIR", &missing)
         .args(["build", "--quiet", "--root"])
         .arg(&site.root)
         .arg("--output")

@@ -254,6 +254,7 @@ fn archive_with(root: &Path, session: bool) -> annals::archive::Archive {
         analysis: &|_| None,
         bodies: session.then_some(&bodies),
         salt: 0,
+        spill: None,
     };
     annals::archive::link_reusing(config, documents, &Default::default(), entities, reuse)
         .expect("links")

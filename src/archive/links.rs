@@ -218,6 +218,9 @@ pub struct Reuse<'r> {
     /// What the binary and configuration contribute to the keys
     /// ([`crate::search::cache_salt`]).
     pub salt: u64,
+    /// Where a build sets the snippet files aside (see [`crate::spill`]); a
+    /// new file in the system's temporary folder if `None`.
+    pub spill: Option<&'r Arc<crate::spill::Spill>>,
 }
 
 /// Renders every body in parallel, checks every document link and anchor, and
@@ -279,7 +282,12 @@ pub fn index(
     type Chunk = (Vec<Done>, Option<search::InternedChunk>, Vec<Diagnostic>);
     // A build sets the snippet files aside on disk until the search stage
     // writes them (see [`crate::spill`]).
-    let spill = (!per_document).then(|| Arc::new(crate::spill::Spill::new()));
+    let spill = (!per_document).then(|| {
+        reuse
+            .spill
+            .cloned()
+            .unwrap_or_else(|| Arc::new(crate::spill::Spill::new()))
+    });
     let chunks: Vec<Chunk> = documents
         .par_chunks(chunk)
         .enumerate()

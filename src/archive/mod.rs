@@ -180,6 +180,7 @@ pub fn link(
         analysis: &|_| None,
         bodies: None,
         salt: 0,
+        spill: None,
     };
     link_reusing(config, documents, originals, entities, reuse)
 }

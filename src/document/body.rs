@@ -1,9 +1,9 @@
 //! A document's Markdown body, held in memory or set aside on disk.
 //!
 //! Bodies are half of what a parsed document holds (4 KB of 7.6 KB in the
-//! benchmark's archives) and are read twice after parsing: by the link pass, which
-//! renders each for its links, mentions and search words, and by the document's
-//! own page. A build therefore writes each body to a [`Spill`] as soon as the
+//! benchmark's archives) and are read a few times after parsing: by the link pass,
+//! which renders each for its links, mentions and search words, by the page keys
+//! of incremental builds (a hash), and by the document's own page. A build therefore writes each body to a [`Spill`] as soon as the
 //! document is parsed ([`Body::spill_to`]) and reads it back at those two moments,
 //! so that no stage holds every body. `annals serve`, which keeps its documents
 //! between builds and edits bodies in place, keeps them in memory.
@@ -89,19 +89,28 @@ impl std::fmt::Debug for Body {
     }
 }
 
-/// A body that cannot be read back hashes as this (and equals no body), so a
-/// page key made from it never matches a recorded one.
-const UNREADABLE: &str = "\u{0}unreadable body\u{0}";
+/// What a body that cannot be read back hashes as: a number drawn once per
+/// process, so that a page key made from it matches no key a build recorded
+/// (the page is then rendered, and the render reports the failure).
+fn unreadable() -> u64 {
+    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *NONCE.get_or_init(|| {
+        use std::hash::BuildHasher;
+        std::collections::hash_map::RandomState::new().hash_one("unreadable body")
+    })
+}
 
 impl Hash for Body {
     fn hash<H: Hasher>(&self, state: &mut H) {
         match self.text() {
             Ok(t) => t.hash(state),
-            Err(_) => UNREADABLE.hash(state),
+            Err(_) => unreadable().hash(state),
         }
     }
 }
 
+/// Bodies are equal when their texts are; a body that cannot be read back
+/// equals none, not even itself.
 impl PartialEq for Body {
     fn eq(&self, other: &Body) -> bool {
         match (self.text(), other.text()) {

@@ -106,6 +106,7 @@ impl PairList {
         let mut bytes = Vec::new();
         let mut previous = 0;
         for (first, second, tf, part) in pairs {
+            debug_assert!(first >= previous, "pairs are sorted");
             push_varint(&mut bytes, u64::from(first - previous));
             push_varint(&mut bytes, u64::from(second));
             push_varint(&mut bytes, u64::from(tf));
@@ -582,6 +583,7 @@ fn pair_postings(
                 let Some((first, second, tf, part)) = n.pairs.next_at(read) else {
                     break;
                 };
+                debug_assert!(first as usize >= base, "earlier ranges took it");
                 let Some(at) = (first as usize)
                     .checked_sub(base)
                     .and_then(|f| cursor.get_mut(f))
@@ -592,7 +594,8 @@ fn pair_postings(
                 table[*at] = (second, d as u32, tf, part);
                 *at += 1;
             }
-            if r == last {
+            // A list read to its end is done with, whatever the range.
+            if r == last || read.at >= n.pairs.bytes.len() {
                 n.pairs = PairList::default();
             }
         }
@@ -1063,7 +1066,7 @@ pub fn assemble<R: Send>(
     assemble_in_ranges(groups, release, emit, ENTRIES_PER_RANGE)
 }
 
-/// [`assemble`], making the stem postings in ranges of keys of about
+/// [`assemble`], making the stem and pair postings in ranges of keys of about
 /// `entries_per_range` entries each (at least one key a range). The bytes do
 /// not depend on it; the memory held does.
 pub fn assemble_in_ranges<R: Send>(

@@ -154,10 +154,11 @@ impl Snippets {
                 _ => self.ends[i - 1] as usize,
             };
             (start..self.ends[i] as usize).map(move |at| {
-                Ok(OutputFile {
-                    path: analyse::part_path(first + i, at - start),
-                    bytes: self.parts.get(at)?,
-                })
+                let path = analyse::part_path(first + i, at - start);
+                match self.parts.get(at) {
+                    Ok(bytes) => Ok(OutputFile { path, bytes }),
+                    Err(e) => Err(std::io::Error::new(e.kind(), format!("{path}: {e}"))),
+                }
             })
         })
     }
