@@ -2,8 +2,8 @@
 //!
 //! Bodies are half of what a parsed document holds (4 KB of 7.6 KB in the
 //! benchmark's archives) and are read a few times after parsing: by the link pass,
-//! which renders each for its links, mentions and search words, by the page keys
-//! of incremental builds (a hash), and by the document's own page. A build therefore writes each body to a [`Spill`] as soon as the
+//! which renders each for its links, mentions and search words, and by the
+//! document's own page (page keys hash a digest taken when it was set aside). A build therefore writes each body to a [`Spill`] as soon as the
 //! document is parsed ([`Body::spill_to`]) and reads it back at those two moments,
 //! so that no stage holds every body. `annals serve`, which keeps its documents
 //! between builds and edits bodies in place, keeps them in memory.
@@ -20,7 +20,16 @@ pub struct Body(Held);
 #[derive(Clone)]
 enum Held {
     Text(String),
-    Spilled(SpilledBytes),
+    /// On disk, with the text's [`digest`], so that hashing the body (the page
+    /// keys of every build do) reads nothing back.
+    Spilled(SpilledBytes, u64),
+}
+
+/// A number standing for a text: what a body hashes as, held or spilled.
+fn digest(text: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 impl Body {
@@ -28,7 +37,7 @@ impl Body {
     pub fn text(&self) -> std::io::Result<Cow<'_, str>> {
         match &self.0 {
             Held::Text(t) => Ok(Cow::Borrowed(t)),
-            Held::Spilled(s) => String::from_utf8(s.read()?)
+            Held::Spilled(s, _) => String::from_utf8(s.read()?)
                 .map(Cow::Owned)
                 .map_err(std::io::Error::other),
         }
@@ -38,21 +47,21 @@ impl Body {
     pub fn spill_to(&mut self, spill: &Arc<Spill>) {
         if let Held::Text(text) = &self.0 {
             if let Some(spilled) = SpilledBytes::put(spill, text.as_bytes()) {
-                self.0 = Held::Spilled(spilled);
+                self.0 = Held::Spilled(spilled, digest(text));
             }
         }
     }
 
     /// Whether the text is on disk.
     pub fn is_spilled(&self) -> bool {
-        matches!(self.0, Held::Spilled(_))
+        matches!(self.0, Held::Spilled(..))
     }
 
     /// The text's length in bytes.
     pub fn len(&self) -> usize {
         match &self.0 {
             Held::Text(t) => t.len(),
-            Held::Spilled(s) => s.len(),
+            Held::Spilled(s, _) => s.len(),
         }
     }
 
@@ -84,28 +93,19 @@ impl std::fmt::Debug for Body {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
             Held::Text(t) => t.fmt(f),
-            Held::Spilled(s) => write!(f, "<body of {} bytes, spilled>", s.len()),
+            Held::Spilled(s, _) => write!(f, "<body of {} bytes, spilled>", s.len()),
         }
     }
 }
 
-/// What a body that cannot be read back hashes as: a number drawn once per
-/// process, so that a page key made from it matches no key a build recorded
-/// (the page is then rendered, and the render reports the failure).
-fn unreadable() -> u64 {
-    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *NONCE.get_or_init(|| {
-        use std::hash::BuildHasher;
-        std::collections::hash_map::RandomState::new().hash_one("unreadable body")
-    })
-}
-
+/// Hashed as its text's [`digest`], which a spilled body keeps: no read.
 impl Hash for Body {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        match self.text() {
-            Ok(t) => t.hash(state),
-            Err(_) => unreadable().hash(state),
-        }
+        let d = match &self.0 {
+            Held::Text(t) => digest(t),
+            Held::Spilled(_, d) => *d,
+        };
+        state.write_u64(d);
     }
 }
 
@@ -113,6 +113,11 @@ impl Hash for Body {
 /// equals none, not even itself.
 impl PartialEq for Body {
     fn eq(&self, other: &Body) -> bool {
+        if let (Held::Spilled(_, a), Held::Spilled(_, b)) = (&self.0, &other.0) {
+            if a != b {
+                return false;
+            }
+        }
         match (self.text(), other.text()) {
             (Ok(a), Ok(b)) => a == b,
             _ => false,
