@@ -20,7 +20,11 @@
 //!
 //! Nothing is lost if the file cannot be made or written (a read-only or full
 //! temporary folder): a [`SpilledList`] then keeps the bytes in memory, as before.
-//! A failure to read them back is an error of the stage that reads them.
+//! A failure to read them back is an error of the stage that reads them, and so
+//! is reading back other bytes than were written: every run of bytes carries a
+//! CRC-32 taken when it was set aside and checked when it is read, so a disk or
+//! file system that returns wrong data without an error fails the build rather
+//! than publishing a corrupted page or search file.
 
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,14 +84,27 @@ impl Spill {
         Some(offset)
     }
 
-    /// Reads `len` bytes at `offset`.
-    fn read(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    /// Reads `len` bytes at `offset`, which had the checksum `crc` when they
+    /// were written.
+    fn read(&self, offset: u64, len: usize, crc: u32) -> std::io::Result<Vec<u8>> {
         let Some(file) = &self.file else {
             return Err(std::io::Error::other("no spill file"));
         };
         let mut bytes = vec![0; len];
         read_at(file, &mut bytes, offset)?;
+        checked(bytes, crc)
+    }
+}
+
+/// `bytes` if their checksum is `crc`.
+fn checked(bytes: Vec<u8>, crc: u32) -> std::io::Result<Vec<u8>> {
+    if crc32fast::hash(&bytes) == crc {
         Ok(bytes)
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the temporary file returned other bytes than were written to it (checksum mismatch)",
+        ))
     }
 }
 
@@ -118,6 +135,7 @@ pub struct SpilledBytes {
     spill: Arc<Spill>,
     offset: u64,
     len: usize,
+    crc: u32,
 }
 
 impl SpilledBytes {
@@ -129,6 +147,7 @@ impl SpilledBytes {
             spill: spill.clone(),
             offset,
             len: bytes.len(),
+            crc: crc32fast::hash(bytes),
         })
     }
 
@@ -144,7 +163,7 @@ impl SpilledBytes {
 
     /// The bytes, read back.
     pub fn read(&self) -> std::io::Result<Vec<u8>> {
-        self.spill.read(self.offset, self.len)
+        self.spill.read(self.offset, self.len, self.crc)
     }
 }
 
@@ -158,13 +177,21 @@ enum Place {
     Block(u32, u32),
 }
 
+/// Where an item is, its length and its CRC-32.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    place: Place,
+    len: u64,
+    crc: u32,
+}
+
 /// Byte strings, added one after the other and read back by number, kept in a
 /// [`Spill`]: the list holds, per item, where it is, and at most one piece of
 /// [`PIECE_BYTES`] not yet written.
 #[derive(Debug, Clone)]
 pub struct SpilledList {
     spill: Arc<Spill>,
-    items: Vec<(Place, u64)>,
+    items: Vec<Item>,
     /// The piece being filled, and the first item in it.
     piece: Vec<u8>,
     piece_from: usize,
@@ -193,7 +220,11 @@ impl SpilledList {
         }
         let place = Place::Block(self.blocks.len() as u32, self.piece.len() as u32);
         self.piece.extend_from_slice(bytes);
-        self.items.push((place, bytes.len() as u64));
+        self.items.push(Item {
+            place,
+            len: bytes.len() as u64,
+            crc: crc32fast::hash(bytes),
+        });
     }
 
     /// Writes the piece being filled; call once every item is added, so that
@@ -207,8 +238,8 @@ impl SpilledList {
         match self.spill.put(&piece) {
             Some(base) => {
                 for item in &mut self.items[self.piece_from..] {
-                    if let Place::Block(_, offset) = item.0 {
-                        item.0 = Place::File(base + u64::from(offset));
+                    if let Place::Block(_, offset) = item.place {
+                        item.place = Place::File(base + u64::from(offset));
                     }
                 }
             }
@@ -231,13 +262,13 @@ impl SpilledList {
 
     /// Item `i`'s bytes; an error if they cannot be read back from the file.
     pub fn get(&self, i: usize) -> std::io::Result<Vec<u8>> {
-        let Some(&(place, len)) = self.items.get(i) else {
+        let Some(&Item { place, len, crc }) = self.items.get(i) else {
             return Err(std::io::Error::other(format!("no spilled item {i}")));
         };
         let missing = || std::io::Error::other(format!("spilled item {i} is missing"));
         let len = usize::try_from(len).map_err(|_| missing())?;
         match place {
-            Place::File(offset) => self.spill.read(offset, len),
+            Place::File(offset) => self.spill.read(offset, len, crc),
             Place::Block(block, offset) => {
                 let bytes = match self.blocks.get(block as usize) {
                     Some(b) => b,
@@ -281,7 +312,10 @@ mod tests {
         if spill.on_disk() {
             // Nothing is held in memory once finished.
             assert!(list.piece.is_empty() && list.blocks.is_empty());
-            assert!(list.items.iter().all(|(p, _)| matches!(p, Place::File(_))));
+            assert!(list
+                .items
+                .iter()
+                .all(|item| matches!(item.place, Place::File(_))));
         }
     }
 
@@ -353,5 +387,33 @@ mod tests {
         let finished = list.clone();
         assert_eq!(unfinished.get(0).unwrap(), b"one");
         assert_eq!(finished.get(0).unwrap(), b"one");
+    }
+
+    #[test]
+    fn bytes_changed_on_disk_are_an_error_not_data() {
+        let spill = Arc::new(Spill::new());
+        let mut list = SpilledList::new(spill.clone());
+        list.push(b"first item");
+        list.push(b"second item");
+        list.finish();
+        let run = SpilledBytes::put(&spill, b"a body").unwrap();
+        assert_eq!(list.get(1).unwrap(), b"second item");
+        // Flip one byte of each as a faulty disk would, without an error.
+        let file = spill.file.as_ref().unwrap();
+        let flip = |at: u64| {
+            let mut byte = [0u8];
+            read_at(file, &mut byte, at).unwrap();
+            write_at(file, &[byte[0] ^ 0x20], at).unwrap();
+        };
+        flip(b"first item".len() as u64 + 3);
+        flip(run.offset);
+        let e = list.get(1).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("checksum"), "{e}");
+        assert_eq!(list.get(0).unwrap(), b"first item");
+        assert_eq!(
+            run.read().unwrap_err().kind(),
+            std::io::ErrorKind::InvalidData
+        );
     }
 }

@@ -299,10 +299,20 @@ pub fn snippet_files(
 /// Pure: the result depends on `doc` alone; `memo` only saves work (see
 /// [`WordMemo`]). The body is parsed for its text only: no HTML is made and no
 /// code highlighted, since the blocks need neither.
-pub fn analyse_document(doc: &Document, memo: &mut WordMemo) -> DocumentAnalysis {
-    // Only a body a build set aside can fail to read, and the build then
-    // fails on it when it renders the document's page.
-    let text = doc.body.text().unwrap_or_default();
+///
+/// Fails only when the body was set aside on disk and cannot be read back (see
+/// [`crate::document::Body`]): analysing an empty text instead would drop the
+/// document's words from the index without a word.
+pub fn analyse_document(doc: &Document, memo: &mut WordMemo) -> std::io::Result<DocumentAnalysis> {
+    let text = doc.body.text().map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "{}: the body could not be read back: {e}",
+                doc.file.display()
+            ),
+        )
+    })?;
     let body = markdown::render_with(
         &text,
         &RenderOptions {
@@ -311,7 +321,7 @@ pub fn analyse_document(doc: &Document, memo: &mut WordMemo) -> DocumentAnalysis
             ..RenderOptions::default()
         },
     );
-    analyse_body(doc, &body, memo)
+    Ok(analyse_body(doc, &body, memo))
 }
 
 /// [`analyse_document`] from the document's body as already rendered (with any

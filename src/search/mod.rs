@@ -191,7 +191,8 @@ pub fn index_files(archive: &Archive) -> std::io::Result<Vec<OutputFile>> {
 /// each file to `sink` as soon as it is made (from several threads at once);
 /// returns what `sink` returned, in a fixed order (term shards, pair shards,
 /// `facets.json`, snippet files by document, `manifest.json` last). Fails only if
-/// the link pass's snippet files cannot be read back from their [`Spill`].
+/// bytes set aside in a [`Spill`] cannot be read back: the link pass's snippet
+/// files, or a body that must be analysed again.
 ///
 /// Each analysis is interned and its snippet files handed on in parallel, and
 /// dropped unless a cache shares it; then the assembly ([`index::assemble`])
@@ -315,12 +316,11 @@ fn index_with<R: Send>(
             let analyses: Vec<Arc<DocumentAnalysis>> = docs
                 .iter()
                 .zip(analyses)
-                .map(|(doc, analysis)| {
-                    analysis
-                        .take()
-                        .unwrap_or_else(|| Arc::new(analyse_document(doc, &mut memo)))
+                .map(|(doc, analysis)| match analysis.take() {
+                    Some(analysis) => Ok(analysis),
+                    None => analyse_document(doc, &mut memo).map(Arc::new),
                 })
-                .collect();
+                .collect::<std::io::Result<_>>()?;
             let parts: Vec<_> = analyses
                 .iter()
                 .enumerate()
@@ -343,9 +343,9 @@ fn index_with<R: Send>(
                 group,
                 reused,
             };
-            (kept, parts)
+            Ok((kept, parts))
         })
-        .collect();
+        .collect::<std::io::Result<_>>()?;
     let (mut this_build, parts): (Vec<KeptGroup>, Vec<_>) = chunks.into_iter().unzip();
     let parts: Vec<_> = parts.into_iter().flatten().collect();
     let mut groups: Vec<index::Interned> = this_build
