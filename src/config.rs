@@ -205,6 +205,19 @@ impl Config {
                 ));
             }
         }
+        if !crate::document::is_language_tag(&raw.language) {
+            let (line, col) = locate("language");
+            errors.push(
+                Diagnostic::at(
+                    file,
+                    text,
+                    line,
+                    col,
+                    format!("language `{}` is not a BCP 47 language tag", raw.language),
+                )
+                .with_help("for example \"en\", \"fr\", \"de-AT\""),
+            );
+        }
         if let Some(cname) = &raw.cname {
             if !is_host_name(cname) {
                 let (line, col) = locate("cname");
@@ -270,7 +283,34 @@ impl Config {
 }
 
 /// Top-level paths the generator itself writes; taxonomies must not take them.
-pub const RESERVED_PATHS: &[&str] = &["documents", "timeline", "static", "search", "api"];
+pub const RESERVED_PATHS: &[&str] = &[
+    "documents",
+    "timeline",
+    "static",
+    "search",
+    "api",
+    "correspondence",
+];
+
+/// True for the host of a base URL: a host name (one label, as `localhost`, or
+/// more) or an IPv4 address, with an optional port from 1 to 65535.
+fn is_host(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty() && p.len() <= 5 && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+    });
+    let name_ok = name.len() <= 253
+        && name.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    port_ok && name_ok
+}
 
 /// True for a DNS name such as `archive.example.org`: dot-separated labels of ASCII
 /// letters, digits and inner hyphens, at least two labels.
@@ -299,8 +339,10 @@ fn split_base_url(base_url: &str) -> Result<(String, String), String> {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        if host.is_empty() || host.contains(['?', '#', ' ']) {
-            return Err(format!("base_url `{base_url}` has no valid host"));
+        if !is_host(host) {
+            return Err(format!(
+                "base_url `{base_url}` has no valid host (a name such as `example.org`, with an optional port)"
+            ));
         }
         (format!("{scheme}{host}"), path.to_string())
     } else if base_url.starts_with('/') {
@@ -310,8 +352,16 @@ fn split_base_url(base_url: &str) -> Result<(String, String), String> {
             "base_url `{base_url}` must start with `https://`, `http://` or `/`"
         ));
     };
-    if path.contains(['?', '#', ' ', '\\']) || path.split('/').any(|s| s == "..") {
-        return Err(format!("base_url `{base_url}` has an invalid path"));
+    // The base path is written into every link and script address of the site:
+    // plain path characters only, and no `//`, which would make it another host.
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-._~%/+,;=:@!$&*()".contains(c);
+    if !path.chars().all(plain)
+        || path.contains("//")
+        || path.split('/').any(|s| s == ".." || s == ".")
+    {
+        return Err(format!(
+            "base_url `{base_url}` has an invalid path (letters, digits and `-._~%/` only, without `//`, `.` or `..` segments)"
+        ));
     }
     let mut path = path;
     if !path.ends_with('/') {
@@ -360,6 +410,40 @@ mod tests {
     fn bad_base_url_is_an_error() {
         let err = parse("title = \"A\"\nbase_url = \"example.org\"\n").unwrap_err();
         assert_eq!(err[0].line, 2);
+        for bad in [
+            "//evil.example/",
+            "/a//b/",
+            "https://x.org/\\\"><script>/",
+            "https://x.org:99999/",
+            "https://x.org:/",
+            "https://x.org/a b/",
+            "https://x.org/./",
+            "https://user@x.org/",
+            "https://x.org/<p>/",
+        ] {
+            let toml = format!("title = \"A\"\nbase_url = '{bad}'\n");
+            assert!(parse(&toml).is_err(), "{bad} is accepted");
+        }
+        for good in [
+            "https://x.github.io/my-archive/",
+            "http://localhost:8080/",
+            "http://127.0.0.1:1111/a/",
+            "/",
+            "/sub/path/",
+            "https://archive.example.org",
+        ] {
+            let toml = format!("title = \"A\"\nbase_url = '{good}'\n");
+            assert!(parse(&toml).is_ok(), "{good} is refused");
+        }
+    }
+
+    #[test]
+    fn language_is_checked_where_it_is_written() {
+        let err =
+            parse("title = \"A\"\nbase_url = \"/\"\nlanguage = \"english please\"\n").unwrap_err();
+        assert_eq!((err[0].line, err[0].column), (3, 1), "{err:?}");
+        assert!(err[0].message.contains("`english please`"));
+        assert!(parse("title = \"A\"\nbase_url = \"/\"\nlanguage = \"fr-BE\"\n").is_ok());
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub mod urls;
 use diagnostics::{Diagnostic, Diagnostics};
 use rayon::prelude::*;
 pub use session::Session;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -249,12 +249,23 @@ fn prepare(
         if let (Ok(doc), Some(spill)) = (&mut result, &spill) {
             doc.body.spill_to(spill);
         }
-        (result, source.path)
+        let id = result
+            .is_err()
+            .then(|| document::front_matter::sniff_id(&source.text))
+            .flatten();
+        (result, source.path, id)
     });
     errors.extend(read_errors);
     let mut documents: Vec<document::Document> = reused.into_iter().flatten().collect();
     documents.reserve(parsed.len());
-    for (result, path) in parsed {
+    // Documents that failed to parse: the later stages still run, to report
+    // their errors in the same run, but not that links to these are broken.
+    let mut unparsed = (HashSet::new(), HashSet::new());
+    for (result, path, id) in parsed {
+        if result.is_err() {
+            unparsed.0.extend(id);
+            unparsed.1.insert(path.clone());
+        }
         match result {
             Ok(doc) => documents.push(doc),
             // A document is never dropped without a word, whatever a validator misses.
@@ -293,14 +304,10 @@ fn prepare(
             Err(e) => errors.extend(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(Diagnostics::sorted(errors));
-    }
     // Originals are read and hashed here, at the edge, so that link stays pure.
+    // Every stage runs even after an error, so that one run reports them all.
     let (originals, original_errors) = load::read_originals(root, &documents);
-    if !original_errors.is_empty() {
-        return Err(Diagnostics::sorted(original_errors));
-    }
+    errors.extend(original_errors);
     // The link stage renders every body for its links and analyses it for search
     // then; analyses a session kept from the last build are not made again.
     let kept = |doc: &document::Document| session.and_then(|s| s.search.get(salt, doc));
@@ -310,8 +317,19 @@ fn prepare(
         salt,
         spill: spill.as_ref(),
     };
-    let archive = archive::link_reusing(config, documents, &originals, entities, reuse)
-        .map_err(Diagnostics::sorted)?;
+    let archive = match archive::link_reusing(config, documents, &originals, entities, reuse) {
+        Ok(archive) if errors.is_empty() => archive,
+        Ok(_) => return Err(Diagnostics::sorted(errors)),
+        Err(link_errors) => {
+            let (ids, files) = &unparsed;
+            errors.extend(
+                link_errors
+                    .into_iter()
+                    .filter(|d| !archive::links::names_unparsed(&d.message, ids, files)),
+            );
+            return Err(Diagnostics::sorted(errors));
+        }
+    };
     stage_done(
         options.progress,
         "link",
@@ -763,14 +781,17 @@ fn produce(
     );
     let mut errors = Vec::new();
     let mut entries = Vec::with_capacity(pages.len() * 2);
+    // Who wrote each page file, to name the culprit if two wrote one path.
+    let mut writers: Vec<(String, Writer)> = Vec::with_capacity(pages.len());
     let mut records = incremental::PageRecords::default();
     let mut kept = Vec::new();
-    for r in results {
+    for (r, &page) in results.into_iter().zip(&pages) {
         match r {
             Ok((e, record, was_kept)) => {
                 if was_kept {
                     kept.extend(e.iter().map(|(p, _)| p.clone()));
                 }
+                writers.extend(e.iter().map(|(p, _)| (p.clone(), Writer::Page(page))));
                 entries.extend(e);
                 records.pages.extend(record);
             }
@@ -818,6 +839,7 @@ fn produce(
         }
     }
     stage_done(progress, "generate", "feeds, exports", &mut clock);
+    errors.extend(paths_written_twice(&entries, writers, archive, renderer));
     if !errors.is_empty() {
         return Err(Diagnostics::sorted(errors));
     }
@@ -832,6 +854,99 @@ fn produce(
         analysed,
         search_groups,
     })
+}
+
+/// What made a file of the site.
+#[derive(Debug, Clone, Copy)]
+enum Writer {
+    Page(render::Page),
+    /// A document's original (by document index).
+    Original(usize),
+    /// Feeds, exports, the search index, the theme's assets.
+    Generated,
+}
+
+/// An error for every site path that two files of a build were written to: one
+/// would have replaced the other, depending on which thread came last. Aliases
+/// and originals, the paths an editor chooses, are checked against the build's
+/// own files when the archive is linked; this is the net under every path, so
+/// that no page is ever lost without a word. `writers` names the page of each
+/// page file (the other files are generated, or originals found by path).
+fn paths_written_twice(
+    entries: &[(String, String)],
+    writers: Vec<(String, Writer)>,
+    archive: &archive::Archive,
+    renderer: &render::Renderer<'_>,
+) -> Vec<Diagnostic> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+    let mut twice: Vec<&str> = Vec::new();
+    for (path, _) in entries {
+        let n = seen.entry(path).or_default();
+        *n += 1;
+        if *n == 2 {
+            twice.push(path);
+        }
+    }
+    if twice.is_empty() {
+        return Vec::new();
+    }
+    let by_path: HashMap<&str, Vec<Writer>> =
+        writers
+            .iter()
+            .fold(HashMap::new(), |mut map, (path, writer)| {
+                if seen.get(path.as_str()).is_some_and(|&n| n > 1) {
+                    map.entry(path.as_str())
+                        .or_insert_with(Vec::new)
+                        .push(*writer);
+                }
+                map
+            });
+    let describe = |writer: Writer| match writer {
+        Writer::Page(render::Page::Document(d)) => {
+            format!("the page of document `{}`", archive.documents[d].id)
+        }
+        Writer::Page(render::Page::Alias(d, _)) => {
+            format!("an alias in {}", archive.documents[d].file.display())
+        }
+        Writer::Page(page) => format!("the page `/{}`", renderer.page_path(page)),
+        Writer::Original(d) => format!("the original of {}", archive.documents[d].file.display()),
+        Writer::Generated => "a file the build generates".to_string(),
+    };
+    twice.sort_unstable();
+    twice
+        .into_iter()
+        .map(|path| {
+            let mut found: Vec<Writer> = by_path.get(path).cloned().unwrap_or_default();
+            // An original is published in its document's folder.
+            if archive.attachments.iter().any(|(_, p)| p == path) {
+                let id = path
+                    .strip_prefix("documents/")
+                    .and_then(|r| r.split('/').next());
+                found.extend(
+                    id.and_then(|id| archive.by_id.get(id))
+                        .map(|&d| Writer::Original(d)),
+                );
+            }
+            let copies = seen.get(path).copied().unwrap_or(2);
+            while found.len() < copies {
+                found.push(Writer::Generated);
+            }
+            let names: Vec<String> = found.iter().map(|&w| describe(w)).collect();
+            let message = format!(
+                "`/{path}` would be written {copies} times, by {}: one would replace the other",
+                names.join(" and ")
+            );
+            let blamed = found.iter().find_map(|w| match *w {
+                Writer::Page(render::Page::Alias(d, _)) => Some((d, "aliases")),
+                Writer::Original(d) => Some((d, "source")),
+                _ => None,
+            });
+            match blamed {
+                Some((d, key)) => archive.documents[d].diagnostic_at_key(key, message),
+                None => Diagnostic::file(path, message),
+            }
+        })
+        .collect()
 }
 
 /// What lets a build take pages from the previous site instead of rendering them.

@@ -360,6 +360,70 @@ fn all_errors_are_reported_together_sorted_by_file_and_line() {
     );
 }
 
+/// Errors of every stage come in one run: a file that does not parse does not
+/// hide a duplicate id, a missing original or a broken link elsewhere (found
+/// by later stages), and a link to the file that did not parse is not reported
+/// on top of its own error.
+#[test]
+fn errors_of_later_stages_are_reported_with_parse_errors() {
+    let site = Site::new("basic");
+    let write = |rel: &str, text: &str| {
+        let path = site.root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let doc = |id: &str, extra: &str, body: &str| {
+        format!("---\nid: {id}\ntitle: T\ndate: 2021-01-01\n{extra}---\n{body}\n")
+    };
+    // Parse stage: an impossible date.
+    write(
+        "content/documents/2021/a-bad-date.md",
+        "---\nid: bad-date\ntitle: T\ndate: 2021-02-30\n---\nBody.\n",
+    );
+    // Link stage: a duplicate id, a link to an unknown id; links to the file
+    // that failed, by id and by path, are not errors of their own.
+    write(
+        "content/documents/2021/b-dup.md",
+        &doc("minutes-2019", "", "Body."),
+    );
+    write(
+        "content/documents/2021/c-links.md",
+        &doc(
+            "links",
+            "",
+            "[gone](doc:no-such-id), [bad](doc:bad-date), [file](a-bad-date.md).",
+        ),
+    );
+    // Load stage: an original that is not there.
+    write(
+        "content/documents/2021/d-original.md",
+        &doc("original", "source:\n  file: missing.pdf\n", "Body."),
+    );
+    let run = site.build(&[]);
+    run.assert_exit_1();
+    let found: Vec<(String, usize, String)> = diagnostics(&run.stderr)
+        .into_iter()
+        .map(|d| (d.file, d.line, d.message))
+        .collect();
+    let expect = [
+        ("a-bad-date.md", 4, "February 2021 has no day 30"),
+        ("b-dup.md", 2, "duplicate id `minutes-2019`"),
+        ("c-links.md", 6, "unknown document id `no-such-id`"),
+        ("d-original.md", 6, "missing.pdf"),
+    ];
+    for (file, line, message) in expect {
+        let file = format!("content/documents/2021/{file}");
+        assert!(
+            found
+                .iter()
+                .any(|(f, l, m)| *f == file && *l == line && m.contains(message)),
+            "{file}:{line}: {message}\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(problem_count(&run.stderr), expect.len(), "{}", run.stderr);
+}
+
 /// A non-empty folder that annals did not build is never replaced.
 #[test]
 fn refuses_a_non_empty_folder_not_built_by_annals() {

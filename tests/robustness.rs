@@ -167,8 +167,8 @@ rejects! {
     alias_to_another_site: "alias-url.md" at 6:5 says "must be a path on this site";
     alias_colliding_with_a_document: "alias-collides-page.md" at 5:1 says "alias `/documents/frontex-report-2018/` collides with a page";
     alias_colliding_with_an_index: "alias-collides-index.md" at 5:1 says "alias `/topics/` collides with a page";
-    alias_colliding_with_404: "alias-collides-404.md" at 5:1 says "alias `/404.html` collides with a page";
-    alias_colliding_with_assets: "alias-collides-asset.md" at 5:1 says "alias `/static/` collides with a page";
+    alias_colliding_with_404: "alias-collides-404.md" at 5:1 says "alias `/404.html` collides with `/404.html`, which the build writes";
+    alias_colliding_with_assets: "alias-collides-asset.md" at 5:1 says "alias `/static/` collides with `/static`, which the build writes";
     link_to_an_unknown_id: "link-unknown-id.md" at 6:5 says "link to unknown document id `no-such-document`";
     crlf_positions_are_the_files_own: "crlf-invalid-date.md" at 4:7 says "February 2021 has no day 30";
     bare_carriage_returns: "cr-only.md" at 1:1 says "bare carriage return";
@@ -236,6 +236,93 @@ fn alias_claimed_twice() {
             message: &["alias `/old/page/` is also claimed by"],
         },
     );
+}
+
+/// Paths an editor chooses (aliases, the names of originals) never take the
+/// place of a file the build writes: each is refused at its line, all in one
+/// run. Before, each of these built, and the page, feed or export it named was
+/// replaced (some of them in one build and not the next).
+#[test]
+fn aliases_and_originals_never_replace_a_file_of_the_build() {
+    let site = Site::new("basic");
+    let doc = |id: &str, extra: &str| {
+        format!("---\nid: {id}\ntitle: T\ndate: 2021-01-01\n{extra}---\nBody.\n").into_bytes()
+    };
+    let cases: [(&str, &str, &str); 8] = [
+        (
+            "page-by-file",
+            "aliases: [/documents/minutes-2019/index.html]\n",
+            "alias `/documents/minutes-2019/` collides with a page",
+        ),
+        (
+            "correspondence",
+            "aliases: [/correspondence/]\n",
+            "alias `/correspondence/` collides with a page",
+        ),
+        (
+            "site-feed",
+            "aliases: [/feed.xml]\n",
+            "alias `/feed.xml/` collides with `/feed.xml`, which the build writes",
+        ),
+        (
+            "topic-feed",
+            "aliases: [/topics/biometrics/feed.json]\n",
+            "alias `/topics/biometrics/feed.json/` collides with `/topics/biometrics/feed.json`",
+        ),
+        (
+            "export",
+            "aliases: [/api/documents.json]\n",
+            "collides with `/api`, which the build writes",
+        ),
+        (
+            "in-a-document",
+            "aliases: [/documents/minutes-2019/cite.bib]\n",
+            "lies in the folder of document `minutes-2019`",
+        ),
+        (
+            "original-page",
+            "source:\n  file: index.html\n",
+            "`index.html` is a file the build writes there",
+        ),
+        (
+            "original-export",
+            "source:\n  file: cite.ris\n",
+            "`cite.ris` is a file the build writes there",
+        ),
+    ];
+    write(
+        &site.root,
+        "content/documents/2021/index.html",
+        b"<script>alert(1)</script>",
+    );
+    write(
+        &site.root,
+        "content/documents/2021/cite.ris",
+        b"TY  - GEN\n",
+    );
+    for (id, extra, _) in &cases {
+        write(
+            &site.root,
+            &format!("content/documents/2021/{id}.md"),
+            &doc(id, extra),
+        );
+    }
+    let run = site.build(&[]);
+    run.assert_exit_1();
+    let found = diagnostics(&run.stderr);
+    for (id, extra, message) in &cases {
+        let file = format!("content/documents/2021/{id}.md");
+        let line = if extra.starts_with("source") { 6 } else { 5 };
+        assert!(
+            found
+                .iter()
+                .any(|d| d.file == file && d.line == line && d.message.contains(message)),
+            "{file}:{line}: {message}\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(problem_count(&run.stderr), cases.len(), "{}", run.stderr);
+    assert!(!site.out.exists());
 }
 
 // ---------------------------------------------------------------- odd but fine

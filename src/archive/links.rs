@@ -55,7 +55,7 @@ pub fn resolve(
     if let Some(id) = path.strip_prefix("doc:") {
         return match by_id.get(id) {
             Some(&i) => Ok(LinkTarget::Document(i, fragment)),
-            None => Err(format!("link to unknown document id `{id}`")),
+            None => Err(unknown_id(id)),
         };
     }
     if !is_relative_markdown(path) {
@@ -77,11 +77,38 @@ pub fn resolve(
     }
     match by_file.get(&joined) {
         Some(&i) => Ok(LinkTarget::Document(i, fragment)),
-        None => Err(format!(
-            "link to `{path}`: {} is not a document of the archive",
-            joined.display()
-        )),
+        None => Err(unknown_file(path, &joined)),
     }
+}
+
+fn unknown_id(id: &str) -> String {
+    format!("link to unknown document id `{id}`")
+}
+
+const NOT_A_DOCUMENT: &str = " is not a document of the archive";
+
+fn unknown_file(path: &str, joined: &Path) -> String {
+    format!("link to `{path}`: {}{NOT_A_DOCUMENT}", joined.display())
+}
+
+/// Whether a link error only says that a document is missing whose file failed
+/// to parse in the same run (by its id, as far as it could be read, or its file):
+/// that error is already reported, and this one would go once it is fixed.
+pub fn names_unparsed(
+    message: &str,
+    ids: &std::collections::HashSet<String>,
+    files: &std::collections::HashSet<PathBuf>,
+) -> bool {
+    if let Some(id) = message
+        .strip_prefix("link to unknown document id `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        return ids.contains(id);
+    }
+    message
+        .strip_suffix(NOT_A_DOCUMENT)
+        .and_then(|rest| rest.rsplit_once("`: "))
+        .is_some_and(|(_, file)| files.contains(Path::new(file)))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -403,6 +430,33 @@ pub fn index(
     for (from, (doc, body)) in documents.iter().zip(&analysis).enumerate() {
         mentions[from].clone_from(&body.mentions);
         for (link, excerpt) in &body.links {
+            // A link within the page must land on something of it: an anchor of
+            // the body, a note, or a section of the page the theme makes
+            // (`#top`, like an empty fragment, is the top of any page).
+            if let Some(f) = link.dest.strip_prefix('#') {
+                let f = percent_decode(f);
+                let known = f.is_empty()
+                    || f == "top"
+                    || anchors[from].contains(f.as_str())
+                    || is_footnote_anchor(&f)
+                    || crate::markdown::THEME_IDS.contains(&f.as_str());
+                if !known {
+                    errors.push(
+                        body_diagnostic(
+                            doc,
+                            link.offset,
+                            format!(
+                                "link to `{}`: this document has no anchor `#{f}`",
+                                link.dest
+                            ),
+                        )
+                        .with_help(
+                            "anchors are heading ids and paragraph numbers such as #p4.2 or #p7",
+                        ),
+                    );
+                }
+                continue;
+            }
             let target = match resolve(&link.dest, &doc.file, &by_id, &by_file) {
                 Ok(t) => t,
                 Err(message) => {

@@ -266,11 +266,18 @@ pub fn link_reusing(
 
     check_aliases(&documents, &taxonomies, &mut errors);
     let timeline = Timeline::build(&documents);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    // The bodies' links are checked even after an error above (a duplicate id
+    // resolves to its first file meanwhile), so that one run reports them all.
     let autolinker = autolinker(&config, &documents, &entities);
-    let (links, search, bodies) = links::index(&documents, &autolinker, entities.len(), reuse)?;
+    let (links, search, bodies) = match links::index(&documents, &autolinker, entities.len(), reuse)
+    {
+        Ok(indexed) if errors.is_empty() => indexed,
+        Ok(_) => return Err(errors),
+        Err(link_errors) => {
+            errors.extend(link_errors);
+            return Err(errors);
+        }
+    };
     let mut mentioned_in: Vec<Vec<usize>> = vec![Vec::new(); entities.len()];
     for (d, list) in links.mentions.iter().enumerate() {
         for &e in list {
@@ -561,40 +568,92 @@ fn autolinker(config: &Config, documents: &[Document], entities: &[Entity]) -> A
 }
 
 /// Aliases must not take the path of a real page or of another alias.
+/// Names the build writes at the top of every site: files, and folders it fills
+/// alone. An alias at or beneath one would replace or shadow a file of the build.
+const GENERATED_AT_TOP: &[&str] = &[
+    ".annals-output",
+    ".nojekyll",
+    "404.html",
+    "CNAME",
+    "api",
+    "bibliography.bib",
+    "bibliography.json",
+    "documents.csv",
+    "feed.json",
+    "feed.xml",
+    "index.html",
+    "robots.txt",
+    "search",
+    "sitemap.xml",
+    "static",
+    "timeline",
+    "urls.json",
+];
+
+/// Refuses aliases that would take the place of a file the build writes, so that
+/// no alias ever silently replaces a page (or, written in parallel, replaces it
+/// in some builds and not in others). An alias `x/` is written as
+/// `x/index.html`, `x.html` as itself; it collides with:
+/// - a page of the archive (a document, the lists, a taxonomy or term page);
+/// - a file or folder the build makes at the top of the site ([`GENERATED_AT_TOP`]);
+/// - anything in a document's own folder (its page, citation exports, original);
+/// - a topic's feeds, or a folder named like one;
+/// - another document's alias.
 fn check_aliases(documents: &[Document], taxonomies: &[Taxonomy], errors: &mut Vec<Diagnostic>) {
     let mut pages: HashSet<String> = documents.iter().map(Document::path).collect();
-    for fixed in ["", "documents/", "timeline/", "search/"] {
+    for fixed in ["", "documents/", "timeline/", "search/", "correspondence/"] {
         pages.insert(fixed.to_string());
     }
+    // Files beside pages that an alias folder could be named like.
+    let mut files: HashSet<String> = HashSet::new();
     for tax in taxonomies {
         pages.insert(tax.path());
         for term in &tax.terms {
-            pages.insert(tax.term_path(term));
+            let path = tax.term_path(term);
+            files.insert(format!("{path}feed.xml"));
+            files.insert(format!("{path}feed.json"));
+            pages.insert(path);
         }
     }
+    let document_folder = |alias: &str| {
+        let id = alias.strip_prefix("documents/")?.split('/').next()?;
+        documents.iter().find(|d| d.id == id).map(|d| d.id.clone())
+    };
     let mut seen: BTreeMap<&str, &Document> = BTreeMap::new();
     for doc in documents {
         for alias in &doc.aliases {
-            let is_page = pages.contains(alias.as_str())
-                || alias.starts_with("static/")
-                || alias.starts_with("timeline/")
-                || alias == "index.html"
-                || alias == "404.html";
-            if is_page {
-                errors.push(doc.diagnostic_at_key(
-                    "aliases",
-                    format!("alias `/{alias}` collides with a page the archive publishes"),
-                ));
-            } else if let Some(other) = seen.get(alias.as_str()) {
-                errors.push(doc.diagnostic_at_key(
-                    "aliases",
-                    format!(
-                        "alias `/{alias}` is also claimed by {}",
-                        other.file.display()
-                    ),
-                ));
+            let top = alias.split('/').next().unwrap_or_default();
+            // Every folder the alias's file is in, and the file itself.
+            let written = if alias.ends_with('/') {
+                format!("{alias}index.html")
             } else {
-                seen.insert(alias, doc);
+                alias.clone()
+            };
+            let shadows_file = written
+                .match_indices('/')
+                .map(|(i, _)| &written[..i])
+                .chain([written.as_str()])
+                .find(|p| files.contains(*p));
+            let problem = if pages.contains(alias.as_str()) {
+                Some("collides with a page the archive publishes".to_string())
+            } else if GENERATED_AT_TOP.contains(&top) {
+                Some(format!("collides with `/{top}`, which the build writes"))
+            } else if let Some(id) = document_folder(alias) {
+                Some(format!(
+                    "lies in the folder of document `{id}`, which holds its page, citation exports and original"
+                ))
+            } else if let Some(file) = shadows_file {
+                Some(format!("collides with `/{file}`, which the build writes"))
+            } else {
+                seen.get(alias.as_str())
+                    .map(|other| format!("is also claimed by {}", other.file.display()))
+            };
+            match problem {
+                Some(problem) => errors
+                    .push(doc.diagnostic_at_key("aliases", format!("alias `/{alias}` {problem}"))),
+                None => {
+                    seen.insert(alias, doc);
+                }
             }
         }
     }

@@ -278,7 +278,8 @@ pub fn split(text: &str) -> Result<Split<'_>, SplitError> {
     let mut line_no = 1;
     for line in lines {
         line_no += 1;
-        let fence = line.trim_end_matches(['\n', '\r']);
+        // Trailing blanks are allowed after a fence, closing as opening.
+        let fence = line.trim_end();
         if fence == "---" || fence == "..." {
             let body_start = offset + line.len();
             return Ok(Split {
@@ -291,6 +292,24 @@ pub fn split(text: &str) -> Result<Split<'_>, SplitError> {
         offset += line.len();
     }
     Err(SplitError::Unterminated)
+}
+
+/// The `id` of a file's front matter as far as it can be read without the YAML
+/// parser: a top-level `id:` line with a plain or quoted value. Only for a file
+/// that failed to parse, so that links to it are not reported as links to an
+/// unknown document on top of its own errors.
+pub fn sniff_id(text: &str) -> Option<String> {
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    if lines.next()?.trim_end() != "---" {
+        return None;
+    }
+    lines
+        .take_while(|line| !matches!(line.trim_end(), "---" | "..."))
+        .find_map(|line| {
+            let value = line.strip_prefix("id:")?.trim();
+            let value = value.trim_matches(|c| c == '"' || c == '\'');
+            (!value.is_empty()).then(|| value.to_string())
+        })
 }
 
 /// One step of a path to a value in the front matter: a key or a list index.

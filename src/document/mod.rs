@@ -268,7 +268,7 @@ fn fold_char(c: char) -> String {
 }
 
 /// Checks a BCP 47 tag's shape (`en`, `fr-BE`, `zh-Hant-TW`).
-fn is_language_tag(tag: &str) -> bool {
+pub fn is_language_tag(tag: &str) -> bool {
     let mut parts = tag.split('-');
     let primary_ok = parts
         .next()
@@ -739,6 +739,18 @@ impl<'a> Validator<'a> {
                     false,
                     "`source.file` must be a relative path inside the content folder, without `..`",
                 );
+            } else if let Some(name) = f
+                .rsplit('/')
+                .next()
+                .filter(|name| FILES_OF_A_DOCUMENT.contains(name))
+            {
+                self.error(
+                    &[Step::Key("source"), Step::Key("file")],
+                    false,
+                    &format!(
+                        "the original is published in the document's folder under its own name, and `{name}` is a file the build writes there (the page or a citation export); rename the original"
+                    ),
+                );
             }
         }
         if let Some(h) = &p.sha256 {
@@ -822,6 +834,10 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// The files the build writes in every document's folder, which an original
+/// (published there under its own name) must not replace.
+pub const FILES_OF_A_DOCUMENT: &[&str] = &["index.html", "cite.bib", "cite.ris", "cite.json"];
+
 /// Normalises an alias to a site path `a/b/` (or `a/b.html`), refusing anything that
 /// could escape the output folder or is not a plain path.
 pub fn normalise_alias(alias: &str) -> Result<String, String> {
@@ -852,6 +868,11 @@ pub fn normalise_alias(alias: &str) -> Result<String, String> {
             "alias `{alias}` is not a plain site path (no `..`, `//`, `\\`, `?`, `#`, `%` or control characters)"
         ));
     }
+    // `x/index.html` is the page `x/` is served from: one path, one form.
+    let segments = match segments.split_last() {
+        Some((&"index.html", folder)) if !folder.is_empty() => folder,
+        _ => &segments[..],
+    };
     let joined = segments.join("/");
     if joined.ends_with(".html") || joined.ends_with(".htm") {
         Ok(joined)

@@ -95,7 +95,19 @@ pub fn rearrange(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
     for label in order {
         let (n, refs) = numbers[&label];
         out.push(Event::Html(CowStr::from(format!("<li id=\"fn-{n}\">\n"))));
-        out.extend(definitions.remove(&label).unwrap_or_default());
+        // A note may refer to a note: a plain link to it (its back-link goes to
+        // the reference in the text, if any).
+        for event in definitions.remove(&label).unwrap_or_default() {
+            match event {
+                Event::FootnoteReference(to) => match numbers.get(to.as_ref()) {
+                    Some(&(m, _)) => out.push(Event::InlineHtml(CowStr::from(format!(
+                        "<sup class=\"footnote-ref\"><a href=\"#fn-{m}\" role=\"doc-noteref\" aria-label=\"Note {m}\">{m}</a></sup>"
+                    )))),
+                    None => out.push(Event::Text(CowStr::from(format!("[^{to}]")))),
+                },
+                event => out.push(event),
+            }
+        }
         if refs > 0 {
             out.push(Event::Html(CowStr::from(format!(
                 "<a class=\"footnote-back\" href=\"#fnref-{n}\" role=\"doc-backlink\" aria-label=\"Back to reference {n}\">↩</a>\n"

@@ -426,7 +426,10 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
     if options_.skip_html {
         return out;
     }
-    let mapped = raw_html::settle(footnotes::rearrange(mapped), options_.trusted_html);
+    let mut mapped = raw_html::settle(footnotes::rearrange(mapped), options_.trusted_html);
+    if !out.redactions.is_empty() {
+        redaction::plain_in_images(&mut mapped);
+    }
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, mapped.into_iter());
     out.html = html;
@@ -619,7 +622,59 @@ fn heading_slug(text: &str) -> String {
     }
 }
 
+/// Ids the default theme gives elements of a document's page (its landmarks,
+/// headings of its sections, the citation box and search fields): a heading of
+/// the body must not take one, or the skip link, a section's label or the
+/// "Copy citation" button would point at the heading instead.
+pub const THEME_IDS: &[&str] = &[
+    "backlinks-heading",
+    "citation-text",
+    "cite-heading",
+    "doc-title",
+    "events-heading",
+    "filed-heading",
+    "latest-heading",
+    "main",
+    "mentioned-heading",
+    "provenance-heading",
+    "received-heading",
+    "related-heading",
+    "search",
+    "search-from",
+    "search-help",
+    "search-q",
+    "search-to",
+    "sent-heading",
+    "site-heading",
+    "site-search-q",
+    "timeline-heading",
+    "toc-heading",
+    "years-heading",
+];
+
+/// Whether a heading may not take `id` as it is: the theme uses it, or it has
+/// the form of a footnote's ids (`fn-2`, `fnref-2`, `fnref-2-1`).
+fn reserved_id(id: &str) -> bool {
+    let numbered = |rest: &str| {
+        !rest.is_empty()
+            && rest.split('-').count() <= 2
+            && rest
+                .split('-')
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    THEME_IDS.contains(&id)
+        || id.strip_prefix("fn-").is_some_and(numbered)
+        || id.strip_prefix("fnref-").is_some_and(numbered)
+}
+
 fn unique_id(base: &str, used: &mut HashSet<String>) -> String {
+    // `## Main` becomes `h-main`: still readable, and never the theme's.
+    let base = if reserved_id(base) {
+        format!("h-{base}")
+    } else {
+        base.to_string()
+    };
+    let base = base.as_str();
     let mut candidate = base.to_string();
     let mut n = 1;
     while !used.insert(candidate.clone()) {
@@ -643,6 +698,46 @@ fn heading_level(level: HeadingLevel) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headings_never_take_the_themes_or_the_footnotes_ids() {
+        let r = render("## Main\n\n## Fn 1\n\n## Doc title\n\n### X {#citation-text}\n\n## H main\n\nText[^a].\n\n[^a]: Note.\n");
+        let ids: Vec<_> = r.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "h-main",
+                "h-fn-1",
+                "h-doc-title",
+                "h-citation-text",
+                "h-main-1"
+            ]
+        );
+        assert!(r.html.contains("<li id=\"fn-1\">"), "{}", r.html);
+        assert!(!reserved_id("fn-x") && !reserved_id("fnref-") && reserved_id("fnref-2-1"));
+    }
+
+    /// Every literal id of the default theme's templates is reserved.
+    #[test]
+    fn the_default_themes_ids_are_reserved() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates");
+        let mut found = 0;
+        for entry in walkdir::WalkDir::new(dir) {
+            let entry = entry.unwrap();
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            for piece in text.split(" id=\"").skip(1) {
+                let id = piece.split('"').next().unwrap();
+                if !id.contains('{') {
+                    found += 1;
+                    assert!(THEME_IDS.contains(&id), "`{id}` is not in THEME_IDS");
+                }
+            }
+        }
+        assert!(found > 10);
+    }
 
     #[test]
     fn headings_get_unique_ids() {
@@ -722,6 +817,37 @@ mod tests {
         assert!(after < ay && ay < bee, "{html}");
         assert!(html.contains("id=\"fnref-1-2\""), "{html}");
         assert!(html.contains("[^missing]") || !html.contains("missing"));
+    }
+
+    #[test]
+    fn a_note_referring_to_a_note_links_to_it() {
+        let r = render("One[^b] two[^a] self[^s].\n\n[^a]: A note.\n[^b]: B note.\n[^s]: Self[^s] and [^a] and [^none].\n");
+        let html = &r.html;
+        // s is note 3; inside it, links to notes 3 and 2, and no pulldown-cmark default.
+        assert!(
+            html.contains("<a href=\"#fn-3\" role=\"doc-noteref\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("<a href=\"#fn-2\" role=\"doc-noteref\""),
+            "{html}"
+        );
+        assert!(
+            !html.contains("href=\"#s\"") && !html.contains("href=\"#a\""),
+            "{html}"
+        );
+        assert!(html.contains("[^none]"), "{html}");
+    }
+
+    #[test]
+    fn a_redaction_in_alt_text_is_a_word_not_markup() {
+        let r = render("![Photo of [redacted: Art. 4] at the desk](https://example.org/x.png)\n");
+        assert!(
+            r.html.contains("alt=\"Photo of [redacted] at the desk\""),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("&lt;span"), "{}", r.html);
     }
 
     #[test]

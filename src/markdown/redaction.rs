@@ -71,12 +71,15 @@ fn next_marker(text: &str) -> Option<(usize, usize, Option<String>)> {
             return Some((start, start + MARKER.len() + 1, None));
         }
         if let Some(ground_part) = after.strip_prefix(':') {
-            if let Some(close) = ground_part.find(']') {
-                let ground = ground_part[..close].trim();
-                let end = start + MARKER.len() + 1 + close + 1;
-                let ground = (!ground.is_empty()).then(|| ground.to_string());
-                return Some((start, end, ground));
-            }
+            let Some(close) = ground_part.find(']') else {
+                // No `]` anywhere after: no later marker can close either. Stop
+                // here, or a line of unclosed markers is scanned once per marker.
+                return None;
+            };
+            let ground = ground_part[..close].trim();
+            let end = start + MARKER.len() + 1 + close + 1;
+            let ground = (!ground.is_empty()).then(|| ground.to_string());
+            return Some((start, end, ground));
         }
         from = start + MARKER.len();
     }
@@ -101,6 +104,25 @@ fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
     }
     None
 }
+
+/// Turns the markers inside images back into the word `[redacted]`: an image's
+/// text is its `alt` attribute, where markup would show as escaped tags.
+pub fn plain_in_images(events: &mut [Event<'_>]) {
+    let mut depth = 0usize;
+    for event in events.iter_mut() {
+        match event {
+            Event::Start(pulldown_cmark::Tag::Image { .. }) => depth += 1,
+            Event::End(pulldown_cmark::TagEnd::Image) => depth = depth.saturating_sub(1),
+            Event::InlineHtml(h) if depth > 0 && h.starts_with(MARKER_HTML_START) => {
+                *event = Event::Text(CowStr::Borrowed("[redacted]"));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// How every marker's HTML starts.
+const MARKER_HTML_START: &str = "<span class=\"redaction\"";
 
 /// The marker's HTML. The visible word "redacted" is the accessible name, so screen
 /// readers announce it; the ground is in the title and a data attribute for the
@@ -161,6 +183,15 @@ mod tests {
             "{}",
             r.html
         );
+    }
+
+    #[test]
+    fn unclosed_markers_stay_text() {
+        let line = "[redacted: no end ".repeat(2000);
+        let r = render(&format!("{line}\n\nThen [redacted].\n"));
+        assert_eq!(r.redactions.len(), 1);
+        assert_eq!(r.html.matches("[redacted: no end").count(), 2000);
+        assert_eq!(super::strip(&line), line);
     }
 
     #[test]
