@@ -747,7 +747,7 @@ impl<'a> Validator<'a> {
                 self.error(
                     &[Step::Key("source"), Step::Key("file")],
                     false,
-                    &format!(
+                    format!(
                         "the original is published in the document's folder under its own name, and `{name}` is a file the build writes there (the page or a citation export); rename the original"
                     ),
                 );
