@@ -31,6 +31,10 @@ pub struct Entity {
     pub body: String,
     /// The file, relative to the site root.
     pub file: PathBuf,
+    /// Where each of [`Entity::names`] is written in the file: (line, column,
+    /// the line's text), so that a name another entity also claims is reported
+    /// where it stands.
+    pub name_places: Vec<(usize, usize, String)>,
 }
 
 impl Entity {
@@ -64,7 +68,14 @@ pub fn parse_entity(source: &SourceFile, tax: &TaxonomyConfig) -> Result<Entity,
     let entries = v.mapping(&yaml, &[], ENTITY_KEYS).unwrap_or_default();
     let get = |k: &str| entries.iter().find(|(key, _)| key == k).map(|(_, v)| v);
     let name = v.required_string(get("name"), "name");
+    if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        v.error(&[Step::Key("name")], false, "`name` is empty");
+    }
     let aliases = v.string_list(get("aliases"), &[Step::Key("aliases")]);
+    let mut name_places = vec![v.place(&[Step::Key("name")], false)];
+    name_places.extend(
+        (0..aliases.len()).map(|i| v.place(&[Step::Key("aliases"), Step::Index(i)], false)),
+    );
     let url = v.optional_string(get("url"), &[Step::Key("url")]);
     if let Some(u) = &url {
         if !(u.starts_with("https://") || u.starts_with("http://")) {
@@ -85,6 +96,7 @@ pub fn parse_entity(source: &SourceFile, tax: &TaxonomyConfig) -> Result<Entity,
             description,
             body: split.body.to_string(),
             file: file.clone(),
+            name_places,
         }),
         _ => Err(v.errors),
     }

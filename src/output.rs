@@ -89,7 +89,9 @@ impl Staging {
                 output.display()
             )));
         }
-        for protected in ["content", "themes"] {
+        // The cache holds the build's manifests and records, which must never
+        // be published (nor the site written where the next build reads them).
+        for protected in ["content", "themes", crate::cache::CACHE_DIR] {
             if output.starts_with(root.join(protected)) {
                 return Err(OutputError::Refused(format!(
                     "refusing to write the site into the archive's {protected}/ folder"

@@ -465,6 +465,8 @@ fn refuses_to_write_over_the_archive() {
         site.tmp.path().to_path_buf(),
         root.join("content"),
         root.join("content").join("site"),
+        root.join(".annals-cache"),
+        root.join(".annals-cache").join("site"),
     ];
     for output in &outputs {
         let run = site.build_into(output, &[]);

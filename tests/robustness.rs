@@ -129,6 +129,7 @@ rejects! {
     empty_file: "empty.md" at 1:1 says "the file is empty";
     only_white_space: "only-whitespace.md" at 1:1 says "the file is empty";
     yaml_tab_indentation: "yaml-tab-indent.md" at 6:1 says "invalid YAML", "cannot start any token";
+    yaml_tab_after_a_scalar: "yaml-tab-after-scalar.md" at 3:1 says "invalid YAML", "tab character";
     yaml_bad_quoting: "yaml-bad-quoting.md" at 3:12 says "invalid YAML";
     yaml_duplicate_key: "yaml-duplicate-key.md" at 5:1 says "duplicate key `title`";
     yaml_list_as_front_matter: "front-matter-list.md" at 2:1 says "must be a mapping of fields, found a list";
@@ -323,6 +324,58 @@ fn aliases_and_originals_never_replace_a_file_of_the_build() {
     }
     assert_eq!(problem_count(&run.stderr), cases.len(), "{}", run.stderr);
     assert!(!site.out.exists());
+}
+
+/// Entity files: a name another entity claims is reported where it is written,
+/// an empty name or alias is refused, and an unknown key reads plainly.
+#[test]
+fn entity_errors_name_their_line() {
+    let site = Site::new("basic");
+    write(
+        &site.root,
+        "content/organisations/agency.md",
+        b"---\nname: Agency\naliases: [The Agency]\n---\n",
+    );
+    write(
+        &site.root,
+        "content/organisations/other.md",
+        b"---\nname: Other\naliases:\n  - Bureau\n  - the agency\n---\n",
+    );
+    write(
+        &site.root,
+        "content/organisations/blank.md",
+        b"---\nname: \"\"\naliases: [\" \"]\nfoo: 1\n---\n",
+    );
+    let run = site.build(&[]);
+    run.assert_exit_1();
+    let found: Vec<(String, usize, Option<usize>, String)> = diagnostics(&run.stderr)
+        .into_iter()
+        .map(|d| (d.file, d.line, d.column, d.message))
+        .collect();
+    let expect: [(&str, usize, usize, &str); 4] = [
+        (
+            "other.md",
+            5,
+            5,
+            "the name `the agency` is also used by content/organisations/agency.md",
+        ),
+        ("blank.md", 2, 7, "`name` is empty"),
+        ("blank.md", 3, 11, "item 1 of `aliases` is empty"),
+        ("blank.md", 4, 1, "unknown key `foo`"),
+    ];
+    for (file, line, column, message) in expect {
+        let file = format!("content/organisations/{file}");
+        assert!(
+            found.iter().any(|(f, l, c, m)| *f == file
+                && *l == line
+                && *c == Some(column)
+                && m.contains(message)),
+            "{file}:{line}:{column}: {message}\n{}",
+            run.stderr
+        );
+    }
+    assert!(!run.stderr.contains("in ``"), "{}", run.stderr);
+    assert_eq!(problem_count(&run.stderr), expect.len(), "{}", run.stderr);
 }
 
 // ---------------------------------------------------------------- odd but fine

@@ -344,20 +344,26 @@ fn build_taxonomy(
     for &(e, entity) in entities {
         let t = terms.len();
         term_origin.push(entity.file.clone());
-        for name in entity.names() {
+        for (n, name) in entity.names().enumerate() {
             let key = term_key(name);
             if let Some(&other) = by_key.get(&key) {
                 // The same name twice in one file (`CEPOL`, `Cepol`) is harmless.
                 if other == t {
                     continue;
                 }
-                errors.push(Diagnostic::file(
+                let mut d = Diagnostic::file(
                     entity.file.clone(),
                     format!(
                         "the name `{name}` is also used by {}",
                         term_origin[other].display()
                     ),
-                ));
+                );
+                if let Some((line, column, text)) = entity.name_places.get(n) {
+                    d.line = *line;
+                    d.column = *column;
+                    d.source_line = Some(text.clone());
+                }
+                errors.push(d);
                 continue;
             }
             by_key.insert(key, t);
@@ -740,6 +746,7 @@ mod tests {
             description: None,
             body: String::new(),
             file: PathBuf::from(format!("content/organisations/{slug}.md")),
+            name_places: Vec::new(),
         }
     }
 

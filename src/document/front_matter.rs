@@ -159,10 +159,15 @@ fn yaml_error(text: &str, offset: usize, raw: &str) -> (usize, String) {
     };
     if let Some(context) = context {
         if let Some(ctx_offset) = position_in(text, context) {
-            return (
-                ctx_offset,
-                format!("{}, while {}", strip(main), strip(context)),
-            );
+            // Where the construct began (an unclosed quote's opening) is
+            // usually what to fix, but a tab is wrong where it stands: the
+            // scalar it interrupted may have begun on the line before.
+            let at = if main.contains("tab character") {
+                offset
+            } else {
+                ctx_offset
+            };
+            return (at, format!("{}, while {}", strip(main), strip(context)));
         }
     }
     if let Some(key) = main

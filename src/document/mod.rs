@@ -365,6 +365,18 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// Where the value at `path` (its key when `at_key`) is: (line, column, the
+    /// line's text), for a diagnostic made later.
+    pub(crate) fn place(&self, path: &[Step<'_>], at_key: bool) -> (usize, usize, String) {
+        let (line, col) = line_col(self.text, self.locator.offset(path, at_key));
+        let text = self
+            .text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or_default();
+        (line, col, text.trim_end_matches('\r').to_string())
+    }
+
     pub(crate) fn error(
         &mut self,
         path: &[Step<'_>],
@@ -692,8 +704,13 @@ impl<'a> Validator<'a> {
                 let suggestion = closest(k, allowed)
                     .map(|s| format!("did you mean `{s}`? "))
                     .unwrap_or_default();
-                self.error(&p, true, format!("unknown key `{k}` in `{key}`"))
-                    .help = Some(format!("{suggestion}allowed keys: {}", allowed.join(", ")));
+                let message = if key.is_empty() {
+                    format!("unknown key `{k}`")
+                } else {
+                    format!("unknown key `{k}` in `{key}`")
+                };
+                self.error(&p, true, message).help =
+                    Some(format!("{suggestion}allowed keys: {}", allowed.join(", ")));
             }
         }
         Some(entries)
