@@ -380,7 +380,7 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         (analyses, Vec::new()),
     )?;
     guard_urls(options, &prepared.archive, &produced)?;
-    verify_links(&links, &produced)?;
+    verify_links(&links, &produced, &prepared.archive)?;
     Ok(BuildReport {
         documents: prepared.archive.documents.len(),
         pages: produced.html_pages,
@@ -574,7 +574,7 @@ pub fn build_in(
             _ => None,
         };
     }
-    let checked = verify_links(&links, &produced)?;
+    let checked = verify_links(&links, &produced, archive)?;
     let url_list = urls::manifest(&archive.config.base_url(), produced.entries.clone());
     let url_list_sha256 = sha256_hex(&url_list.bytes);
     write(&url_list, &url_list_sha256).map_err(Diagnostics::from)?;
@@ -963,10 +963,25 @@ struct Reuse<'r> {
 fn verify_links(
     links: &publish::linkcheck::LinkChecker,
     produced: &Produced,
+    archive: &archive::Archive,
 ) -> Result<publish::linkcheck::LinkReport, Diagnostics> {
     let files = produced.entries.iter().map(|(p, _)| p.as_str());
+    // A broken link on a document's page written in its body is reported at
+    // the body's line and column.
+    let in_body = |page: &str, url: &str| {
+        let id = page
+            .strip_prefix("documents/")?
+            .strip_suffix("/index.html")?;
+        let doc = &archive.documents[*archive.by_id.get(id)?];
+        let text = doc.body.text().ok()?;
+        let offset = markdown::link_offsets(&text)
+            .into_iter()
+            .find(|(dest, _)| dest == url)?
+            .1;
+        Some(archive::links::body_diagnostic(doc, offset, ""))
+    };
     links
-        .verify(files.chain([urls::URLS_FILE]))
+        .verify_located(files.chain([urls::URLS_FILE]), &in_body)
         .map_err(Diagnostics::sorted)
 }
 

@@ -378,6 +378,65 @@ fn entity_errors_name_their_line() {
     assert_eq!(problem_count(&run.stderr), expect.len(), "{}", run.stderr);
 }
 
+/// A broken link written in a body is reported at its Markdown line and
+/// column, whether the link pass finds it (an anchor the page lacks) or the
+/// check of the rendered page does (nothing published at the address).
+#[test]
+fn broken_links_of_a_body_are_reported_in_the_body() {
+    let site = Site::new("basic");
+    let file = "content/documents/2021/links.md";
+    let doc = |body: &str| {
+        format!("---\nid: links\ntitle: T\ndate: 2021-01-01\n---\nFirst.\n\n{body}\n").into_bytes()
+    };
+    write(
+        &site.root,
+        file,
+        &doc("See [the end](#p9) and [top](#top)."),
+    );
+    let run = site.build(&[]);
+    run.assert_exit_1();
+    let found = diagnostics(&run.stderr);
+    assert_eq!(found.len(), 1, "{}", run.stderr);
+    assert_eq!(
+        (found[0].file.as_str(), found[0].line, found[0].column),
+        (file, 8, Some(5))
+    );
+    assert!(
+        found[0].message.contains("no anchor `#p9`"),
+        "{}",
+        run.stderr
+    );
+
+    write(
+        &site.root,
+        file,
+        &doc("A photo: ![desk](desk.jpg), [a note](../other/)."),
+    );
+    let run = site.build(&[]);
+    run.assert_exit_1();
+    let found = diagnostics(&run.stderr);
+    let at: Vec<(&str, usize, Option<usize>)> = found
+        .iter()
+        .map(|d| (d.file.as_str(), d.line, d.column))
+        .collect();
+    assert_eq!(
+        at,
+        [(file, 8, Some(10)), (file, 8, Some(29))],
+        "{}",
+        run.stderr
+    );
+    assert!(
+        found[0].message.contains("broken link `desk.jpg`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("| A photo: ![desk](desk.jpg)"),
+        "{}",
+        run.stderr
+    );
+}
+
 // ---------------------------------------------------------------- odd but fine
 
 /// Builds `basic` with the given files added; returns the site, built.

@@ -160,6 +160,20 @@ fn resolved_link<'e>(
     })
 }
 
+/// Every link and image of a body as written, with its byte offset: where a
+/// problem found in the page it renders to is to be reported.
+pub fn link_offsets(markdown: &str) -> Vec<(String, usize)> {
+    Parser::new_ext(markdown, options())
+        .into_offset_iter()
+        .filter_map(|(event, range)| match event {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                Some((dest_url.to_string(), range.start))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Renders a document body to safe HTML.
 pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody {
     let (events, offsets) = merge_text(Parser::new_ext(markdown, options()).into_offset_iter());

@@ -198,6 +198,19 @@ impl LinkChecker {
         &self,
         produced: impl IntoIterator<Item = &'a str>,
     ) -> Result<LinkReport, Vec<Diagnostic>> {
+        self.verify_located(produced, &|_, _| None)
+    }
+
+    /// [`LinkChecker::verify`], placing each broken link where `locate` finds
+    /// it written (given the page's site path and the link as the page has
+    /// it): a link of a document's body is reported at its Markdown, not at
+    /// the line of the page it was rendered to. Links `locate` does not place
+    /// (those of templates, raw HTML) are reported at the page.
+    pub fn verify_located<'a>(
+        &self,
+        produced: impl IntoIterator<Item = &'a str>,
+        locate: &dyn Fn(&str, &str) -> Option<Diagnostic>,
+    ) -> Result<LinkReport, Vec<Diagnostic>> {
         let files: HashSet<&str> = produced.into_iter().collect();
         let found = std::mem::take(&mut *self.found.lock().unwrap_or_else(|e| e.into_inner()));
         let mut broken: Vec<(&String, &Use)> = found
@@ -235,14 +248,21 @@ impl LinkChecker {
                         u.url, self.base_path, key
                     ),
                 };
-                let mut d = Diagnostic::file(&u.page, message);
-                d.line = u.line;
+                let placed = locate(&u.page, &u.url);
+                let in_body = placed.is_some();
+                let mut d = placed.unwrap_or_else(|| {
+                    let mut d = Diagnostic::file(&u.page, "");
+                    d.line = u.line;
+                    d
+                });
+                d.message = message;
                 let others = match u.pages {
                     1 => String::new(),
                     2 => " (1 other page has the same link)".to_string(),
                     n => format!(" ({} other pages have the same link)", n - 1),
                 };
                 d.help = Some(match u.fault {
+                    Fault::None | Fault::OutsideBase if in_body => format!("a relative link in a body is resolved against the document's page ({page_url}); to another document, write doc:<id>{others}"),
                     Fault::OutsideBase | Fault::RelativeOn404 => format!("build URLs in templates with url(path=\"…\") or site.urls so the base path is included{others}"),
                     Fault::None => format!("check the template or the Markdown that writes this link{others}"),
                 });
