@@ -155,6 +155,10 @@ rejects! {
     date_five_digit_year: "date-five-digit-year.md" at 4:7 says "is not a date";
     event_date_impossible: "date-event-impossible.md" at 6:11 says "`events[0].date`", "June 2021 has no day 31";
     release_date_impossible: "date-released-impossible.md" at 7:13 says "`source.released`", "February 2021 has no day 29";
+    date_under_a_quoted_key: "date-quoted-key.md" at 4:9 says "there is no month 13";
+    date_of_a_second_flow_event: "date-flow-second-event.md" at 5:48 says "`events[1].date`", "April 2021 has no day 31";
+    date_after_a_string_naming_the_key: "date-key-named-in-a-string.md" at 11:11 says "`events[1].date`", "February 2021 has no day 31";
+    date_after_the_same_key_in_extra: "date-same-key-in-extra.md" at 9:13 says "`source.released`", "February 2021 has no day 31";
     id_with_a_slash: "id-slash.md" at 2:5 says "`a/b` is not a valid id";
     id_dot_dot: "id-dotdot.md" at 2:5 says "`..` is not a valid id";
     id_upper_case: "id-upper-case.md" at 2:5 says "`Id-Upper` is not a valid id";

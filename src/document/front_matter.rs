@@ -317,6 +317,86 @@ pub fn sniff_id(text: &str) -> Option<String> {
         })
 }
 
+use yaml_rust2::parser::{Event as YamlEvent, MarkedEventReceiver};
+use yaml_rust2::scanner::Marker;
+
+/// Every event of a parse, with where it starts.
+#[derive(Default)]
+struct MarkedEvents(Vec<(YamlEvent, Marker)>);
+
+impl MarkedEventReceiver for MarkedEvents {
+    fn on_event(&mut self, event: YamlEvent, mark: Marker) {
+        self.0.push((event, mark));
+    }
+}
+
+/// The event just past the node starting at `at`.
+fn skip_node(events: &[(YamlEvent, Marker)], at: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = at;
+    while i < events.len() {
+        match events[i].0 {
+            YamlEvent::MappingStart(..) | YamlEvent::SequenceStart(..) => depth += 1,
+            YamlEvent::MappingEnd | YamlEvent::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+        if depth == 0 {
+            break;
+        }
+    }
+    i
+}
+
+/// Where the node at `path` below the node starting at `at` is (of its key
+/// when `key`): (1-based line, 0-based column). `key_mark` is where the key or
+/// list item leading to the node at `at` stands.
+fn locate_in(
+    events: &[(YamlEvent, Marker)],
+    at: usize,
+    path: &[Step<'_>],
+    key: bool,
+    key_mark: Option<Marker>,
+) -> Option<(usize, usize)> {
+    let (event, mark) = events.get(at)?;
+    let Some((step, rest)) = path.split_first() else {
+        // A key, or a scalar value: where it starts. A collection's start
+        // event stands where the parser noticed it (past its first key, for a
+        // block mapping): the line-based locator answers those.
+        let m = match (key, key_mark, event) {
+            (true, Some(k), _) => k,
+            (false, _, YamlEvent::Scalar(..) | YamlEvent::Alias(_)) => *mark,
+            _ => return None,
+        };
+        return Some((m.line(), m.col()));
+    };
+    let mut i = at + 1;
+    match (event, step) {
+        (YamlEvent::MappingStart(..), Step::Key(want)) => {
+            while i < events.len() && !matches!(events[i].0, YamlEvent::MappingEnd) {
+                let value = skip_node(events, i);
+                if matches!(&events[i].0, YamlEvent::Scalar(k, ..) if k == want) {
+                    return locate_in(events, value, rest, key, Some(events[i].1));
+                }
+                i = skip_node(events, value);
+            }
+            None
+        }
+        (YamlEvent::SequenceStart(..), Step::Index(want)) => {
+            let mut n = 0;
+            while i < events.len() && !matches!(events[i].0, YamlEvent::SequenceEnd) {
+                if n == *want {
+                    return locate_in(events, i, rest, key, Some(events[i].1));
+                }
+                i = skip_node(events, i);
+                n += 1;
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
 /// One step of a path to a value in the front matter: a key or a list index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step<'a> {
@@ -336,6 +416,7 @@ pub struct Locator<'a> {
     /// (byte offset of line start, line) for each line of the YAML.
     lines: Vec<(usize, &'a str)>,
     base_offset: usize,
+    yaml: &'a str,
 }
 
 impl<'a> Locator<'a> {
@@ -347,7 +428,42 @@ impl<'a> Locator<'a> {
             lines.push((off, l.trim_end_matches(['\n', '\r'])));
             off += l.len();
         }
-        Locator { lines, base_offset }
+        Locator {
+            lines,
+            base_offset,
+            yaml,
+        }
+    }
+
+    /// [`Locator::offset`] from the YAML parser's own positions: exact for any
+    /// style (flow mappings in a list, quoted keys, a key's name inside a
+    /// string). It parses the front matter again, so it is for errors, which
+    /// are few; it falls back to [`Locator::offset`] where the parser cannot
+    /// tell (a path that is not there).
+    pub fn exact_offset(&self, path: &[Step<'_>], key: bool) -> usize {
+        let mut events = MarkedEvents::default();
+        let parsed = yaml_rust2::parser::Parser::new_from_str(self.yaml).load(&mut events, false);
+        let found = parsed
+            .ok()
+            .and_then(|()| {
+                // Past the stream and document starts, to the root node.
+                let root = events.0.iter().position(|(e, _)| {
+                    !matches!(e, YamlEvent::StreamStart | YamlEvent::DocumentStart)
+                })?;
+                locate_in(&events.0, root, path, key, None)
+            })
+            .and_then(|(line, col)| self.byte_at(line, col));
+        match found {
+            Some(at) => self.base_offset + at,
+            None => self.offset(path, key),
+        }
+    }
+
+    /// The byte offset in the YAML of (1-based line, 0-based character column).
+    fn byte_at(&self, line: usize, col: usize) -> Option<usize> {
+        let (start, text) = *self.lines.get(line.checked_sub(1)?)?;
+        let within = text.char_indices().nth(col).map_or(text.len(), |(i, _)| i);
+        Some(start + within)
     }
 
     /// Byte offset in the file of the value at `path` (of its key when `key` is true).

@@ -368,7 +368,7 @@ impl<'a> Validator<'a> {
     /// Where the value at `path` (its key when `at_key`) is: (line, column, the
     /// line's text), for a diagnostic made later.
     pub(crate) fn place(&self, path: &[Step<'_>], at_key: bool) -> (usize, usize, String) {
-        let (line, col) = line_col(self.text, self.locator.offset(path, at_key));
+        let (line, col) = line_col(self.text, self.locator.exact_offset(path, at_key));
         let text = self
             .text
             .lines()
@@ -383,7 +383,7 @@ impl<'a> Validator<'a> {
         at_key: bool,
         message: impl Into<String>,
     ) -> &mut Diagnostic {
-        let (line, col) = line_col(self.text, self.locator.offset(path, at_key));
+        let (line, col) = line_col(self.text, self.locator.exact_offset(path, at_key));
         self.errors.push(Diagnostic::at(
             self.file.clone(),
             self.text,
