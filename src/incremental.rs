@@ -16,8 +16,11 @@
 //!   of the cross-document data re-renders that document's page and the pages it
 //!   links to (whose backlink excerpts may have changed), nothing else.
 //!
-//! Feeds, exports and the search index are always regenerated (from data already in
-//! memory) and written only where their bytes changed.
+//! The files of the generate stage (feeds, exports, the sitemap, the theme's
+//! assets) read no body text: they are keyed together ([`PageKeys::generated`])
+//! and taken from the live site when that key is unchanged. The search index is
+//! always made again (from data already in memory) and written only where its
+//! bytes changed.
 
 use crate::archive::Archive;
 use crate::render::Page;
@@ -26,6 +29,10 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
+
+/// Where the records list the generated files, as if they were one page (no
+/// page has this path).
+pub const GENERATED: &str = "(generated files)";
 
 /// The keys of one build's pages.
 pub struct PageKeys {
@@ -104,6 +111,22 @@ impl PageKeys {
             })
             .collect();
         PageKeys { site, documents }
+    }
+
+    /// The key of the files made in the generate stage (feeds, exports, the
+    /// bibliography, the sitemap, the theme's assets). They read no body text,
+    /// only what the site key covers (front matter, entities, originals, what
+    /// each body contributes to other pages), plus the theme's assets: a body
+    /// edit leaves them as they were.
+    pub fn generated(&self, theme: &Theme) -> u64 {
+        let mut h = DefaultHasher::new();
+        self.site.hash(&mut h);
+        GENERATED.hash(&mut h);
+        for a in &theme.assets {
+            a.name.hash(&mut h);
+            a.bytes.hash(&mut h);
+        }
+        h.finish()
     }
 
     /// The key of `page`, written at `path`.

@@ -814,23 +814,57 @@ fn produce(
             ),
         )),
     }
-    match publish::generated_files(archive, &prepared.theme) {
-        Ok(extra) => {
-            let written: Vec<Result<(String, String), Diagnostic>> = extra
-                .par_iter()
-                .map(|file| {
-                    let entry = hash(file);
-                    write(file, &entry.1).map(|()| entry)
-                })
-                .collect();
-            for result in written {
-                match result {
-                    Ok(entry) => entries.push(entry),
+    // The generated files, taken from the live site like a page when their key
+    // is the one recorded (a body edit), else made again.
+    let generated_key = reuse.map(|r| incremental::key_text(r.keys.generated(&prepared.theme)));
+    let previous_generated = reuse.zip(generated_key.as_ref()).and_then(|(r, key)| {
+        let record = r.previous?.pages.get(incremental::GENERATED)?;
+        (&record.key == key).then_some((r, record))
+    });
+    let generated_entries: Vec<(String, String)> = match previous_generated {
+        Some((r, record)) => {
+            for (site_path, sha256) in &record.files {
+                match (r.keep)(site_path, sha256) {
+                    Ok(()) => entries.push((site_path.clone(), sha256.clone())),
                     Err(d) => errors.push(d),
                 }
             }
+            kept.extend(record.files.iter().map(|(p, _)| p.clone()));
+            record.files.clone()
         }
-        Err(e) => errors.extend(e),
+        None => match publish::generated_files(archive, &prepared.theme) {
+            Ok(extra) => {
+                let written: Vec<Result<(String, String), Diagnostic>> = extra
+                    .par_iter()
+                    .map(|file| {
+                        let entry = hash(file);
+                        write(file, &entry.1).map(|()| entry)
+                    })
+                    .collect();
+                let mut made = Vec::with_capacity(written.len());
+                for result in written {
+                    match result {
+                        Ok(entry) => made.push(entry),
+                        Err(d) => errors.push(d),
+                    }
+                }
+                entries.extend(made.iter().cloned());
+                made
+            }
+            Err(e) => {
+                errors.extend(e);
+                Vec::new()
+            }
+        },
+    };
+    if let Some(key) = generated_key {
+        records.pages.insert(
+            incremental::GENERATED.to_string(),
+            incremental::PageRecord {
+                key,
+                files: generated_entries,
+            },
+        );
     }
     for (original, site_path) in &archive.attachments {
         match copy(&original.path, site_path, &original.sha256) {

@@ -118,6 +118,16 @@ fn every_kind_of_edit_rebuilds_to_the_clean_builds_bytes() {
         t.replacen("</article>", "<!-- edited --></article>", 1)
     });
     rebuild_matches_clean(&site, "template edit");
+    // An asset of the theme: generated files are not taken from the last site.
+    edit(&site, "themes/default/static/style.css", |t| {
+        t + "\n/* edited */\n"
+    });
+    rebuild_matches_clean(&site, "asset edit");
+    assert!(
+        std::fs::read_to_string(site_file(&site.out, "static/style.css"))
+            .unwrap()
+            .contains("/* edited */")
+    );
     assert!(
         std::fs::read_to_string(site_file(&site.out, UNRELATED_PAGE))
             .unwrap()
