@@ -441,6 +441,49 @@ fn broken_links_of_a_body_are_reported_in_the_body() {
     );
 }
 
+/// A `doc:` link in raw HTML would be removed by the sanitiser: refused at its
+/// line rather than lost.
+#[test]
+fn a_doc_link_in_raw_html_is_refused() {
+    let file = "content/documents/2021/raw.md";
+    assert_rejected(
+        |site| {
+            write(
+                &site.root,
+                file,
+                b"---\nid: raw\ntitle: T\ndate: 2021-01-01\n---\nFirst.\n\nSee <a href=\"doc:minutes-2019\">the minutes</a>.\n",
+            )
+        },
+        &Expect {
+            file,
+            line: Some(8),
+            column: Some(5),
+            message: &["`doc:` link in raw HTML"],
+        },
+    );
+}
+
+/// A footnote defined twice would lose its second text: refused at its line.
+#[test]
+fn a_footnote_defined_twice_is_refused() {
+    let file = "content/documents/2021/notes.md";
+    assert_rejected(
+        |site| {
+            write(
+                &site.root,
+                file,
+                b"---\nid: notes\ntitle: T\ndate: 2021-01-01\n---\nText[^a].\n\n[^a]: First.\n[^a]: Second.\n",
+            )
+        },
+        &Expect {
+            file,
+            line: Some(9),
+            column: Some(1),
+            message: &["footnote `[^a]` is defined twice"],
+        },
+    );
+}
+
 // ---------------------------------------------------------------- odd but fine
 
 /// Builds `basic` with the given files added; returns the site, built.

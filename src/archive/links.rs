@@ -154,6 +154,8 @@ pub struct BodyLinks {
     links: Vec<(BodyLink, String)>,
     /// The entities it mentions, in order of first mention.
     mentions: Vec<usize>,
+    /// Mistakes found while rendering it (see [`markdown::RenderedBody::problems`]).
+    problems: Vec<(usize, String)>,
 }
 
 /// Reduces document `from`'s analysed body to its [`BodyLinks`].
@@ -205,6 +207,7 @@ fn body_links(
         anchors,
         links,
         mentions,
+        problems: body.problems.clone(),
     }
 }
 
@@ -429,6 +432,9 @@ pub fn index(
     let mut mentions: Vec<Vec<usize>> = vec![Vec::new(); documents.len()];
     for (from, (doc, body)) in documents.iter().zip(&analysis).enumerate() {
         mentions[from].clone_from(&body.mentions);
+        for (offset, problem) in &body.problems {
+            errors.push(body_diagnostic(doc, *offset, problem.clone()));
+        }
         for (link, excerpt) in &body.links {
             // A link within the page must land on something of it: an anchor of
             // the body, a note, or a section of the page the theme makes

@@ -84,6 +84,10 @@ pub struct RenderedBody {
     pub links: Vec<BodyLink>,
     /// Autolink targets mentioned, in order of first mention, with the block.
     pub mentions: Vec<(usize, String)>,
+    /// Mistakes in the Markdown that would lose text if let pass: (byte offset,
+    /// what is wrong). A second definition of a footnote label, which the
+    /// renderer drops.
+    pub problems: Vec<(usize, String)>,
 }
 
 /// The Markdown extensions annals supports: CommonMark plus tables, footnotes,
@@ -160,6 +164,15 @@ fn resolved_link<'e>(
     })
 }
 
+/// Whether raw HTML has an attribute whose value is a `doc:` address.
+fn raw_doc_link(html: &str) -> bool {
+    let lower = html.to_ascii_lowercase();
+    ["=\"doc:", "='doc:", "=doc:"]
+        .iter()
+        .any(|p| lower.contains(p))
+        || lower.contains("= \"doc:")
+}
+
 /// Every link and image of a body as written, with its byte offset: where a
 /// problem found in the page it renders to is to be reported.
 pub fn link_offsets(markdown: &str) -> Vec<(String, usize)> {
@@ -193,6 +206,26 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
         text: String::new(),
     };
     let anchors = anchors::assign(&events);
+    let mut defined: HashSet<&str> = HashSet::new();
+    for (event, &offset) in events.iter().zip(&offsets) {
+        match event {
+            Event::Start(Tag::FootnoteDefinition(label)) if !defined.insert(label.as_ref()) => {
+                out.problems.push((
+                    offset,
+                    format!("footnote `[^{label}]` is defined twice: the second definition would be dropped"),
+                ));
+            }
+            // Raw HTML is sanitised, which removes a `doc:` address: the link
+            // would vanish without a word.
+            Event::Html(h) | Event::InlineHtml(h) if raw_doc_link(h) => {
+                out.problems.push((
+                    offset,
+                    "a `doc:` link in raw HTML is not resolved (the sanitiser removes it): write it in Markdown, [text](doc:<id>)".to_string(),
+                ));
+            }
+            _ => {}
+        }
+    }
     for id in anchors.iter().flatten() {
         used_ids.insert(id.clone());
     }
