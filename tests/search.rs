@@ -94,6 +94,8 @@ fn queries_through_the_client_find_exactly_the_expected_documents() {
             "q=europol&topic=data-protection",
             "q=europol&from=2017&to=2020",
             "from=2019-06-15&to=2019-07",
+            "q=europol",
+            "q=europol&from=2019-06-31",
             "q=quokkagate",
             "q=comision",
             "q=regulations+",
@@ -144,6 +146,16 @@ fn queries_through_the_client_find_exactly_the_expected_documents() {
     assert_eq!(
         ids(by_query("from=2019-06-15&to=2019-07")),
         ["frontex-drones-2019"]
+    );
+
+    // A day that does not exist is no date: not read as the next month's first
+    // day (which would have dropped the June document), but not applied.
+    let every = ids(by_query("q=europol"));
+    assert!(every.contains(&"europol-data-2017"), "{every:?}");
+    assert_eq!(
+        ids(by_query("q=europol&from=2019-06-31")),
+        every,
+        "an impossible day is ignored, like any unreadable date"
     );
 
     // A word that occurs only inside a redaction's note is not in the index.

@@ -14,8 +14,10 @@
 use pulldown_cmark::{Event, Tag, TagEnd};
 use std::collections::HashSet;
 
-/// The anchor id of each event that starts a citable block (same length as `events`).
-pub fn assign(events: &[Event<'_>]) -> Vec<Option<String>> {
+/// The anchor id of each event that starts a citable block (same length as
+/// `events`), and the ids that are the source's own paragraph numbers (`p4.2`
+/// for a paragraph that begins `4.2.`), as opposed to running numbers.
+pub fn assign(events: &[Event<'_>]) -> (Vec<Option<String>>, HashSet<String>) {
     let mut anchors: Vec<Option<String>> = vec![None; events.len()];
     let mut citable: Vec<usize> = Vec::new();
     let mut depth_item = 0usize;
@@ -70,6 +72,7 @@ pub fn assign(events: &[Event<'_>]) -> Vec<Option<String>> {
             .filter(|id| used.insert(id.clone()));
         numbered.push(id);
     }
+    let sourced: HashSet<String> = numbered.iter().flatten().cloned().collect();
     let mut running = 0usize;
     for (&i, id) in citable.iter().zip(numbered) {
         let id = match id {
@@ -84,7 +87,7 @@ pub fn assign(events: &[Event<'_>]) -> Vec<Option<String>> {
         };
         anchors[i] = Some(id);
     }
-    anchors
+    (anchors, sourced)
 }
 
 /// The first text of the block starting at `i` (skipping a paragraph start inside an item).

@@ -7,7 +7,7 @@ mod autolink;
 mod footnotes;
 mod highlight;
 mod raw_html;
-mod redaction;
+pub mod redaction;
 
 pub use autolink::Autolinker;
 pub use highlight::highlight_css;
@@ -205,7 +205,7 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
         anchor: String::new(),
         text: String::new(),
     };
-    let anchors = anchors::assign(&events);
+    let (anchors, sourced) = anchors::assign(&events);
     let mut defined: HashSet<&str> = HashSet::new();
     for (event, &offset) in events.iter().zip(&offsets) {
         match event {
@@ -233,8 +233,15 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
     while i < events.len() {
         if let Some(id) = &anchors[i] {
             out.anchors.push(id.clone());
+            // A number of the source's own (`4.2.`) is marked, so that a copied
+            // pinpoint says "para. 4.2" only where the source says so.
+            let numbered = if sourced.contains(id) {
+                " data-numbered"
+            } else {
+                ""
+            };
             let pin = format!(
-                "<a class=\"pin\" href=\"#{id}\" aria-label=\"Link to paragraph {id}\">¶</a>"
+                "<a class=\"pin\" href=\"#{id}\"{numbered} aria-label=\"Link to paragraph {id}\">¶</a>"
             );
             match &events[i] {
                 Event::Start(Tag::Paragraph) => {
@@ -954,7 +961,7 @@ mod anchor_tests {
             blocks,
             [
                 ("intro", "Intro"),
-                ("p1", "Met at Europol."),
+                ("p1", "Met [redacted] at Europol."),
                 ("p2", "one"),
                 ("p3", "two"),
                 ("p4", "Note."),

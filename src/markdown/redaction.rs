@@ -40,7 +40,15 @@ pub fn split_into<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>, found: &mut Ve
     out.extend(owned_parts);
 }
 
-/// The text with every redaction marker removed: what search may index.
+/// What a redaction becomes in text made from a body (search snippets,
+/// "Referenced by" excerpts): the word in brackets, so that a quoted passage
+/// never reads as continuous where something was withheld. The search index
+/// skips it (see [`crate::search::text::tokens`]), and the search page shows it
+/// as a redaction bar.
+pub const PLACEHOLDER: &str = "[redacted]";
+
+/// The text with every redaction (and its legal ground) replaced by
+/// [`PLACEHOLDER`]: what search may see, and snippets and excerpts show.
 pub fn strip(text: &str) -> String {
     if !contains_marker(text) {
         return text.to_string();
@@ -49,6 +57,8 @@ pub fn strip(text: &str) -> String {
     let mut rest = text;
     while let Some((start, end, _)) = next_marker(rest) {
         out.push_str(&rest[..start]);
+        out.push(' ');
+        out.push_str(PLACEHOLDER);
         out.push(' ');
         rest = &rest[end..];
     }

@@ -23,7 +23,8 @@ pub fn is_word_char(c: char) -> bool {
 }
 
 /// The words of a text, in order, with their byte offsets: maximal runs of word
-/// characters of at most [`MAX_WORD_CHARS`] characters. `9069/19` is two words and
+/// characters of at most [`MAX_WORD_CHARS`] characters, skipping the placeholder
+/// of a redaction ([`crate::markdown::redaction::PLACEHOLDER`]). `9069/19` is two words and
 /// `EU-LISA` too; a query keeps such a run together as a phrase.
 pub fn tokens(text: &str) -> Tokens<'_> {
     Tokens { text, at: 0 }
@@ -56,6 +57,13 @@ impl<'a> Iterator for Tokens<'a> {
         let len = self.text.len();
         loop {
             while self.at < len {
+                // A redaction's placeholder in a body's text is not a word of it.
+                if self.text.as_bytes()[self.at] == b'['
+                    && self.text[self.at..].starts_with(crate::markdown::redaction::PLACEHOLDER)
+                {
+                    self.at += crate::markdown::redaction::PLACEHOLDER.len();
+                    continue;
+                }
                 let (word, width) = self.word_char_at(self.at);
                 if word {
                     break;
@@ -217,6 +225,14 @@ mod tests {
 
     fn words(text: &str) -> Vec<&str> {
         tokens(text).map(|(_, w)| w).collect()
+    }
+
+    #[test]
+    fn a_redactions_placeholder_is_no_word() {
+        let words: Vec<&str> = tokens("on [redacted] caizepealance [redacted")
+            .map(|t| t.1)
+            .collect();
+        assert_eq!(words, ["on", "caizepealance", "redacted"]);
     }
 
     #[test]

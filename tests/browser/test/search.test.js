@@ -91,6 +91,8 @@ describe("search page", () => {
     await dataProtection.locator("input[type=checkbox]").check();
     await waitForResults(page, [COUNCIL]);
     assert.deepEqual(params(page), { q: ["technology"], topic: ["data-protection"] });
+    // The facets are made again with new counts; the box keeps the focus.
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.key), "topic=data-protection");
 
     // A date range: nothing in 2016 with that topic; the note in 2019.
     await page.fill("#search-from", "2016");
@@ -166,6 +168,25 @@ describe("search page", () => {
     await Promise.all([page.waitForURL(/\/search\/\?q=microsoft$/), box.press("Enter")]);
     assert.ok(page.url().startsWith(h.base + "search/"), page.url());
     await waitForResults(page, [BRIEFING]);
+    await page.close();
+  });
+
+  it("shows withheld text as a bar, says when a date is not one, and puts results first on a phone", async () => {
+    const page = await h.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(h.base + "search/?q=microsoft");
+    await waitForResults(page, [BRIEFING]);
+    // The briefing's snippet has a redaction: a bar, never run-on text.
+    const bars = await page.$$eval(".search-snippet .redaction", (els) => els.map((e) => e.textContent));
+    assert.ok(bars.length > 0 && bars.every((t) => t === "redacted"), `bars: ${bars}`);
+    const snippet = await page.textContent(".search-snippet");
+    assert.ok(!snippet.includes("[redacted]"), snippet);
+    // On a phone the results come before the facets.
+    const top = (sel) => page.$eval(sel, (e) => e.getBoundingClientRect().top);
+    assert.ok((await top(".search-results")) < (await top(".search-facets")), "results first");
+    // A date that is not one is said so, not silently dropped.
+    await page.fill("#search-from", "2019-13");
+    await page.waitForFunction(() => /is not a date/.test(document.querySelector(".search-status").textContent));
     await page.close();
   });
 });

@@ -156,7 +156,13 @@ export function parseDateParam(value, end) {
   const mo = m[2] ? Number(m[2]) : null;
   const d = m[3] ? Number(m[3]) : null;
   if ((mo !== null && (mo < 1 || mo > 12)) || (d !== null && (d < 1 || d > 31))) return null;
-  if (d !== null) return dayNumber(y, mo, d);
+  if (d !== null) {
+    // 2019-02-30 is no date (not 2 March).
+    const day = dayNumber(y, mo, d);
+    const back = new Date(day * 86400000);
+    if (back.getUTCMonth() + 1 !== mo || back.getUTCDate() !== d) return null;
+    return day;
+  }
   if (mo !== null) return end ? dayNumber(y, mo + 1, 0) : dayNumber(y, mo, 1);
   return end ? dayNumber(y, 12, 31) : dayNumber(y, 1, 1);
 }

@@ -2,7 +2,7 @@
 // date range from the URL, keeps the URL current as the reader types
 // (history.replaceState), and shows results, facet counts and years. Every piece
 // of archive text is put in the page with textContent, never as HTML.
-import { SearchIndex, searchParams } from "./search-core.js";
+import { SearchIndex, searchParams, parseDateParam } from "./search-core.js";
 
 const PAGE = 10;
 const FACETS_SHOWN = 8;
@@ -105,13 +105,15 @@ function start(root) {
     shown = 0;
     list.replaceChildren();
     renderFacets(res);
+    const notes = dateNotes();
     if (res.empty) {
-      status.textContent = "";
+      status.textContent = notes;
       more.hidden = true;
       return;
     }
-    status.textContent =
+    const found =
       res.total === 0 ? "No documents found." : `${res.total} document${res.total === 1 ? "" : "s"} found.`;
+    status.textContent = notes ? `${found} ${notes}` : found;
     await showMore(mine);
   }
 
@@ -163,7 +165,7 @@ function start(root) {
           mark.textContent = seg.text;
           p.append(mark);
         } else {
-          p.append(document.createTextNode(seg.text));
+          appendSnippetText(p, seg.text);
         }
       }
       li.append(p);
@@ -171,7 +173,46 @@ function start(root) {
     return li;
   }
 
+  // A redaction stands in snippets as "[redacted]" (never its text): shown as
+  // the same labelled bar as on the document's page.
+  function appendSnippetText(p, text) {
+    const parts = text.split("[redacted]");
+    parts.forEach((part, i) => {
+      if (i > 0) {
+        const bar = document.createElement("span");
+        bar.className = "redaction";
+        bar.title = "Redacted";
+        const label = document.createElement("span");
+        label.className = "redaction-label";
+        label.textContent = "redacted";
+        bar.append(label);
+        p.append(bar);
+      }
+      if (part) p.append(document.createTextNode(part));
+    });
+  }
+
+  // A date the search cannot read is not applied: say so, rather than show
+  // every document as if it were.
+  function dateNotes() {
+    const notes = [];
+    for (const [el, key, end] of [[fromInput, "from", false], [toInput, "to", true]]) {
+      const value = state[key];
+      const bad = Boolean(value) && parseDateParam(value, end) === null;
+      el.setCustomValidity(bad ? "Use YYYY, YYYY-MM or YYYY-MM-DD" : "");
+      if (bad) notes.push(`“${value}” is not a date (use YYYY, YYYY-MM or YYYY-MM-DD), so it is not applied.`);
+    }
+    const from = parseDateParam(state.from, false);
+    const to = parseDateParam(state.to, true);
+    if (from !== null && to !== null && from > to) notes.push("The “from” date is after the “to” date.");
+    return notes.join(" ");
+  }
+
   function renderFacets(res) {
+    // The controls are made again with the new counts: the one that had the
+    // focus gets it back, so a keyboard user keeps their place.
+    const active = document.activeElement;
+    const focused = active && facetsBox.contains(active) ? active.dataset.key : undefined;
     facetsBox.replaceChildren();
     if (res.empty) return;
     if (res.years.length) facetsBox.append(yearsBox(res.years));
@@ -192,6 +233,7 @@ function start(root) {
         const box = document.createElement("input");
         box.type = "checkbox";
         box.checked = v.selected;
+        box.dataset.key = `${facet.param}=${v.value}`;
         box.addEventListener("change", () => {
           const list = new Set(state.facets[facet.param] || []);
           if (box.checked) list.add(v.value);
@@ -222,6 +264,10 @@ function start(root) {
       }
       facetsBox.append(box);
     }
+    if (focused !== undefined) {
+      const again = [...facetsBox.querySelectorAll("[data-key]")].find((el) => el.dataset.key === focused);
+      if (again) again.focus();
+    }
   }
 
   function yearsBox(years) {
@@ -236,6 +282,7 @@ function start(root) {
       const li = document.createElement("li");
       const b = document.createElement("button");
       b.type = "button";
+      b.dataset.key = `year=${y.year}`;
       const selected = state.from === String(y.year) && state.to === String(y.year);
       b.setAttribute("aria-pressed", String(selected));
       const label = document.createElement("span");
