@@ -5,6 +5,44 @@
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 use std::collections::HashMap;
 
+/// The number [`rearrange`] gives each defined footnote label: by first
+/// reference in the text (references inside notes do not count), then the notes
+/// never referenced, in the order they are defined.
+pub fn numbers(events: &[Event<'_>]) -> HashMap<String, usize> {
+    let mut defined: Vec<&str> = Vec::new();
+    let mut depth = 0usize;
+    for event in events {
+        match event {
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                if depth == 0 && !defined.contains(&label.as_ref()) {
+                    defined.push(label);
+                }
+                depth += 1;
+            }
+            Event::End(TagEnd::FootnoteDefinition) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    let mut numbers: HashMap<String, usize> = HashMap::new();
+    let mut depth = 0usize;
+    for event in events {
+        match event {
+            Event::Start(Tag::FootnoteDefinition(_)) => depth += 1,
+            Event::End(TagEnd::FootnoteDefinition) => depth = depth.saturating_sub(1),
+            Event::FootnoteReference(label) if depth == 0 && defined.contains(&label.as_ref()) => {
+                let next = numbers.len() + 1;
+                numbers.entry(label.to_string()).or_insert(next);
+            }
+            _ => {}
+        }
+    }
+    for label in defined {
+        let next = numbers.len() + 1;
+        numbers.entry(label.to_string()).or_insert(next);
+    }
+    numbers
+}
+
 /// Moves footnote definitions to the end and rewrites references as links.
 pub fn rearrange(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
     let has_footnotes = events.iter().any(|e| {

@@ -15,7 +15,7 @@ pub use redaction::Redaction;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// A heading of a document body, for tables of contents and anchors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -206,6 +206,10 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
         text: String::new(),
     };
     let (anchors, sourced) = anchors::assign(&events);
+    // Footnote numbers, worked out once a body has a note; the depths at
+    // which the open notes' blocks began.
+    let mut note_numbers: Option<HashMap<String, usize>> = None;
+    let mut note_blocks: Vec<usize> = Vec::new();
     let mut defined: HashSet<&str> = HashSet::new();
     for (event, &offset) in events.iter().zip(&offsets) {
         match event {
@@ -274,6 +278,35 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
             depth += 1;
             i += 1;
             continue;
+        }
+        // A note's text is a block of its own, anchored at the note (`fn-2`),
+        // so that a search hit in it links there rather than to the page's top.
+        match &events[i] {
+            Event::Start(Tag::FootnoteDefinition(label)) if text_stack.is_empty() => {
+                let n = note_numbers
+                    .get_or_insert_with(|| footnotes::numbers(&events))
+                    .get(label.as_ref())
+                    .copied();
+                if let Some(n) = n {
+                    note_blocks.push(depth);
+                    text_stack.push(TextBlock {
+                        anchor: format!("fn-{n}"),
+                        text: String::new(),
+                    });
+                }
+            }
+            Event::End(TagEnd::FootnoteDefinition)
+                if !note_blocks.is_empty()
+                    && note_blocks.last().copied() == depth.checked_sub(1) =>
+            {
+                note_blocks.pop();
+                if let Some(block) = text_stack.pop() {
+                    if !block.text.trim().is_empty() {
+                        out.blocks.push(block.normalised());
+                    }
+                }
+            }
+            _ => {}
         }
         match &events[i] {
             Event::Start(_) => depth += 1,
@@ -874,6 +907,32 @@ mod tests {
     }
 
     #[test]
+    fn notes_are_blocks_anchored_by_their_number() {
+        let r = render("A[^b] b[^a].\n\n[^a]: Note ay.\n\n[^b]: Note bee\n\n    with two paragraphs.\n\n[^c]: Never cited.\n");
+        let notes: Vec<(&str, &str)> = r
+            .blocks
+            .iter()
+            .filter(|b| b.anchor.starts_with("fn-"))
+            .map(|b| (b.anchor.as_str(), b.text.as_str()))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                ("fn-2", "Note ay."),
+                ("fn-1", "Note bee with two paragraphs."),
+                ("fn-3", "Never cited.")
+            ]
+        );
+        for (id, _) in notes {
+            assert!(
+                r.html.contains(&format!("<li id=\"{id}\">")),
+                "{id}: {}",
+                r.html
+            );
+        }
+    }
+
+    #[test]
     fn a_note_referring_to_a_note_links_to_it() {
         let r = render("One[^b] two[^a] self[^s].\n\n[^a]: A note.\n[^b]: B note.\n[^s]: Self[^s] and [^a] and [^none].\n");
         let html = &r.html;
@@ -965,7 +1024,8 @@ mod anchor_tests {
                 ("p2", "one"),
                 ("p3", "two"),
                 ("p4", "Note."),
-                ("", "Footnote text.")
+                // A note's text is anchored at the note, by its number.
+                ("fn-1", "Footnote text.")
             ]
         );
     }

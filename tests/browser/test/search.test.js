@@ -184,6 +184,12 @@ describe("search page", () => {
     // On a phone the results come before the facets.
     const top = (sel) => page.$eval(sel, (e) => e.getBoundingClientRect().top);
     assert.ok((await top(".search-results")) < (await top(".search-facets")), "results first");
+    // A hit in a footnote links to the note.
+    await page.goto(h.base + "search/?q=%22made+in+china%22");
+    await waitForResults(page, [COUNCIL]);
+    assert.equal((await page.textContent(".search-result-anchor")).trim(), "note 1");
+    const noteHref = await page.getAttribute(".search-results .search-result h2 a", "href");
+    assert.ok(noteHref.endsWith("#fn-1"), noteHref);
     // A date that is not one is said so, not silently dropped.
     await page.fill("#search-from", "2019-13");
     await page.waitForFunction(() => /is not a date/.test(document.querySelector(".search-status").textContent));

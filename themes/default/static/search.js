@@ -152,7 +152,8 @@ function start(root) {
     if (r.anchor) {
       const pin = document.createElement("span");
       pin.className = "search-result-anchor";
-      pin.textContent = `¶ ${r.anchor}`;
+      const note = /^fn-(\d+)$/.exec(r.anchor);
+      pin.textContent = note ? `note ${note[1]}` : `¶ ${r.anchor}`;
       meta.append(" · ", pin);
     }
     li.append(meta);
