@@ -463,6 +463,33 @@ fn a_doc_link_in_raw_html_is_refused() {
     );
 }
 
+/// A "Referenced by" excerpt shows a redaction of the linking passage as a bar,
+/// and the passage's other text escaped.
+#[test]
+fn backlink_excerpts_show_redactions_as_bars() {
+    let site = Site::new("basic");
+    write(
+        &site.root,
+        "content/documents/2021/linking.md",
+        b"---\nid: linking\ntitle: T\ndate: 2021-01-01\n---\nThe <i>vendor</i> [redacted: Art. 4] met as the [minutes](doc:minutes-2019) say.\n",
+    );
+    site.build(&["--quiet"]).assert_success();
+    let html = page(&site.out, "documents/minutes-2019/");
+    let excerpt = select(&html, "blockquote.excerpt");
+    assert_eq!(excerpt.len(), 1);
+    let inner = excerpt[0].inner_html();
+    assert_eq!(
+        select(&html, "blockquote.excerpt .redaction").len(),
+        1,
+        "{inner}"
+    );
+    assert!(
+        !inner.contains("[redacted") && !inner.contains("Art. 4"),
+        "{inner}"
+    );
+    assert!(select(&html, "blockquote.excerpt i").is_empty(), "{inner}");
+}
+
 /// A footnote defined twice would lose its second text: refused at its line.
 #[test]
 fn a_footnote_defined_twice_is_refused() {

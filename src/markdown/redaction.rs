@@ -131,6 +131,13 @@ pub fn plain_in_images(events: &mut [Event<'_>]) {
     }
 }
 
+/// Text made from a body (an excerpt) as HTML: escaped, with each
+/// [`PLACEHOLDER`] drawn as a redaction bar, so that an excerpt shows withheld
+/// text as the page does, never as brackets.
+pub fn text_with_bars(text: &str) -> String {
+    escape_attr(text).replace(PLACEHOLDER, &marker_html(None))
+}
+
 /// How every marker's HTML starts.
 const MARKER_HTML_START: &str = "<span class=\"redaction\"";
 
@@ -193,6 +200,17 @@ mod tests {
             "{}",
             r.html
         );
+    }
+
+    #[test]
+    fn excerpts_show_bars_and_escape_the_rest() {
+        let html = super::text_with_bars("Met <b>X</b> & [redacted] at \"HQ\".");
+        assert!(
+            html.starts_with("Met &lt;b&gt;X&lt;/b&gt; &amp; <span class=\"redaction\""),
+            "{html}"
+        );
+        assert!(html.ends_with("</span> at &quot;HQ&quot;."), "{html}");
+        assert!(!html.contains("[redacted"), "{html}");
     }
 
     #[test]

@@ -562,6 +562,7 @@ impl<'a> Renderer<'a> {
                         format!("{url}#{}", b.block)
                     },
                     excerpt: b.excerpt.clone(),
+                    excerpt_html: crate::markdown::redaction::text_with_bars(&b.excerpt),
                 }
             })
             .collect();

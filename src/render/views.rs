@@ -400,8 +400,11 @@ pub struct BacklinkView {
     pub document: tera::Value,
     /// The linking passage's URL (with its pinpoint anchor).
     pub passage_url: String,
-    /// The sentence or list item containing the link.
+    /// The sentence or list item containing the link, as text.
     pub excerpt: String,
+    /// The same as HTML, escaped, with each redaction in it drawn as the
+    /// labelled bar the document's page shows (`{{ b.excerpt_html | safe }}`).
+    pub excerpt_html: String,
 }
 
 /// How to cite a document.
