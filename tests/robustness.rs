@@ -1257,6 +1257,15 @@ fn trusted_html_is_an_opt_in() {
         1
     );
     assert_eq!(select(&doc, ".document-body span[onclick]").len(), 1);
+    // An id of raw HTML is a target a same-page link may use.
+    write(
+        &site.root,
+        "content/documents/2021/raw.md",
+        b"---\nid: raw-html\ntitle: Raw\ndate: 2021-01-01\n---\n<div id=\"chart-1\">Chart</div>\n\nSee [the chart](#chart-1).\n",
+    );
+    site.build(&["--quiet"]).assert_success();
+    let doc = page(&site.out, "documents/raw-html/");
+    assert_eq!(select(&doc, ".document-body #chart-1").len(), 1);
 }
 
 // ------------------------------------------------- interruption and concurrency

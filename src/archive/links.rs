@@ -203,6 +203,9 @@ fn body_links(
         .collect();
     let mut anchors = body.anchors.clone();
     anchors.extend(body.headings.iter().map(|h| h.id.clone()));
+    // Ids of raw HTML exist on the page where editors are trusted (elsewhere
+    // they are removed): links to them are given the benefit of the doubt.
+    anchors.extend(body.raw_ids.iter().cloned());
     BodyLinks {
         anchors,
         links,

@@ -84,6 +84,9 @@ pub struct RenderedBody {
     pub links: Vec<BodyLink>,
     /// Autolink targets mentioned, in order of first mention, with the block.
     pub mentions: Vec<(usize, String)>,
+    /// The `id` attributes written in the body's raw HTML: a site whose editors
+    /// are trusted keeps them, so links to them are not reported as broken.
+    pub raw_ids: Vec<String>,
     /// Mistakes in the Markdown that would lose text if let pass: (byte offset,
     /// what is wrong). A second definition of a footnote label, which the
     /// renderer drops.
@@ -164,6 +167,20 @@ fn resolved_link<'e>(
     })
 }
 
+/// The values of the `id` attributes in a piece of raw HTML.
+fn raw_ids(html: &str) -> impl Iterator<Item = String> + '_ {
+    html.match_indices("id=").filter_map(move |(at, _)| {
+        let before = html[..at].chars().last();
+        if !before.is_some_and(char::is_whitespace) {
+            return None;
+        }
+        let rest = &html[at + 3..];
+        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let value = &rest[1..];
+        value.find(quote).map(|end| value[..end].to_string())
+    })
+}
+
 /// Whether raw HTML has an attribute whose value is a `doc:` address.
 fn raw_doc_link(html: &str) -> bool {
     let lower = html.to_ascii_lowercase();
@@ -219,13 +236,16 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                     format!("footnote `[^{label}]` is defined twice: the second definition would be dropped"),
                 ));
             }
-            // Raw HTML is sanitised, which removes a `doc:` address: the link
-            // would vanish without a word.
-            Event::Html(h) | Event::InlineHtml(h) if raw_doc_link(h) => {
-                out.problems.push((
-                    offset,
-                    "a `doc:` link in raw HTML is not resolved (the sanitiser removes it): write it in Markdown, [text](doc:<id>)".to_string(),
-                ));
+            Event::Html(h) | Event::InlineHtml(h) => {
+                // Raw HTML is sanitised, which removes a `doc:` address: the
+                // link would vanish without a word.
+                if raw_doc_link(h) {
+                    out.problems.push((
+                        offset,
+                        "a `doc:` link in raw HTML is not resolved (the sanitiser removes it): write it in Markdown, [text](doc:<id>)".to_string(),
+                    ));
+                }
+                out.raw_ids.extend(raw_ids(h));
             }
             _ => {}
         }
