@@ -410,6 +410,7 @@ mod tests {
     fn bad_base_url_is_an_error() {
         let err = parse("title = \"A\"\nbase_url = \"example.org\"\n").unwrap_err();
         assert_eq!(err[0].line, 2);
+        let with_base = |base: &str| format!("title = \"A\"\nbase_url = '{base}'\n");
         for bad in [
             "//evil.example/",
             "/a//b/",
@@ -421,8 +422,7 @@ mod tests {
             "https://user@x.org/",
             "https://x.org/<p>/",
         ] {
-            let toml = format!("title = \"A\"\nbase_url = '{bad}'\n");
-            assert!(parse(&toml).is_err(), "{bad} is accepted");
+            assert!(parse(&with_base(bad)).is_err(), "{bad} is accepted");
         }
         for good in [
             "https://x.github.io/my-archive/",
@@ -432,8 +432,7 @@ mod tests {
             "/sub/path/",
             "https://archive.example.org",
         ] {
-            let toml = format!("title = \"A\"\nbase_url = '{good}'\n");
-            assert!(parse(&toml).is_ok(), "{good} is refused");
+            assert!(parse(&with_base(good)).is_ok(), "{good} is refused");
         }
     }
 

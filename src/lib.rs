@@ -781,8 +781,9 @@ fn produce(
     );
     let mut errors = Vec::new();
     let mut entries = Vec::with_capacity(pages.len() * 2);
-    // Who wrote each page file, to name the culprit if two wrote one path.
-    let mut writers: Vec<(String, Writer)> = Vec::with_capacity(pages.len());
+    // Which page wrote which run of `entries`, to name the culprit if two
+    // files share a path.
+    let mut writers: Vec<(std::ops::Range<usize>, render::Page)> = Vec::with_capacity(pages.len());
     let mut records = incremental::PageRecords::default();
     let mut kept = Vec::new();
     for (r, &page) in results.into_iter().zip(&pages) {
@@ -791,7 +792,7 @@ fn produce(
                 if was_kept {
                     kept.extend(e.iter().map(|(p, _)| p.clone()));
                 }
-                writers.extend(e.iter().map(|(p, _)| (p.clone(), Writer::Page(page))));
+                writers.push((entries.len()..entries.len() + e.len(), page));
                 entries.extend(e);
                 records.pages.extend(record);
             }
@@ -905,10 +906,11 @@ enum Writer {
 /// and originals, the paths an editor chooses, are checked against the build's
 /// own files when the archive is linked; this is the net under every path, so
 /// that no page is ever lost without a word. `writers` names the page of each
-/// page file (the other files are generated, or originals found by path).
+/// run of page files in `entries` (the other files are generated, or originals
+/// found by path).
 fn paths_written_twice(
     entries: &[(String, String)],
-    writers: Vec<(String, Writer)>,
+    writers: Vec<(std::ops::Range<usize>, render::Page)>,
     archive: &archive::Archive,
     renderer: &render::Renderer<'_>,
 ) -> Vec<Diagnostic> {
@@ -924,17 +926,14 @@ fn paths_written_twice(
     if twice.is_empty() {
         return Vec::new();
     }
-    let by_path: HashMap<&str, Vec<Writer>> =
-        writers
-            .iter()
-            .fold(HashMap::new(), |mut map, (path, writer)| {
-                if seen.get(path.as_str()).is_some_and(|&n| n > 1) {
-                    map.entry(path.as_str())
-                        .or_insert_with(Vec::new)
-                        .push(*writer);
-                }
-                map
-            });
+    let mut by_path: HashMap<&str, Vec<Writer>> = HashMap::new();
+    for (run, page) in writers {
+        for (path, _) in &entries[run] {
+            if seen.get(path.as_str()).is_some_and(|&n| n > 1) {
+                by_path.entry(path).or_default().push(Writer::Page(page));
+            }
+        }
+    }
     let describe = |writer: Writer| match writer {
         Writer::Page(render::Page::Document(d)) => {
             format!("the page of document `{}`", archive.documents[d].id)

@@ -444,25 +444,8 @@ pub fn index(
             // (`#top`, like an empty fragment, is the top of any page).
             if let Some(f) = link.dest.strip_prefix('#') {
                 let f = percent_decode(f);
-                let known = f.is_empty()
-                    || f == "top"
-                    || anchors[from].contains(f.as_str())
-                    || is_footnote_anchor(&f)
-                    || crate::markdown::THEME_IDS.contains(&f.as_str());
-                if !known {
-                    errors.push(
-                        body_diagnostic(
-                            doc,
-                            link.offset,
-                            format!(
-                                "link to `{}`: this document has no anchor `#{f}`",
-                                link.dest
-                            ),
-                        )
-                        .with_help(
-                            "anchors are heading ids and paragraph numbers such as #p4.2 or #p7",
-                        ),
-                    );
+                if !has_anchor(&anchors[from], &f) {
+                    errors.push(missing_anchor(doc, link, "this document", &f));
                 }
                 continue;
             }
@@ -477,21 +460,9 @@ pub fn index(
                 continue;
             };
             if let Some(f) = &fragment {
-                let known = anchors[to].contains(f.as_str()) || is_footnote_anchor(f);
-                if !known {
-                    errors.push(
-                        body_diagnostic(
-                            doc,
-                            link.offset,
-                            format!(
-                                "link to `{}`: document `{}` has no anchor `#{f}`",
-                                link.dest, documents[to].id
-                            ),
-                        )
-                        .with_help(
-                            "anchors are heading ids and paragraph numbers such as #p4.2 or #p7",
-                        ),
-                    );
+                if !has_anchor(&anchors[to], f) {
+                    let whose = format!("document `{}`", documents[to].id);
+                    errors.push(missing_anchor(doc, link, &whose, f));
                     continue;
                 }
             }
@@ -652,6 +623,27 @@ fn is_footnote_anchor(f: &str) -> bool {
     f.strip_prefix("fn-")
         .or_else(|| f.strip_prefix("fnref-"))
         .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit() || c == '-'))
+}
+
+/// Whether a document's page has the anchor `f`: one of its body's (`anchors`),
+/// a note's, a section the theme makes, or the top (`#top`, or an empty
+/// fragment, is the top of any page).
+fn has_anchor(anchors: &HashSet<&str>, f: &str) -> bool {
+    f.is_empty()
+        || f == "top"
+        || anchors.contains(f)
+        || is_footnote_anchor(f)
+        || crate::markdown::THEME_IDS.contains(&f)
+}
+
+/// The error for a link to an anchor that `whose` page lacks.
+fn missing_anchor(doc: &Document, link: &BodyLink, whose: &str, f: &str) -> Diagnostic {
+    body_diagnostic(
+        doc,
+        link.offset,
+        format!("link to `{}`: {whose} has no anchor `#{f}`", link.dest),
+    )
+    .with_help("anchors are heading ids and paragraph numbers such as #p4.2 or #p7")
 }
 
 /// A diagnostic at a byte offset of a document's body.
