@@ -142,7 +142,7 @@ fn stage_done(progress: Progress, name: &str, detail: &str, since: &mut Instant)
     let show = progress != Progress::Quiet || std::env::var_os("ANNALS_TIMINGS").is_some();
     if show {
         eprintln!(
-            "{name:>9}  {detail:<28} {:8.1} ms{}{}",
+            "{name:>9}  {detail:<28} {:8.1} ms{}{}{}",
             since.elapsed().as_secs_f64() * 1000.0,
             memory().map_or(String::new(), |(now, peak)| format!(
                 "  peak {} MB, now {} MB",
@@ -153,10 +153,37 @@ fn stage_done(progress: Progress, name: &str, detail: &str, since: &mut Instant)
                 "  heap {} MB, most {} MB",
                 live >> 20,
                 most >> 20
-            ))
+            )),
+            cpu_since_last_stage()
+                .map_or(String::new(), |cpu| format!("  cpu {:.0} ms", cpu * 1000.0))
         );
     }
     *since = Instant::now();
+}
+
+/// The process's CPU time (user and system, every thread) since the previous
+/// call, in seconds (Linux only). Beside a stage's wall time it shows how well the
+/// stage keeps the cores busy: a stage whose CPU time is not a multiple of its
+/// wall time runs on one thread for part of it.
+#[cfg(unix)]
+fn cpu_since_last_stage() -> Option<f64> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST_TICKS: AtomicU64 = AtomicU64::new(0);
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; the fields after it are plain.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace();
+    // utime and stime are fields 14 and 15, the 12th and 13th after the name.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    let ticks = utime + stime;
+    let last = LAST_TICKS.swap(ticks, Ordering::Relaxed);
+    Some(ticks.saturating_sub(last) as f64 / rustix::param::clock_ticks_per_second() as f64)
+}
+
+#[cfg(not(unix))]
+fn cpu_since_last_stage() -> Option<f64> {
+    None
 }
 
 /// The process's resident memory now and at its peak so far, in kB (Linux only),
