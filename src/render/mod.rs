@@ -92,12 +92,36 @@ pub struct RenderParts {
     template_origins: Vec<(String, PathBuf, String)>,
 }
 
+/// Tera's escaping of values in HTML templates, byte for byte (`&`, `<`, `>`,
+/// `"` and `'`), written a run of plain bytes at a time: Tera's own writes
+/// every byte on its own through a `dyn Write`, which was a sixth of the time
+/// spent in templates.
+fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let bytes = input.as_bytes();
+    let mut plain = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        let entity: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\'' => b"&#39;",
+            _ => continue,
+        };
+        out.write_all(&bytes[plain..i])?;
+        out.write_all(entity)?;
+        plain = i + 1;
+    }
+    out.write_all(&bytes[plain..])
+}
+
 impl<'a> Renderer<'a> {
     /// Compiles the theme's templates and prepares the shared values.
     pub fn new(archive: &'a Archive, theme: &Theme) -> Result<Self, Vec<Diagnostic>> {
         let config = &archive.config;
         let mut tera = Tera::new();
         tera.autoescape_on(vec![".html", ".xml", ".htm"]);
+        tera.set_escape_fn(escape_html);
         let templates: Vec<(&str, &str)> = theme
             .templates
             .iter()
@@ -754,6 +778,34 @@ fn template_diagnostic(e: &tera::Error, origins: &[(String, PathBuf, String)]) -
                 source = s.source();
             }
             Diagnostic::file(PathBuf::from("templates"), format!("template error: {msg}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_matches_teras_own_byte_for_byte() {
+        let samples = [
+            "",
+            "plain",
+            "&<>\"'",
+            "Tom & Jerry's <b>\"quote\"</b>",
+            "é ü — ¶ 日本 & <x>",
+            "ends with &",
+            "<script>alert('x')</script>",
+        ];
+        for s in samples {
+            let (mut ours, mut teras) = (Vec::new(), Vec::new());
+            escape_html(s, &mut ours).unwrap();
+            tera::escape_html(s, &mut teras).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(teras).unwrap(),
+                "{s}"
+            );
         }
     }
 }
