@@ -210,11 +210,13 @@ fn spill_folder_override() -> Option<PathBuf> {
 /// Loads, parses and links the archive. `spill_folder` is where a build without
 /// a session sets bodies and snippet files aside (see [`spill`]): the cache
 /// folder (or the root) for `build`, the system's temporary folder (`None`) for `check`, which
-/// leaves the site root as it found it.
+/// leaves the site root as it found it. `pages_all_new`: every page will be
+/// rendered, so the link pass makes the bodies' page HTML too.
 fn prepare(
     options: &BuildOptions,
     session: Option<&Session>,
     spill_folder: Option<&Path>,
+    pages_all_new: bool,
 ) -> Result<Prepared, Diagnostics> {
     let root = &options.root;
     let mut clock = Instant::now();
@@ -343,6 +345,7 @@ fn prepare(
         bodies: session.map(|s| &s.bodies),
         salt,
         spill: spill.as_ref(),
+        page_html: pages_all_new,
     };
     let archive = match archive::link_reusing(config, documents, &originals, entities, reuse) {
         Ok(archive) if errors.is_empty() => archive,
@@ -388,7 +391,7 @@ fn prepare(
 /// guard, but writes nothing.
 pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let start = Instant::now();
-    let mut prepared = prepare(options, None, spill_folder_override().as_deref())?;
+    let mut prepared = prepare(options, None, spill_folder_override().as_deref(), true)?;
     let analyses = std::mem::take(&mut prepared.archive.search);
     let renderer =
         render::Renderer::new(&prepared.archive, &prepared.theme).map_err(Diagnostics::sorted)?;
@@ -478,7 +481,17 @@ pub fn build_in(
         (None, true) => cache_folder,
         (None, false) => options.root.clone(),
     };
-    let mut prepared = prepare(options, session.as_deref(), Some(&spill_folder))?;
+    // The previous build's page records: without them (or in a session, which
+    // renders only what an edit changed) every page is rendered, and the link
+    // pass makes the bodies' page HTML as it parses them.
+    let previous = incremental::load(&options.root, &output_dir);
+    let pages_all_new = previous.is_none() && session.is_none();
+    let mut prepared = prepare(
+        options,
+        session.as_deref(),
+        Some(&spill_folder),
+        pages_all_new,
+    )?;
     let mut clock = Instant::now();
     // The search stage consumes the analyses; a session keeps them for the next
     // build.
@@ -518,7 +531,6 @@ pub fn build_in(
             .map_err(|e| Diagnostic::file(source, format!("cannot publish the original: {e}")))
     };
     let keys = incremental::PageKeys::new(archive, &prepared.theme, &output_options);
-    let previous = incremental::load(&options.root, &output_dir);
     let keep = |site_path: &str, sha256: &str| {
         staging
             .keep(site_path, sha256)

@@ -396,3 +396,43 @@ fn kept_pages_links_are_checked_from_recorded_targets() {
         "the live site after the failure",
     );
 }
+
+/// A build with no previous site makes every body's page HTML in its link pass
+/// and sets it aside; a session (`annals serve`) and every incremental build
+/// render a body when its page is rendered. Both must write the same bytes, for
+/// archives with cross-links, mentions of entities, redactions, notes and code.
+#[test]
+fn bodies_rendered_in_the_link_pass_match_bodies_rendered_with_their_page() {
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let sites = [
+        ("bundled archive", repo_root()),
+        ("basic", repo_root().join("tests/fixtures/basic")),
+        ("crosslinks", repo_root().join("tests/fixtures/crosslinks")),
+        ("citations", repo_root().join("tests/fixtures/citations")),
+    ];
+    for (i, (name, source)) in sites.iter().enumerate() {
+        let root = tmp.path().join(format!("site-{i}"));
+        for part in ["site.toml", "content", "themes"] {
+            let from = source.join(part);
+            if from.is_dir() {
+                copy_dir(&from, &root.join(part));
+            } else if from.is_file() {
+                std::fs::create_dir_all(&root).unwrap();
+                std::fs::copy(&from, root.join(part)).unwrap();
+            }
+        }
+        let build = |out: &str, session: Option<&mut annals::Session>| {
+            let mut options = annals::BuildOptions::new(&root);
+            options.output = Some(tmp.path().join(out));
+            let report =
+                annals::build_in(&options, session).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let _ = std::fs::remove_dir_all(root.join(".annals-cache"));
+            (snapshot(&tmp.path().join(out)), report)
+        };
+        let (early, _) = build(&format!("early-{i}"), None);
+        let mut session = annals::Session::default();
+        let (late, _) = build(&format!("late-{i}"), Some(&mut session));
+        assert!(early.keys().any(|p| p.starts_with("documents/")), "{name}");
+        assert_same_tree(&early, &late, name);
+    }
+}

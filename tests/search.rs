@@ -267,6 +267,7 @@ fn archive_with(root: &Path, session: bool) -> annals::archive::Archive {
         bodies: session.then_some(&bodies),
         salt: 0,
         spill: None,
+        page_html: false,
     };
     annals::archive::link_reusing(config, documents, &Default::default(), entities, reuse)
         .expect("links")

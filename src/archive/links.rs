@@ -7,6 +7,7 @@ use crate::diagnostics::{line_col, Diagnostic};
 use crate::document::Document;
 use crate::markdown::{self, BodyLink, RenderOptions};
 use crate::search::{self, Analyses, DocumentAnalysis, WordMemo};
+use crate::spill::SpilledBytes;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -254,10 +255,29 @@ pub struct Reuse<'r> {
     /// Where a build sets the snippet files aside (see [`crate::spill`]); a
     /// new file in the system's temporary folder if `None`.
     pub spill: Option<&'r Arc<crate::spill::Spill>>,
+    /// Whether every document page will be rendered (a build with no previous
+    /// site to take pages from): the pass then makes each page's body HTML from
+    /// the same parse as its links (see [`index`]).
+    pub page_html: bool,
 }
 
+/// Renders document `i`'s body for its page (see [`crate::render::body`]).
+pub type PageHtml<'r> = dyn Fn(usize, &str) -> markdown::RenderedBody + Sync + 'r;
+
+/// What [`index`] returns: the link results, the search analyses, the link
+/// results to keep for the next build (a session), and each document's page
+/// body if the pass made them ([`Reuse::page_html`]; empty otherwise).
+pub type Indexed = (
+    LinkIndex,
+    Analyses,
+    Option<BodyCache>,
+    Vec<Option<SpilledBytes>>,
+);
+
 /// Renders every body in parallel, checks every document link and anchor, and
-/// builds backlinks. `documents` are in the archive's final order.
+/// builds backlinks. `documents` are in the archive's final order. With
+/// `page_html` (and a spill on disk), each body's page HTML is made in the same
+/// pass and set aside for its page.
 ///
 /// The same pass makes each document's search analysis from the rendered body
 /// (unless `reuse` has it), so that a build parses every body once for links,
@@ -268,7 +288,8 @@ pub fn index(
     autolinker: &markdown::Autolinker,
     entity_count: usize,
     reuse: Reuse<'_>,
-) -> Result<(LinkIndex, Analyses, Option<BodyCache>), Vec<Diagnostic>> {
+    page_html: Option<&PageHtml<'_>>,
+) -> Result<Indexed, Vec<Diagnostic>> {
     // What every body's link results depend on besides the body and its place.
     let context = {
         let mut h = DefaultHasher::new();
@@ -311,6 +332,7 @@ pub fn index(
         Option<Arc<DocumentAnalysis>>,
         bool,
         bool,
+        Option<SpilledBytes>,
     );
     type Chunk = (Vec<Done>, Option<search::InternedChunk>, Vec<Diagnostic>);
     // A build sets the snippet files aside on disk until the search stage
@@ -321,6 +343,12 @@ pub fn index(
             .cloned()
             .unwrap_or_else(|| Arc::new(crate::spill::Spill::new()))
     });
+    // Pages' HTML is set aside only in a file: held in memory, it would be the
+    // largest thing the build holds.
+    let page_html = match (page_html, &spill) {
+        (Some(render), Some(spill)) if !per_document && spill.on_disk() => Some((render, spill)),
+        _ => None,
+    };
     let chunks: Vec<Chunk> = documents
         .par_chunks(chunk)
         .enumerate()
@@ -341,6 +369,7 @@ pub fn index(
                     let key = reuse.bodies.map_or(0, |_| body_key(from, d));
                     let kept_links = reuse.bodies.and_then(|b| b.kept.get(&key).cloned());
                     let kept_analysis = (reuse.analysis)(d);
+                    let mut page_body = None;
                     let (links, analysis, made, rendered) = match (kept_links, kept_analysis) {
                         (Some(links), Some(analysis)) => (links, Some(analysis), false, false),
                         (kept_links, kept_analysis) => {
@@ -348,17 +377,25 @@ pub fn index(
                                 unreadable.push(unreadable_body(d, &e));
                                 Default::default()
                             });
-                            let body = markdown::render_with(
-                                &text,
-                                &RenderOptions {
-                                    resolve_link: None,
-                                    skip_highlight: true,
-                                    skip_html: true,
-                                    autolinker: Some(autolinker),
-                                    autolink_url: None,
-                                    trusted_html: false,
-                                },
-                            );
+                            let body = match page_html {
+                                Some((render, spill)) => {
+                                    let mut body = render(from, &text);
+                                    let page = crate::render::body::PageBody::take(&mut body);
+                                    page_body = SpilledBytes::put(spill, &page.encode());
+                                    body
+                                }
+                                None => markdown::render_with(
+                                    &text,
+                                    &RenderOptions {
+                                        resolve_link: None,
+                                        skip_highlight: true,
+                                        skip_html: true,
+                                        autolinker: Some(autolinker),
+                                        autolink_url: None,
+                                        trusted_html: false,
+                                    },
+                                ),
+                            };
                             let (analysis, made) = match (kept_analysis, &mut interned) {
                                 (Some(a), _) => (Some(a), false),
                                 // A build: analysed straight into the chunk's group.
@@ -392,7 +429,7 @@ pub fn index(
                         }
                         (Some(_), None) => None,
                     };
-                    (key, links, analysis, made, rendered)
+                    (key, links, analysis, made, rendered, page_body)
                 })
                 .collect();
             if let Some((group, parts)) = &mut interned {
@@ -420,6 +457,11 @@ pub fn index(
     };
     let analysis: Vec<Arc<BodyLinks>> = done.iter().map(|s| s.1.clone()).collect();
     let rendered = done.iter().filter(|s| s.4).count();
+    let page_bodies: Vec<Option<SpilledBytes>> = if page_html.is_some() {
+        done.iter_mut().map(|s| s.5.take()).collect()
+    } else {
+        Vec::new()
+    };
     let next_cache = reuse.bodies.map(|_| BodyCache {
         kept: done
             .into_iter()
@@ -498,6 +540,7 @@ pub fn index(
         },
         analyses,
         next_cache,
+        page_bodies,
     ))
 }
 

@@ -80,6 +80,10 @@ pub struct Archive {
     /// The link pass's results by body, when a session asked for them (see
     /// [`links::Reuse`]); the build hands them to the session.
     pub bodies: Option<links::BodyCache>,
+    /// Each document's body as its page shows it, set aside by the link pass in
+    /// a build that renders every page (see [`crate::render::body`]); empty
+    /// otherwise, and then pages render their bodies.
+    pub page_bodies: Vec<Option<crate::spill::SpilledBytes>>,
     /// Entity files (organisations and other kinds a site describes).
     pub entities: Vec<Entity>,
     /// For each entity, the documents whose text mentions it, newest first.
@@ -181,6 +185,7 @@ pub fn link(
         bodies: None,
         salt: 0,
         spill: None,
+        page_html: false,
     };
     link_reusing(config, documents, originals, entities, reuse)
 }
@@ -269,8 +274,34 @@ pub fn link_reusing(
     // The bodies' links are checked even after an error above (a duplicate id
     // resolves to its first file meanwhile), so that one run reports them all.
     let autolinker = autolinker(&config, &documents, &entities);
-    let (links, search, bodies) = match links::index(&documents, &autolinker, entities.len(), reuse)
-    {
+    // A build that renders every page makes the bodies' page HTML in the link
+    // pass, from the same parse (see [`crate::render::body`]).
+    let by_file: HashMap<PathBuf, usize> = if reuse.page_html {
+        documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.file.clone(), i))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let entity_terms = crate::render::body::entity_terms(&taxonomies);
+    let body_renderer = crate::render::body::BodyRenderer {
+        config: &config,
+        documents: &documents,
+        by_id: &by_id,
+        by_file: &by_file,
+        autolinker: &autolinker,
+        taxonomies: &taxonomies,
+        entity_terms: &entity_terms,
+        entity_count: entities.len(),
+    };
+    let render_body = |i: usize, text: &str| body_renderer.render(i, text);
+    let page_html = reuse
+        .page_html
+        .then_some(&render_body as &links::PageHtml<'_>);
+    let indexed = links::index(&documents, &autolinker, entities.len(), reuse, page_html);
+    let (links, search, bodies, page_bodies) = match indexed {
         Ok(indexed) if errors.is_empty() => indexed,
         Ok(_) => return Err(errors),
         Err(link_errors) => {
@@ -296,6 +327,7 @@ pub fn link_reusing(
         links,
         search,
         bodies,
+        page_bodies,
         entities,
         mentioned_in,
         sent_by: correspondents.0,

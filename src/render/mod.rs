@@ -4,6 +4,7 @@
 //! values once and shared by reference-counted clones, so a page costs only its own
 //! data. Rendering never touches the disk; [`crate::output`] writes.
 
+pub mod body;
 pub mod charts;
 pub mod views;
 
@@ -174,17 +175,7 @@ impl<'a> Renderer<'a> {
             tera,
             summaries: std::sync::OnceLock::new(),
             doc_terms: archive.terms_of_documents(),
-            entity_terms: archive
-                .taxonomies
-                .iter()
-                .enumerate()
-                .flat_map(|(ti, t)| {
-                    t.terms
-                        .iter()
-                        .enumerate()
-                        .filter_map(move |(ki, term)| term.entity.map(|e| (e, (ti, ki))))
-                })
-                .collect(),
+            entity_terms: body::entity_terms(&archive.taxonomies),
             by_file: archive
                 .documents
                 .iter()
@@ -338,11 +329,8 @@ impl<'a> Renderer<'a> {
             }
             Page::Document(i) => {
                 let doc = &a.documents[i];
-                let text = doc
-                    .body
-                    .text()
-                    .map_err(|e| crate::archive::links::unreadable_body(doc, &e))?;
-                ctx.insert("doc", &self.document_view(i, &text));
+                let body = self.page_body(i)?;
+                ctx.insert("doc", &self.document_view(i, body));
                 let dir = doc.path();
                 companions.push(OutputFile {
                     path: format!("{dir}cite.bib"),
@@ -530,49 +518,45 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Document `i`'s page, from its body's `text`.
-    fn document_view(&self, i: usize, text: &str) -> DocumentView {
+    /// Document `i`'s body as its page shows it: as the link pass set it aside
+    /// (see [`body`]), or rendered now.
+    fn page_body(&self, i: usize) -> Result<body::PageBody, Diagnostic> {
+        let a = self.archive;
+        let doc = &a.documents[i];
+        let unreadable = |e: &std::io::Error| crate::archive::links::unreadable_body(doc, e);
+        if let Some(Some(set_aside)) = a.page_bodies.get(i) {
+            let bytes = set_aside.read().map_err(|e| unreadable(&e))?;
+            return body::PageBody::decode(&bytes).ok_or_else(|| {
+                unreadable(&std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "its rendered HTML did not read back whole",
+                ))
+            });
+        }
+        let text = doc.body.text().map_err(|e| unreadable(&e))?;
+        Ok(self.body_renderer().render(i, &text).into())
+    }
+
+    /// How this archive's bodies render for their pages.
+    fn body_renderer(&self) -> body::BodyRenderer<'_> {
+        let a = self.archive;
+        body::BodyRenderer {
+            config: &a.config,
+            documents: &a.documents,
+            by_id: &a.by_id,
+            by_file: &self.parts.by_file,
+            autolinker: &a.autolinker,
+            taxonomies: &a.taxonomies,
+            entity_terms: &self.parts.entity_terms,
+            entity_count: a.entities.len(),
+        }
+    }
+
+    /// Document `i`'s page, from its body as rendered for it.
+    fn document_view(&self, i: usize, body: body::PageBody) -> DocumentView {
         let a = self.archive;
         let config = &a.config;
         let doc: &Document = &a.documents[i];
-        let resolve = |dest: &str| match crate::archive::links::resolve(
-            dest,
-            &doc.file,
-            &a.by_id,
-            &self.parts.by_file,
-        ) {
-            Ok(crate::archive::links::LinkTarget::Document(to, fragment)) => {
-                let url = config.url(&a.documents[to].path());
-                Some(match fragment {
-                    Some(f) => format!("{url}#{f}"),
-                    None => url,
-                })
-            }
-            _ => None,
-        };
-        let entity_count = a.entities.len();
-        let autolink_url = |target: usize| {
-            if target < entity_count {
-                self.parts.entity_terms.get(&target).map(|&(ti, ki)| {
-                    let tax = &a.taxonomies[ti];
-                    config.url(&tax.term_path(&tax.terms[ki]))
-                })
-            } else {
-                let d = target - entity_count;
-                (d != i).then(|| config.url(&a.documents[d].path()))
-            }
-        };
-        let body = markdown::render_with(
-            text,
-            &markdown::RenderOptions {
-                resolve_link: Some(&resolve),
-                skip_highlight: false,
-                skip_html: false,
-                autolinker: Some(&a.autolinker),
-                autolink_url: Some(&autolink_url),
-                trusted_html: config.markdown.trusted_html,
-            },
-        );
         let referenced_by = a.links.backlinks[i]
             .iter()
             .map(|b| {
@@ -698,7 +682,7 @@ impl<'a> Renderer<'a> {
                     })
                 })
                 .collect(),
-            redaction_count: body.redactions.len(),
+            redaction_count: body.redaction_count,
             has_code: body.has_code,
             headings: body.headings,
             body: body.html,
