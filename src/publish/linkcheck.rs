@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::render::OutputFile;
 use memchr::{memchr, memchr_iter, memmem};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -90,7 +90,9 @@ pub struct LinkChecker {
 
 #[derive(Default)]
 struct Found {
-    targets: HashMap<String, Use>,
+    /// By target: every page's links land here, so its hashing is on the
+    /// build's path (a fast hash; reports are sorted, never in map order).
+    targets: FxHashMap<String, Use>,
     files: usize,
     links: usize,
 }
@@ -131,7 +133,8 @@ impl LinkChecker {
         };
         // Resolve outside the lock; keep one entry per target for this page.
         let total = links.len();
-        let mut resolved: HashMap<String, (FoundLink, Fault)> = HashMap::with_capacity(total);
+        let mut resolved: FxHashMap<String, (FoundLink, Fault)> =
+            FxHashMap::with_capacity_and_hasher(total, Default::default());
         let not_found_page = file.path == "404.html";
         for link in links {
             let (key, fault) = match self.resolve(&file.path, &link.url) {
@@ -211,7 +214,7 @@ impl LinkChecker {
         produced: impl IntoIterator<Item = &'a str>,
         locate: &dyn Fn(&str, &str) -> Option<Diagnostic>,
     ) -> Result<LinkReport, Vec<Diagnostic>> {
-        let files: HashSet<&str> = produced.into_iter().collect();
+        let files: FxHashSet<&str> = produced.into_iter().collect();
         let found = std::mem::take(&mut *self.found.lock().unwrap_or_else(|e| e.into_inner()));
         let mut broken: Vec<(&String, &Use)> = found
             .targets
@@ -329,13 +332,13 @@ enum Kind {
 /// Whether every target (as [`LinkChecker::targets`] lists them) resolves to one
 /// of the `produced` files.
 pub fn all_resolve<'a>(targets: &[String], produced: impl IntoIterator<Item = &'a str>) -> bool {
-    let files: HashSet<&str> = produced.into_iter().collect();
+    let files: FxHashSet<&str> = produced.into_iter().collect();
     targets.iter().all(|t| resolves(t, &files))
 }
 
 /// Whether a normalised site path names a produced file the way GitHub Pages
 /// resolves it.
-fn resolves(path: &str, files: &HashSet<&str>) -> bool {
+fn resolves(path: &str, files: &FxHashSet<&str>) -> bool {
     if path.is_empty() || path.ends_with('/') {
         return files.contains(format!("{path}index.html").as_str());
     }
@@ -855,7 +858,7 @@ mod tests {
 
     #[test]
     fn github_pages_resolution() {
-        let files: HashSet<&str> = ["a/index.html", "b.html", "c.pdf"].into_iter().collect();
+        let files: FxHashSet<&str> = ["a/index.html", "b.html", "c.pdf"].into_iter().collect();
         assert!(resolves("a/", &files));
         assert!(resolves("a", &files));
         assert!(resolves("b", &files));
