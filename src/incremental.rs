@@ -23,6 +23,9 @@
 //! bytes changed.
 
 use crate::archive::Archive;
+use crate::config::Config;
+use crate::document::Document;
+use crate::entity::Entity;
 use crate::render::Page;
 use crate::theme::Theme;
 use rayon::prelude::*;
@@ -56,25 +59,58 @@ fn hash_debug(hasher: &mut DefaultHasher, value: &impl std::fmt::Debug) {
     hasher.write_u8(0xff);
 }
 
+/// The binary, the build options, the configuration and the templates: the
+/// first part of the site key, and of [`inputs_key`].
+fn hash_build(h: &mut DefaultHasher, config: &Config, theme: &Theme, options: &str) {
+    env!("CARGO_PKG_VERSION").hash(h);
+    // A rebuilt annals binary may render differently.
+    if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
+        meta.len().hash(h);
+        if let Ok(modified) = meta.modified() {
+            hash_debug(h, &modified);
+        }
+    }
+    options.hash(h);
+    hash_debug(h, config);
+    for t in &theme.templates {
+        t.name.hash(h);
+        t.text.hash(h);
+    }
+}
+
+/// What the site key covers that is known before the link pass: the binary,
+/// options, configuration and templates, every document's front matter and
+/// file, every entity. When it differs from the previous build's
+/// ([`PageRecords::inputs`]), so does the site key, and every page will be
+/// rendered: the link pass then makes the bodies' page HTML as it parses them
+/// (see [`crate::render::body`]). Equal, an edit may still reach every page
+/// (through what bodies contribute to others); the pages then render their
+/// bodies themselves, as they would anyway.
+pub fn inputs_key(
+    config: &Config,
+    theme: &Theme,
+    options: &str,
+    documents: &[Document],
+    entities: &[Entity],
+) -> u64 {
+    let mut h = DefaultHasher::new();
+    hash_build(&mut h, config, theme, options);
+    let mut each: Vec<(&Path, u64, usize)> = documents
+        .iter()
+        .map(|d| (d.file.as_path(), d.front_matter_hash, d.body_line))
+        .collect();
+    each.sort_unstable();
+    each.hash(&mut h);
+    hash_debug(&mut h, &entities);
+    h.finish()
+}
+
 impl PageKeys {
     /// Computes every page's key. `options` describes the build options that change
     /// the output (base URL, drafts).
     pub fn new(archive: &Archive, theme: &Theme, options: &str) -> PageKeys {
         let mut site = DefaultHasher::new();
-        env!("CARGO_PKG_VERSION").hash(&mut site);
-        // A rebuilt annals binary may render differently.
-        if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
-            meta.len().hash(&mut site);
-            if let Ok(modified) = meta.modified() {
-                hash_debug(&mut site, &modified);
-            }
-        }
-        options.hash(&mut site);
-        hash_debug(&mut site, &archive.config);
-        for t in &theme.templates {
-            t.name.hash(&mut site);
-            t.text.hash(&mut site);
-        }
+        hash_build(&mut site, &archive.config, theme, options);
         let per_document: Vec<u64> = (0..archive.documents.len())
             .into_par_iter()
             .map(|i| {
@@ -157,6 +193,9 @@ pub struct PageRecords {
     /// files instead.
     #[serde(default)]
     pub targets: Option<Vec<String>>,
+    /// The build's [`inputs_key`], as a key text (see [`key_text`]).
+    #[serde(default)]
+    pub inputs: Option<String>,
 }
 
 /// One page's record.

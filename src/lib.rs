@@ -134,6 +134,24 @@ struct Prepared {
     drafts: Vec<document::Document>,
     /// What the binary and configuration add to the session's cache keys.
     salt: u64,
+    /// The build's [`incremental::inputs_key`], when it was asked for.
+    inputs_key: Option<String>,
+}
+
+/// When a build renders the bodies' page HTML (see [`render::body`]).
+#[derive(Clone, Copy)]
+enum BodyHtml<'a> {
+    /// In the link pass, from the same parse: every page will be rendered.
+    Early,
+    /// With each page: a session renders only the pages an edit changed.
+    Late,
+    /// Early if this build's [`incremental::inputs_key`] differs from the
+    /// previous build's (`None`: there is none), since every page is then
+    /// rendered; late otherwise.
+    UnlessSameInputs {
+        previous: Option<&'a str>,
+        output_options: &'a str,
+    },
 }
 
 /// Reports a finished stage (one line, unless quiet) and restarts the clock.
@@ -210,13 +228,13 @@ fn spill_folder_override() -> Option<PathBuf> {
 /// Loads, parses and links the archive. `spill_folder` is where a build without
 /// a session sets bodies and snippet files aside (see [`spill`]): the cache
 /// folder (or the root) for `build`, the system's temporary folder (`None`) for `check`, which
-/// leaves the site root as it found it. `pages_all_new`: every page will be
-/// rendered, so the link pass makes the bodies' page HTML too.
+/// leaves the site root as it found it. `body_html`: when bodies' page HTML is
+/// made.
 fn prepare(
     options: &BuildOptions,
     session: Option<&Session>,
     spill_folder: Option<&Path>,
-    pages_all_new: bool,
+    body_html: BodyHtml<'_>,
 ) -> Result<Prepared, Diagnostics> {
     let root = &options.root;
     let mut clock = Instant::now();
@@ -337,6 +355,25 @@ fn prepare(
     // Every stage runs even after an error, so that one run reports them all.
     let (originals, original_errors) = load::read_originals(root, &documents);
     errors.extend(original_errors);
+    let inputs_key = match (body_html, &theme) {
+        (BodyHtml::UnlessSameInputs { output_options, .. }, Some(theme)) => {
+            Some(incremental::key_text(incremental::inputs_key(
+                &config,
+                theme,
+                output_options,
+                &documents,
+                &entities,
+            )))
+        }
+        _ => None,
+    };
+    let early_html = match body_html {
+        BodyHtml::Early => true,
+        BodyHtml::Late => false,
+        BodyHtml::UnlessSameInputs { previous, .. } => {
+            previous.is_none() || previous != inputs_key.as_deref()
+        }
+    };
     // The link stage renders every body for its links and analyses it for search
     // then; analyses a session kept from the last build are not made again.
     let kept = |doc: &document::Document| session.and_then(|s| s.search.get(salt, doc));
@@ -345,7 +382,7 @@ fn prepare(
         bodies: session.map(|s| &s.bodies),
         salt,
         spill: spill.as_ref(),
-        page_html: pages_all_new,
+        page_html: early_html,
     };
     let archive = match archive::link_reusing(config, documents, &originals, entities, reuse) {
         Ok(archive) if errors.is_empty() => archive,
@@ -364,12 +401,17 @@ fn prepare(
         options.progress,
         "link",
         &format!(
-            "{} terms",
+            "{} terms{}",
             archive
                 .taxonomies
                 .iter()
                 .map(|t| t.terms.len())
-                .sum::<usize>()
+                .sum::<usize>(),
+            // Bodies rendered for their pages here (see `BodyHtml::Early`).
+            match archive.page_bodies.iter().flatten().count() {
+                0 => String::new(),
+                n => format!(", {n} page bodies"),
+            }
         ),
         &mut clock,
     );
@@ -382,6 +424,7 @@ fn prepare(
             parsed,
             drafts,
             salt,
+            inputs_key,
         }),
         None => Err(Diagnostics::sorted(errors)),
     }
@@ -391,7 +434,12 @@ fn prepare(
 /// guard, but writes nothing.
 pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let start = Instant::now();
-    let mut prepared = prepare(options, None, spill_folder_override().as_deref(), true)?;
+    let mut prepared = prepare(
+        options,
+        None,
+        spill_folder_override().as_deref(),
+        BodyHtml::Early,
+    )?;
     let analyses = std::mem::take(&mut prepared.archive.search);
     let renderer =
         render::Renderer::new(&prepared.archive, &prepared.theme).map_err(Diagnostics::sorted)?;
@@ -481,17 +529,19 @@ pub fn build_in(
         (None, true) => cache_folder,
         (None, false) => options.root.clone(),
     };
-    // The previous build's page records: without them (or in a session, which
-    // renders only what an edit changed) every page is rendered, and the link
-    // pass makes the bodies' page HTML as it parses them.
+    // The previous build's page records: without them, or when this build's
+    // inputs differ from theirs, every page is rendered, and the link pass makes
+    // the bodies' page HTML as it parses them.
     let previous = incremental::load(&options.root, &output_dir);
-    let pages_all_new = previous.is_none() && session.is_none();
-    let mut prepared = prepare(
-        options,
-        session.as_deref(),
-        Some(&spill_folder),
-        pages_all_new,
-    )?;
+    let body_html = if session.is_some() {
+        BodyHtml::Late
+    } else {
+        BodyHtml::UnlessSameInputs {
+            previous: previous.as_ref().and_then(|p| p.inputs.as_deref()),
+            output_options: &output_options,
+        }
+    };
+    let mut prepared = prepare(options, session.as_deref(), Some(&spill_folder), body_html)?;
     let mut clock = Instant::now();
     // The search stage consumes the analyses; a session keeps them for the next
     // build.
@@ -631,6 +681,7 @@ pub fn build_in(
     cache::store_manifests(&options.root, &manifest, known.into_iter().next());
     produced.records.manifest = manifest.id.clone();
     produced.records.targets = targets;
+    produced.records.inputs = prepared.inputs_key.take();
     incremental::store(&options.root, &produced.records);
     stage_done(
         prepared.progress,

@@ -436,3 +436,54 @@ fn bodies_rendered_in_the_link_pass_match_bodies_rendered_with_their_page() {
         assert_same_tree(&early, &late, name);
     }
 }
+
+/// Bodies' page HTML is made in the link pass exactly when every page will be
+/// rendered: a first build, or one whose front matter, templates or options
+/// changed; a body edit leaves it to the few pages it changes.
+#[test]
+fn the_link_pass_renders_page_bodies_only_when_every_page_is_rendered() {
+    let site = Site::new("basic");
+    let early = |what: &str| {
+        let (ok, stderr) = build_with_lines(&site);
+        assert!(ok, "{what}: {stderr}");
+        let line = stage_line(&stderr, "link").to_string();
+        (
+            line.contains("page bodies"),
+            stage_count(&stderr, "render", ", "),
+        )
+    };
+    let (made, rendered) = early("first build");
+    assert!(
+        made && rendered > 5,
+        "first build: {rendered} pages rendered"
+    );
+    edit(&site, EDITED, |t| t + "\nAn added paragraph.\n");
+    assert_eq!(early("body edit"), (false, 1));
+    edit(&site, EDITED, |t| {
+        t.replacen("title: ", "title: Revised ", 1)
+    });
+    let (made, rendered) = early("title edit");
+    assert!(
+        made && rendered > 5,
+        "title edit: {rendered} pages rendered"
+    );
+    copy_dir(
+        &repo_root().join("themes/default"),
+        &site.root.join("themes/default"),
+    );
+    edit(&site, "themes/default/templates/base.html", |t| {
+        t.replacen("</body>", "<!-- edited --></body>", 1)
+    });
+    let (made, rendered) = early("template edit");
+    assert!(
+        made && rendered > 5,
+        "template edit: {rendered} pages rendered"
+    );
+    assert_same_tree(
+        &clean_build_of(&site),
+        &snapshot(&site.out),
+        "template edit",
+    );
+    edit(&site, EDITED, |t| t + "\nA second added paragraph.\n");
+    assert_eq!(early("second body edit"), (false, 1));
+}
