@@ -569,6 +569,9 @@ impl Shared {
             let reply = if head.method != "GET" && head.method != "HEAD" {
                 Reply::text(405, "only GET and HEAD are supported\n")
                     .with_header("Allow", "GET, HEAD")
+            } else if head.http11 && head.host.is_none() {
+                // RFC 9112, section 3.2: an HTTP/1.1 request names its host.
+                Reply::text(400, "an HTTP/1.1 request must have a Host header\n")
             } else if self.addr.ip().is_loopback()
                 && !host_allowed(head.host.as_deref(), self.addr.ip())
             {
@@ -920,7 +923,7 @@ mod tests {
         // Two at once on the same connection, then one asking to close.
         send(
             &mut c,
-            "GET /archive/old HTTP/1.1\r\nHost: localhost\r\n\r\nGET /archive/documents/a HTTP/1.1\r\n\r\n",
+            "GET /archive/old HTTP/1.1\r\nHost: localhost\r\n\r\nGET /archive/documents/a HTTP/1.1\r\nHost: localhost\r\n\r\n",
         );
         let (status, _, body) = response(&mut c);
         assert_eq!(status, 200);
@@ -935,7 +938,7 @@ mod tests {
         );
         send(
             &mut c,
-            "GET /archive/feed.xml HTTP/1.1\r\nConnection: close\r\n\r\n",
+            "GET /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         );
         let (status, head, _) = response(&mut c);
         assert_eq!(status, 200);
@@ -954,12 +957,12 @@ mod tests {
     fn head_requests_get_the_length_without_the_body() {
         let (_dir, server) = server();
         let mut c = connect(&server);
-        send(&mut c, "HEAD /archive/feed.xml HTTP/1.1\r\n\r\n");
+        send(&mut c, "HEAD /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n");
         let (status, head, _) = response_head(&mut c);
         assert_eq!(status, 200);
         assert!(head.contains("Content-Length: 7\r\n"), "{head}");
         // The next answer follows at once: no body was sent in between.
-        send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\n\r\n");
+        send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n");
         let (status, _, body) = response(&mut c);
         assert_eq!((status, body.as_slice()), (200, &b"<feed/>"[..]));
     }
@@ -984,8 +987,10 @@ mod tests {
             ("GET /archive/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 501),
             (big_head.as_str(), 431),
             (big_body.as_str(), 413),
-            ("GET /archive/..%2f HTTP/1.1\r\n\r\n", 400),
+            ("GET /archive/..%2f HTTP/1.1\r\nHost: localhost\r\n\r\n", 400),
             ("GET /archive/ HTTP/1.1\r\nHost: evil.example\r\n\r\n", 403),
+            ("GET /archive/ HTTP/1.1\r\n\r\n", 400),
+            ("GET /archive/feed.xml HTTP/1.0\r\n\r\n", 200),
         ] {
             let mut c = connect(&server);
             send(&mut c, request);
@@ -1007,14 +1012,14 @@ mod tests {
         send(&mut slow, "GET /archive/ HTT");
         for _ in 0..WORKERS {
             let mut c = connect(&server);
-            send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\n\r\n");
+            send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n");
             response(&mut c);
             idle.push(c);
         }
         std::thread::sleep(Duration::from_millis(200));
         let start = std::time::Instant::now();
         let mut c = connect(&server);
-        send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\n\r\n");
+        send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n");
         let (status, _, body) = response(&mut c);
         assert_eq!((status, body.as_slice()), (200, &b"<feed/>"[..]));
         assert!(
@@ -1023,7 +1028,7 @@ mod tests {
             start.elapsed()
         );
         // The half request, completed, is still answered.
-        send(&mut slow, "P/1.1\r\n\r\n");
+        send(&mut slow, "P/1.1\r\nHost: localhost\r\n\r\n");
         assert_eq!(response(&mut slow).0, 200);
         // Stopping does not wait for the idle connections.
         let start = std::time::Instant::now();
