@@ -133,11 +133,7 @@ fn walk_documents(root: &Path) -> (Listing, Vec<Diagnostic>) {
             continue;
         }
         let rel = relative(root, entry.path());
-        let is_markdown = entry
-            .path()
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
-        if is_markdown {
+        if is_markdown(entry.path()) {
             markdown.push((entry.path().to_path_buf(), rel));
         } else {
             attachments.push(rel);
@@ -309,6 +305,14 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Whether a file is Markdown by its name (`.md` or `.markdown`, in any case):
+/// the same rule for documents and entities, so that no file an editor meant as
+/// either is passed over.
+fn is_markdown(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+}
+
 /// Reads entity files: `content/<taxonomy path>/*.md` for every taxonomy that has
 /// such a folder (e.g. `content/organisations/eu-lisa.md`). Returns each file with
 /// the index of its taxonomy in `config.taxonomies`.
@@ -324,7 +328,7 @@ pub fn load_entities(root: &Path, config: &Config) -> (Vec<(usize, SourceFile)>,
             Ok(entries) => entries
                 .flatten()
                 .map(|e| e.path())
-                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "md"))
+                .filter(|p| p.is_file() && is_markdown(p))
                 .filter(|p| {
                     !p.file_name()
                         .is_some_and(|n| n.to_string_lossy().starts_with('.'))

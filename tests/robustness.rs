@@ -1629,3 +1629,44 @@ fn a_temporary_folder_that_cannot_be_used_costs_memory_not_data() {
     assert!(without.keys().any(|p| p.starts_with("search/docs/")));
     assert_eq!(without, normal);
 }
+
+/// An entity file is Markdown by the same rule as a document (`.md` or
+/// `.markdown`, in any case): one named otherwise used to be passed over
+/// without a word. Here the `.markdown` and `.MD` files are read, since the
+/// names they claim are reported as taken.
+#[test]
+fn entity_files_are_read_whatever_their_markdown_extension() {
+    let site = Site::new("basic");
+    write(
+        &site.root,
+        "content/organisations/agency.md",
+        b"---\nname: Agency\n---\n",
+    );
+    write(
+        &site.root,
+        "content/organisations/again.markdown",
+        b"---\nname: Agency\n---\n",
+    );
+    write(
+        &site.root,
+        "content/organisations/shout.MD",
+        b"---\nname: Agency\n---\n",
+    );
+    let run = site.build(&[]);
+    run.assert_exit_1();
+    // Three files claim one name: the first in path order keeps it, the
+    // other two are reported.
+    let found = diagnostics(&run.stderr);
+    assert_eq!(found.len(), 2, "{}", run.stderr);
+    for file in ["again.markdown", "agency.md", "shout.MD"] {
+        assert!(
+            run.stderr
+                .contains(&format!("content/organisations/{file}")),
+            "{file}: {}",
+            run.stderr
+        );
+    }
+    assert!(found.iter().all(|d| d
+        .message
+        .contains("is also used by content/organisations/again.markdown")));
+}
