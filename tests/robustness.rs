@@ -511,6 +511,28 @@ fn a_footnote_defined_twice_is_refused() {
     );
 }
 
+/// A reference definition named like a redaction marker would make the marker
+/// a link and drop the redaction from the page: refused where the marker is.
+#[test]
+fn a_reference_definition_that_hides_a_redaction_is_refused() {
+    let file = "content/documents/2021/refdef.md";
+    assert_rejected(
+        |site| {
+            write(
+                &site.root,
+                file,
+                b"---\nid: refdef\ntitle: T\ndate: 2021-01-01\n---\nFirst.\n\nThe vendor [Redacted] met.\n\nSee the [redacted version][r] and [redacted release].\n\n[redacted]: https://example.org/\n[r]: https://example.org/r\n[redacted release]: https://example.org/rr\n",
+            )
+        },
+        &Expect {
+            file,
+            line: Some(8),
+            column: Some(12),
+            message: &["this redaction marker is a link"],
+        },
+    );
+}
+
 // ---------------------------------------------------------------- odd but fine
 
 /// Builds `basic` with the given files added; returns the site, built.

@@ -13,7 +13,9 @@ pub use autolink::Autolinker;
 pub use highlight::highlight_css;
 pub use redaction::Redaction;
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -204,6 +206,9 @@ pub fn link_offsets(markdown: &str) -> Vec<(String, usize)> {
         .collect()
 }
 
+/// How a redaction marker begins (see [`redaction`]).
+const MARKER_START: &str = "[redacted";
+
 /// Renders a document body to safe HTML.
 pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody {
     let (events, offsets) = merge_text(Parser::new_ext(markdown, options()).into_offset_iter());
@@ -246,6 +251,23 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                     ));
                 }
                 out.raw_ids.extend(raw_ids(h));
+            }
+            // A reference definition `[redacted]: …` would turn the redaction
+            // markers it names into links: the redaction would vanish from the
+            // page without a word.
+            Event::Start(Tag::Link {
+                link_type: LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut,
+                ..
+            }) if markdown.get(offset..).is_some_and(|rest| {
+                rest.get(..MARKER_START.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(MARKER_START))
+                    && matches!(rest.as_bytes().get(MARKER_START.len()), Some(b']' | b':'))
+            }) =>
+            {
+                out.problems.push((
+                    offset,
+                    "this redaction marker is a link, because a reference definition (`[redacted]: …`) names it: remove that definition, or the redaction would not be shown".to_string(),
+                ));
             }
             _ => {}
         }

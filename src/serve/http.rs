@@ -957,12 +957,18 @@ mod tests {
     fn head_requests_get_the_length_without_the_body() {
         let (_dir, server) = server();
         let mut c = connect(&server);
-        send(&mut c, "HEAD /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        send(
+            &mut c,
+            "HEAD /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        );
         let (status, head, _) = response_head(&mut c);
         assert_eq!(status, 200);
         assert!(head.contains("Content-Length: 7\r\n"), "{head}");
         // The next answer follows at once: no body was sent in between.
-        send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        send(
+            &mut c,
+            "GET /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        );
         let (status, _, body) = response(&mut c);
         assert_eq!((status, body.as_slice()), (200, &b"<feed/>"[..]));
     }
@@ -1012,14 +1018,20 @@ mod tests {
         send(&mut slow, "GET /archive/ HTT");
         for _ in 0..WORKERS {
             let mut c = connect(&server);
-            send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            send(
+                &mut c,
+                "GET /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            );
             response(&mut c);
             idle.push(c);
         }
         std::thread::sleep(Duration::from_millis(200));
         let start = std::time::Instant::now();
         let mut c = connect(&server);
-        send(&mut c, "GET /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        send(
+            &mut c,
+            "GET /archive/feed.xml HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        );
         let (status, _, body) = response(&mut c);
         assert_eq!((status, body.as_slice()), (200, &b"<feed/>"[..]));
         assert!(
