@@ -211,7 +211,10 @@ const MARKER_START: &str = "[redacted";
 
 /// Renders a document body to safe HTML.
 pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody {
-    let (events, offsets) = merge_text(Parser::new_ext(markdown, options()).into_offset_iter());
+    let (events, offsets) = merge_text(
+        markdown,
+        Parser::new_ext(markdown, options()).into_offset_iter(),
+    );
     let mut out = RenderedBody::default();
     let mut mapped: Vec<Event<'_>> = Vec::with_capacity(events.len());
     let mut used_ids: HashSet<String> = HashSet::new();
@@ -666,11 +669,30 @@ fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
 /// so that markers such as `[redacted]` can be recognised in one piece. Returns the
 /// events and the byte offset at which each starts.
 fn merge_text<'a>(
+    markdown: &str,
     parser: impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>,
 ) -> (Vec<Event<'a>>, Vec<usize>) {
     let mut out: Vec<Event<'a>> = Vec::new();
     let mut offsets: Vec<usize> = Vec::new();
+    // Where the last event's source ended: a backslash before a text that no
+    // event covered is an escape, not text (`a\\[` is a backslash, then `[`).
+    let mut last_end = 0;
     for (event, range) in parser {
+        let escaped = range.start > last_end
+            && markdown.as_bytes().get(range.start.wrapping_sub(1)) == Some(&b'\\');
+        last_end = range.end;
+        let event = match event {
+            // `\[redacted]` is the marker's text, not a redaction: its bracket is
+            // held as a stand-in the marker scan passes over (see
+            // [`redaction::ESCAPED_BRACKET`]).
+            Event::Text(t) if escaped && redaction::starts_with_marker(&t) => {
+                let mut held = String::with_capacity(t.len() + 2);
+                held.push(redaction::ESCAPED_BRACKET);
+                held.push_str(&t[1..]);
+                Event::Text(CowStr::from(held))
+            }
+            other => other,
+        };
         if let Event::Text(t) = &event {
             if let Some(Event::Text(prev)) = out.last_mut() {
                 let mut joined = prev.to_string();
@@ -714,7 +736,8 @@ pub fn plain_text(events: &[Event<'_>]) -> String {
     let mut s = String::new();
     for e in events {
         match e {
-            Event::Text(t) | Event::Code(t) => s.push_str(t),
+            Event::Text(t) => s.push_str(&redaction::restore_escaped(t)),
+            Event::Code(t) => s.push_str(t),
             Event::SoftBreak | Event::HardBreak => s.push(' '),
             _ => {}
         }
@@ -827,6 +850,36 @@ fn heading_level(level: HeadingLevel) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_escaped_marker_is_its_own_text() {
+        let body = render(
+            "# The \\[redacted] marker\n\nEscaped \\[redacted] and \\[Redacted: Art. 4], \
+             a\\\\[redacted] after a backslash, `\\[redacted]` in code, and [redacted].\n",
+        );
+        // Two real redactions: after the escaped backslash, and the last.
+        assert_eq!(body.redactions.len(), 2, "{}", body.html);
+        assert!(
+            body.html
+                .contains("Escaped [redacted] and [Redacted: Art. 4], a\\"),
+            "{}",
+            body.html
+        );
+        assert!(
+            body.html.contains("<code>\\[redacted]</code>"),
+            "{}",
+            body.html
+        );
+        assert!(
+            body.html.contains(">The [redacted] marker</h1>"),
+            "{}",
+            body.html
+        );
+        assert_eq!(body.headings[0].text, "The [redacted] marker");
+        let held = redaction::ESCAPED_BRACKET;
+        assert!(!body.html.contains(held));
+        assert!(body.blocks.iter().all(|b| !b.text.contains(held)));
+    }
 
     #[test]
     fn headings_never_take_the_themes_or_the_footnotes_ids() {

@@ -16,17 +16,47 @@ pub struct Redaction {
 
 const MARKER: &str = "[redacted";
 
+/// What the bracket of an escaped marker (`\[redacted]`, the marker's own text)
+/// is held as between parsing and output, so that the marker scan passes over
+/// it: a noncharacter, which Unicode sets aside for a program's internal use.
+/// Every text this module outputs has it back as `[`.
+pub const ESCAPED_BRACKET: char = '\u{FDD0}';
+
+/// Whether `text` begins with a marker's opening, `[redacted` in any case.
+pub fn starts_with_marker(text: &str) -> bool {
+    text.get(..MARKER.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(MARKER))
+}
+
+/// `text` with each held escaped bracket back as `[`.
+pub fn restore_escaped(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(ESCAPED_BRACKET) {
+        std::borrow::Cow::Owned(text.replace(ESCAPED_BRACKET, "["))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// A text event with the held escaped brackets restored.
+fn text_event(text: CowStr<'_>) -> Event<'_> {
+    if text.contains(ESCAPED_BRACKET) {
+        Event::Text(CowStr::from(text.replace(ESCAPED_BRACKET, "[")))
+    } else {
+        Event::Text(text)
+    }
+}
+
 /// Splits a text event at redaction markers, pushing text and marker HTML.
 pub fn split_into<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>, found: &mut Vec<Redaction>) {
     if !contains_marker(&text) {
-        out.push(Event::Text(text));
+        out.push(text_event(text));
         return;
     }
     let mut rest: &str = &text;
     let mut owned_parts: Vec<Event<'a>> = Vec::new();
     while let Some((start, end, ground)) = next_marker(rest) {
         if start > 0 {
-            owned_parts.push(Event::Text(CowStr::from(rest[..start].to_string())));
+            owned_parts.push(text_event(CowStr::from(rest[..start].to_string())));
         }
         owned_parts.push(Event::InlineHtml(CowStr::from(marker_html(
             ground.as_deref(),
@@ -35,7 +65,7 @@ pub fn split_into<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>, found: &mut Ve
         rest = &rest[end..];
     }
     if !rest.is_empty() {
-        owned_parts.push(Event::Text(CowStr::from(rest.to_string())));
+        owned_parts.push(text_event(CowStr::from(rest.to_string())));
     }
     out.extend(owned_parts);
 }
@@ -51,7 +81,7 @@ pub const PLACEHOLDER: &str = "[redacted]";
 /// [`PLACEHOLDER`]: what search may see, and snippets and excerpts show.
 pub fn strip(text: &str) -> String {
     if !contains_marker(text) {
-        return text.to_string();
+        return restore_escaped(text).into_owned();
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -63,7 +93,7 @@ pub fn strip(text: &str) -> String {
         rest = &rest[end..];
     }
     out.push_str(rest);
-    out
+    restore_escaped(&out).into_owned()
 }
 
 fn contains_marker(text: &str) -> bool {
