@@ -1692,3 +1692,31 @@ fn entity_files_are_read_whatever_their_markdown_extension() {
         .message
         .contains("is also used by content/organisations/again.markdown")));
 }
+
+/// Two entity files with one stem would make one page: the second is reported
+/// by name, not as a page written twice.
+#[test]
+fn entity_files_sharing_a_stem_are_reported_by_name() {
+    let site = Site::new("basic");
+    write(
+        &site.root,
+        "content/organisations/bureau.md",
+        b"---\nname: Bureau\n---\n",
+    );
+    write(
+        &site.root,
+        "content/organisations/bureau.markdown",
+        b"---\nname: Other Bureau\n---\n",
+    );
+    let run = site.build(&[]);
+    run.assert_exit_1();
+    let found = diagnostics(&run.stderr);
+    assert_eq!(found.len(), 1, "{}", run.stderr);
+    assert!(
+        found[0].file.starts_with("content/organisations/bureau.m")
+            && found[0].message.contains("/organisations/bureau/")
+            && found[0].message.contains("content/organisations/bureau.m"),
+        "{}",
+        run.stderr
+    );
+}

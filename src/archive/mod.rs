@@ -375,6 +375,23 @@ fn build_taxonomy(
     // Entity files define terms first: their name and aliases all map to them.
     for &(e, entity) in entities {
         let t = terms.len();
+        // Two files with one stem (`europol.md`, `europol.markdown`) would
+        // make one page.
+        if let Some(&other) = by_slug.get(&entity.slug) {
+            errors.push(
+                Diagnostic::file(
+                    entity.file.clone(),
+                    format!(
+                        "this entity's page would be /{}/{}/, as {}'s is",
+                        tc.path,
+                        entity.slug,
+                        term_origin[other].display()
+                    ),
+                )
+                .with_help("an entity's page is named after its file: rename one of the two files"),
+            );
+            continue;
+        }
         term_origin.push(entity.file.clone());
         for (n, name) in entity.names().enumerate() {
             let key = term_key(name);
