@@ -287,6 +287,7 @@ pub fn index(
     documents: &[Document],
     autolinker: &markdown::Autolinker,
     entity_count: usize,
+    (by_id, by_file): (&HashMap<String, usize>, &HashMap<PathBuf, usize>),
     reuse: Reuse<'_>,
     page_html: Option<&PageHtml<'_>>,
 ) -> Result<Indexed, Vec<Diagnostic>> {
@@ -305,16 +306,6 @@ pub fn index(
         (context, from, &d.body).hash(&mut h);
         h.finish()
     };
-    let by_id: HashMap<String, usize> = documents
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.clone(), i))
-        .collect();
-    let by_file: HashMap<PathBuf, usize> = documents
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.file.clone(), i))
-        .collect();
     // Each body is reduced, in parallel, to what linking needs (its anchors, its
     // links with their excerpts) and to its search analysis. The bodies' text
     // blocks are dropped as soon as that is done, so memory holds no second copy
@@ -386,14 +377,7 @@ pub fn index(
                                 }
                                 None => markdown::render_with(
                                     &text,
-                                    &RenderOptions {
-                                        resolve_link: None,
-                                        skip_highlight: true,
-                                        skip_html: true,
-                                        autolinker: Some(autolinker),
-                                        autolink_url: None,
-                                        trusted_html: false,
-                                    },
+                                    &RenderOptions::analysis(Some(autolinker)),
                                 ),
                             };
                             let (analysis, made) = match (kept_analysis, &mut interned) {
@@ -491,7 +475,7 @@ pub fn index(
                 }
                 continue;
             }
-            let target = match resolve(&link.dest, &doc.file, &by_id, &by_file) {
+            let target = match resolve(&link.dest, &doc.file, by_id, by_file) {
                 Ok(t) => t,
                 Err(message) => {
                     errors.push(body_diagnostic(doc, link.offset, message));
@@ -561,23 +545,13 @@ pub fn edit_body(
     index: &mut LinkIndex,
     autolinker: &markdown::Autolinker,
     entity_count: usize,
-    by_id: &HashMap<String, usize>,
+    (by_id, by_file): (&HashMap<String, usize>, &HashMap<PathBuf, usize>),
     at: usize,
     body: &str,
 ) -> Option<Vec<usize>> {
     let doc = documents.get(at)?;
     let links_of = |text: &str| {
-        let rendered = markdown::render_with(
-            text,
-            &RenderOptions {
-                resolve_link: None,
-                skip_highlight: true,
-                skip_html: true,
-                autolinker: Some(autolinker),
-                autolink_url: None,
-                trusted_html: false,
-            },
-        );
+        let rendered = markdown::render_with(text, &RenderOptions::analysis(Some(autolinker)));
         body_links(at, rendered, documents, entity_count)
     };
     let before = links_of(&doc.body.text().ok()?);
@@ -590,22 +564,11 @@ pub fn edit_body(
         return None;
     }
     let known_dests: HashSet<&str> = before.links.iter().map(|(l, _)| l.dest.as_str()).collect();
-    // Only a link to a Markdown file by its path needs the documents by file.
-    let by_path = |dest: &str| is_relative_markdown(dest.split_once('#').map_or(dest, |(p, _)| p));
-    let by_file: HashMap<PathBuf, usize> = if after.links.iter().any(|(l, _)| by_path(&l.dest)) {
-        documents
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.file.clone(), i))
-            .collect()
-    } else {
-        HashMap::new()
-    };
     let mut outgoing = Vec::new();
     let mut quoted: Vec<(usize, Backlink)> = Vec::new();
     for (link, excerpt) in &after.links {
         let LinkTarget::Document(to, fragment) =
-            resolve(&link.dest, &doc.file, by_id, &by_file).ok()?
+            resolve(&link.dest, &doc.file, by_id, by_file).ok()?
         else {
             continue;
         };

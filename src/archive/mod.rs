@@ -68,6 +68,9 @@ pub struct Archive {
     pub documents: Vec<Document>,
     /// Position of each id in `documents`.
     pub by_id: HashMap<String, usize>,
+    /// Position of each document's file in `documents` (links may name a
+    /// document by its Markdown file).
+    pub by_file: HashMap<PathBuf, usize>,
     /// Taxonomies in configured order.
     pub taxonomies: Vec<Taxonomy>,
     /// Documents and events by year and month.
@@ -117,7 +120,7 @@ impl Archive {
             &mut self.links,
             &self.autolinker,
             self.entities.len(),
-            &self.by_id,
+            (&self.by_id, &self.by_file),
             at,
             &body.text().ok()?,
         )?;
@@ -255,6 +258,11 @@ pub fn link_reusing(
         .enumerate()
         .map(|(i, d)| (d.id.clone(), i))
         .collect();
+    let by_file: HashMap<PathBuf, usize> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.file.clone(), i))
+        .collect();
 
     let taxonomies: Vec<Taxonomy> = config
         .taxonomies
@@ -276,15 +284,6 @@ pub fn link_reusing(
     let autolinker = autolinker(&config, &documents, &entities);
     // A build that renders every page makes the bodies' page HTML in the link
     // pass, from the same parse (see [`crate::render::body`]).
-    let by_file: HashMap<PathBuf, usize> = if reuse.page_html {
-        documents
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.file.clone(), i))
-            .collect()
-    } else {
-        HashMap::new()
-    };
     let entity_terms = crate::render::body::entity_terms(&taxonomies);
     let body_renderer = crate::render::body::BodyRenderer {
         config: &config,
@@ -300,7 +299,14 @@ pub fn link_reusing(
     let page_html = reuse
         .page_html
         .then_some(&render_body as &links::PageHtml<'_>);
-    let indexed = links::index(&documents, &autolinker, entities.len(), reuse, page_html);
+    let indexed = links::index(
+        &documents,
+        &autolinker,
+        entities.len(),
+        (&by_id, &by_file),
+        reuse,
+        page_html,
+    );
     let (links, search, bodies, page_bodies) = match indexed {
         Ok(indexed) if errors.is_empty() => indexed,
         Ok(_) => return Err(errors),
@@ -322,6 +328,7 @@ pub fn link_reusing(
         config,
         documents,
         by_id,
+        by_file,
         taxonomies,
         timeline,
         links,

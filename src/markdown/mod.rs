@@ -140,6 +140,19 @@ pub struct RenderOptions<'a> {
     pub trusted_html: bool,
 }
 
+impl<'a> RenderOptions<'a> {
+    /// Analysis only: anchors, links, mentions of `autolinker`'s names and
+    /// text blocks, as the link pass and search read them; no HTML is made.
+    pub fn analysis(autolinker: Option<&'a Autolinker>) -> Self {
+        RenderOptions {
+            skip_highlight: true,
+            skip_html: true,
+            autolinker,
+            ..RenderOptions::default()
+        }
+    }
+}
+
 /// Maps an autolink target to its URL.
 pub type AutolinkUrl<'r> = dyn Fn(usize) -> Option<String> + Sync + 'r;
 

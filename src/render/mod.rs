@@ -85,7 +85,6 @@ pub struct RenderParts {
     /// assembly is the build's peak, has freed its memory.
     summaries: std::sync::OnceLock<Vec<Value>>,
     doc_terms: Vec<Vec<(usize, usize)>>,
-    by_file: std::collections::HashMap<PathBuf, usize>,
     /// The term of each entity: entity index -> (taxonomy, term).
     entity_terms: std::collections::HashMap<usize, (usize, usize)>,
     /// The published original of each document that has one: (URL, original).
@@ -176,12 +175,6 @@ impl<'a> Renderer<'a> {
             summaries: std::sync::OnceLock::new(),
             doc_terms: archive.terms_of_documents(),
             entity_terms: body::entity_terms(&archive.taxonomies),
-            by_file: archive
-                .documents
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.file.clone(), i))
-                .collect(),
             originals: archive
                 .attachments
                 .iter()
@@ -544,7 +537,7 @@ impl<'a> Renderer<'a> {
             config: &a.config,
             documents: &a.documents,
             by_id: &a.by_id,
-            by_file: &self.parts.by_file,
+            by_file: &a.by_file,
             autolinker: &a.autolinker,
             taxonomies: &a.taxonomies,
             entity_terms: &self.parts.entity_terms,

@@ -313,14 +313,7 @@ pub fn analyse_document(doc: &Document, memo: &mut WordMemo) -> std::io::Result<
             ),
         )
     })?;
-    let body = markdown::render_with(
-        &text,
-        &RenderOptions {
-            skip_html: true,
-            skip_highlight: true,
-            ..RenderOptions::default()
-        },
-    );
+    let body = markdown::render_with(&text, &RenderOptions::analysis(None));
     Ok(analyse_body(doc, &body, memo))
 }
 
