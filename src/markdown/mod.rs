@@ -403,6 +403,9 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                     .map_or(events.len(), |p| i + p);
                 let inner = &events[i + 1..end.min(events.len())];
                 let text = plain_text(inner);
+                // The block keeps escaped markers held, so that `strip` tells
+                // them from redactions.
+                let block_text = redaction::strip(&plain_text_held(inner));
                 let base = match id {
                     Some(id) if !id.is_empty() => id.to_string(),
                     _ => heading_slug(&text),
@@ -411,7 +414,7 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                 out.blocks.push(
                     TextBlock {
                         anchor: unique.clone(),
-                        text: redaction::strip(&text),
+                        text: block_text,
                     }
                     .normalised(),
                 );
@@ -475,7 +478,7 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                     }
                     j += 1;
                 }
-                loose.text.push_str(&code);
+                loose.text.push_str(&redaction::literal(&code));
                 loose.text.push(' ');
                 let html = if options_.skip_highlight {
                     highlight::code_block(&code, "")
@@ -543,9 +546,12 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                     },
                     _ => {}
                 }
-                if let Event::Text(t) | Event::Code(t) = other {
+                if let Event::Text(t) = other {
                     let target = text_stack.last_mut().unwrap_or(&mut loose);
                     target.text.push_str(&redaction::strip(t));
+                } else if let Event::Code(t) = other {
+                    let target = text_stack.last_mut().unwrap_or(&mut loose);
+                    target.text.push_str(&redaction::literal(t));
                 } else if matches!(
                     other,
                     Event::SoftBreak
@@ -746,11 +752,17 @@ fn link_text(events: &[Event<'_>]) -> String {
 
 /// The plain text of a run of inline events.
 pub fn plain_text(events: &[Event<'_>]) -> String {
+    redaction::restore_escaped(&plain_text_held(events)).into_owned()
+}
+
+/// [`plain_text`] with escaped markers' brackets still held (see
+/// [`redaction::ESCAPED_BRACKET`]), for [`redaction::strip`].
+fn plain_text_held(events: &[Event<'_>]) -> String {
     let mut s = String::new();
     for e in events {
         match e {
-            Event::Text(t) => s.push_str(&redaction::restore_escaped(t)),
-            Event::Code(t) => s.push_str(t),
+            Event::Text(t) => s.push_str(t),
+            Event::Code(t) => s.push_str(&redaction::held(t)),
             Event::SoftBreak | Event::HardBreak => s.push(' '),
             _ => {}
         }
@@ -892,6 +904,33 @@ mod tests {
         let held = redaction::ESCAPED_BRACKET;
         assert!(!body.html.contains(held));
         assert!(body.blocks.iter().all(|b| !b.text.contains(held)));
+        // In text made from the body (snippets, excerpts), the marker's own
+        // text is never the placeholder drawn as a bar; the redactions are.
+        let literal = redaction::LITERAL_BRACKET;
+        assert_eq!(body.blocks[0].text, format!("The {literal}redacted] marker"));
+        let paragraph = &body.blocks[1].text;
+        assert!(
+            paragraph.starts_with(&format!(
+                "Escaped {literal}redacted] and {literal}Redacted: Art. 4], a\\ [redacted] "
+            )),
+            "{paragraph}"
+        );
+        assert_eq!(paragraph.matches(redaction::PLACEHOLDER).count(), 2);
+        assert_eq!(
+            redaction::text_with_bars(paragraph)
+                .matches("class=\"redaction\"")
+                .count(),
+            2
+        );
+        assert!(paragraph.contains(&format!("\\{literal}redacted] in code")), "{paragraph}");
+        // A heading's redaction is a bar in its block too; code shows markers
+        // as written.
+        let other = render("# The [redacted] plan\n\n## In `[redacted]`\n\n```\n[redacted]\n```\n");
+        assert_eq!(other.blocks[0].text, "The [redacted] plan");
+        assert_eq!(other.blocks[1].text, format!("In {literal}redacted]"));
+        assert_eq!(other.headings[1].text, "In [redacted]");
+        let code = other.blocks.iter().map(|b| b.text.as_str()).collect::<String>();
+        assert!(code.contains(&format!("{literal}redacted]")), "{code}");
     }
 
     #[test]

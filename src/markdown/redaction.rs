@@ -81,7 +81,7 @@ pub const PLACEHOLDER: &str = "[redacted]";
 /// [`PLACEHOLDER`]: what search may see, and snippets and excerpts show.
 pub fn strip(text: &str) -> String {
     if !contains_marker(text) {
-        return restore_escaped(text).into_owned();
+        return literal_markers(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -93,7 +93,42 @@ pub fn strip(text: &str) -> String {
         rest = &rest[end..];
     }
     out.push_str(rest);
-    restore_escaped(&out).into_owned()
+    literal_markers(&out)
+}
+
+/// An escaped marker's bracket in text made from a body: `[` and a word joiner
+/// (U+2060, invisible, no break), so that the marker's own text reads as written
+/// but never as [`PLACEHOLDER`], which snippets and excerpts draw as a bar.
+pub const LITERAL_BRACKET: &str = "[\u{2060}";
+
+/// `text` with each held escaped bracket as [`LITERAL_BRACKET`].
+fn literal_markers(text: &str) -> String {
+    text.replace(ESCAPED_BRACKET, LITERAL_BRACKET)
+}
+
+/// Code's text for text made from a body: code shows a marker as written, so
+/// each marker's bracket becomes [`LITERAL_BRACKET`] (see there).
+pub fn literal(text: &str) -> String {
+    with_marker_brackets(text, LITERAL_BRACKET)
+}
+
+/// Code's text where text still holds escaped markers (see [`ESCAPED_BRACKET`]):
+/// each marker's bracket held, as if escaped.
+pub fn held(text: &str) -> String {
+    with_marker_brackets(text, ESCAPED_BRACKET.encode_utf8(&mut [0; 4]))
+}
+
+/// `text` with the bracket of each marker opening replaced by `bracket`.
+fn with_marker_brackets(text: &str, bracket: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = find_ci(rest, MARKER) {
+        out.push_str(&rest[..start]);
+        out.push_str(bracket);
+        rest = &rest[start + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn contains_marker(text: &str) -> bool {
