@@ -640,6 +640,21 @@ fn push_inline<'a>(event: Event<'a>, out: &mut Vec<Event<'a>>, redactions: &mut 
     match event {
         Event::Text(text) => redaction::split_into(text, out, redactions),
         raw @ (Event::Html(_) | Event::InlineHtml(_)) => out.push(raw_html::tunnel(raw)),
+        // A bare URL (`<https://…>`) shows its address as its text: marked, so
+        // that print, which adds every web link's address after it, does not
+        // print this one twice. The tag is what the HTML writer makes of a link
+        // (the same escaping), plus the class.
+        Event::Start(Tag::Link {
+            link_type: LinkType::Autolink,
+            dest_url,
+            title,
+            ..
+        }) if title.is_empty() => {
+            let mut html = String::from("<a class=\"bare-url\" href=\"");
+            let _ = pulldown_cmark_escape::escape_href(&mut html, &safe_url(dest_url));
+            html.push_str("\">");
+            out.push(Event::InlineHtml(CowStr::from(html)));
+        }
         Event::Start(Tag::Link {
             link_type,
             dest_url,
@@ -907,7 +922,10 @@ mod tests {
         // In text made from the body (snippets, excerpts), the marker's own
         // text is never the placeholder drawn as a bar; the redactions are.
         let literal = redaction::LITERAL_BRACKET;
-        assert_eq!(body.blocks[0].text, format!("The {literal}redacted] marker"));
+        assert_eq!(
+            body.blocks[0].text,
+            format!("The {literal}redacted] marker")
+        );
         let paragraph = &body.blocks[1].text;
         assert!(
             paragraph.starts_with(&format!(
@@ -922,14 +940,21 @@ mod tests {
                 .count(),
             2
         );
-        assert!(paragraph.contains(&format!("\\{literal}redacted] in code")), "{paragraph}");
+        assert!(
+            paragraph.contains(&format!("\\{literal}redacted] in code")),
+            "{paragraph}"
+        );
         // A heading's redaction is a bar in its block too; code shows markers
         // as written.
         let other = render("# The [redacted] plan\n\n## In `[redacted]`\n\n```\n[redacted]\n```\n");
         assert_eq!(other.blocks[0].text, "The [redacted] plan");
         assert_eq!(other.blocks[1].text, format!("In {literal}redacted]"));
         assert_eq!(other.headings[1].text, "In [redacted]");
-        let code = other.blocks.iter().map(|b| b.text.as_str()).collect::<String>();
+        let code = other
+            .blocks
+            .iter()
+            .map(|b| b.text.as_str())
+            .collect::<String>();
         assert!(code.contains(&format!("{literal}redacted]")), "{code}");
     }
 
@@ -1029,6 +1054,33 @@ mod tests {
         assert!(r.html.contains("href=\"https://ok.org\""));
         assert!(r.html.contains("href=\"../rel.md\""));
         assert!(r.html.contains("href=\"#frag\""));
+    }
+
+    #[test]
+    fn bare_urls_are_marked_as_such_and_escaped_like_other_links() {
+        let r = render(
+            "See <https://ex.org/a?b=1&c=\"2\"> and [the same](https://ex.org/a?b=1&c=2), \
+             <javascript:alert(1)>, <mailto:a@ex.org> and <a@ex.org>.\n",
+        );
+        assert!(
+            r.html.contains(
+                "<a class=\"bare-url\" href=\"https://ex.org/a?b=1&amp;c=%222%22\">https://ex.org/a?b=1&amp;c=\"2\"</a>"
+            ),
+            "{}",
+            r.html
+        );
+        assert!(r
+            .html
+            .contains("<a href=\"https://ex.org/a?b=1&amp;c=2\">the same</a>"));
+        assert!(
+            !r.html.to_lowercase().contains("href=\"javascript"),
+            "{}",
+            r.html
+        );
+        assert!(r
+            .html
+            .contains("<a class=\"bare-url\" href=\"#\">javascript:alert(1)</a>"));
+        assert!(r.html.contains("href=\"mailto:a@ex.org\""), "{}", r.html);
     }
 
     #[test]

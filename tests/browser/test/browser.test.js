@@ -316,6 +316,22 @@ describe("media", () => {
       return getComputedStyle(e).display !== "none" && r.width > 0 && r.height > 0;
     }).length);
     assert.equal(navs, 0, "no navigation is printed");
+    // A web link prints its address after its text; a bare URL, whose text is
+    // its address (the renderer marks it `bare-url`), prints it once.
+    const after = await page.evaluate(() => {
+      const body = document.querySelector(".document-body");
+      const link = (cls, text) => {
+        const a = document.createElement("a");
+        a.href = "https://example.org/release";
+        if (cls) a.className = cls;
+        a.textContent = text;
+        body.append(a);
+        return getComputedStyle(a, "::after").content;
+      };
+      return { bare: link("bare-url", "https://example.org/release"), named: link("", "the release") };
+    });
+    assert.equal(after.bare, "none", "a bare URL prints once");
+    assert.match(after.named, /example\.org\/release/, "a named web link prints its address");
     await page.pdf({ path: path.join(SCREENSHOTS, "document-print.pdf"), format: "A4", printBackground: true });
     await page.close();
   });
