@@ -202,8 +202,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (result, verb, quiet) = match cli.command {
         Command::Serve(args) => {
+            let mut build = options(args.common, args.output);
+            // Stage lines for every rebuild only when asked for: they would
+            // bury the one line `serve` prints per rebuild.
+            if std::env::var("ANNALS_PROGRESS").as_deref() == Ok("lines") {
+                build.progress = annals::Progress::Lines;
+            }
             let options = annals::serve::ServeOptions {
-                build: options(args.common, args.output),
+                build,
                 bind: args.bind,
                 port: args.port,
             };
