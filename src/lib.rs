@@ -128,10 +128,15 @@ struct Prepared {
     progress: Progress,
     /// With a session: each listed document file's stamp, taken before reading it.
     stamps: HashMap<PathBuf, session::FileStamp>,
-    /// Documents parsed by this build (the others came from the session).
+    /// Documents parsed by this build (the others came from the session or the
+    /// stored documents).
     parsed: usize,
-    /// With a session: the drafts this build leaves out, for the session to keep.
+    /// The drafts this build leaves out, for the session or the stored
+    /// documents to keep.
     drafts: Vec<document::Document>,
+    /// The source digest of every document file this build read, by file, for
+    /// the stored documents (see [`document::stored`]).
+    digests: HashMap<PathBuf, document::stored::SourceDigest>,
     /// What the binary and configuration add to the session's cache keys.
     salt: u64,
     /// The build's [`incremental::inputs_key`], when it was asked for.
@@ -235,6 +240,7 @@ fn prepare(
     session: Option<&Session>,
     spill_folder: Option<&Path>,
     body_html: BodyHtml<'_>,
+    use_stored: bool,
 ) -> Result<Prepared, Diagnostics> {
     let root = &options.root;
     let mut clock = Instant::now();
@@ -287,12 +293,25 @@ fn prepare(
         .collect();
     // Each file is parsed as soon as it is read and its text dropped: the texts of
     // a large archive are never all in memory at once. A build without a session
-    // sets each body aside on disk at once, too (see [`document::Body`]).
+    // sets each body aside on disk at once, too (see [`document::Body`]). A file
+    // whose path and text are those of a document the last build stored is not
+    // parsed again.
     let spill = session
         .is_none()
         .then(|| Arc::new(spill::Spill::in_folder(spill_folder)));
+    let stored = if use_stored {
+        document::stored::StoredDocuments::load(root, salt)
+    } else {
+        document::stored::StoredDocuments::default()
+    };
     let (parsed, read_errors) = load::read_each(&to_read, |source| {
-        let mut result = document::parse_document(&source, &config);
+        let digest = document::stored::source_digest(&source);
+        let taken = stored.get(&digest, &source);
+        let was_taken = taken.is_some();
+        let mut result = match taken {
+            Some(doc) => Ok(doc),
+            None => document::parse_document(&source, &config),
+        };
         if let (Ok(doc), Some(spill)) = (&mut result, &spill) {
             doc.body.spill_to(spill);
         }
@@ -300,15 +319,19 @@ fn prepare(
             .is_err()
             .then(|| document::front_matter::sniff_id(&source.text))
             .flatten();
-        (result, source.path, id)
+        (result, source.path, id, digest, was_taken)
     });
+    drop(stored);
     errors.extend(read_errors);
     let mut documents: Vec<document::Document> = reused.into_iter().flatten().collect();
     documents.reserve(parsed.len());
+    let mut digests = HashMap::with_capacity(parsed.len());
+    let taken = parsed.iter().filter(|p| p.4).count();
     // Documents that failed to parse: the later stages still run, to report
     // their errors in the same run, but not that links to these are broken.
     let mut unparsed = (HashSet::new(), HashSet::new());
-    for (result, path, id) in parsed {
+    for (result, path, id, digest, _) in parsed {
+        digests.insert(path.clone(), digest);
         if result.is_err() {
             unparsed.0.extend(id);
             unparsed.1.insert(path.clone());
@@ -323,15 +346,16 @@ fn prepare(
             Err(e) => errors.extend(e),
         }
     }
-    let parsed = to_read.len();
-    // Drafts left out are still kept by a session, so they are not parsed again.
+    let parsed = to_read.len() - taken;
+    // Drafts left out are still kept by a session or stored, so they are not
+    // parsed again.
     let mut drafts = Vec::new();
     if !options.drafts {
         let all = std::mem::take(&mut documents);
         for doc in all {
             if !doc.draft {
                 documents.push(doc);
-            } else if session.is_some() {
+            } else {
                 drafts.push(doc);
             }
         }
@@ -339,7 +363,10 @@ fn prepare(
     stage_done(
         options.progress,
         "parse",
-        &format!("{} documents", documents.len()),
+        &match taken {
+            0 => format!("{} documents", documents.len()),
+            n => format!("{} documents, {n} as stored", documents.len()),
+        },
         &mut clock,
     );
     let (entity_sources, entity_errors) = load::load_entities(root, &config);
@@ -423,6 +450,7 @@ fn prepare(
             stamps,
             parsed,
             drafts,
+            digests,
             salt,
             inputs_key,
         }),
@@ -439,6 +467,7 @@ pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         None,
         spill_folder_override().as_deref(),
         BodyHtml::Early,
+        false,
     )?;
     let analyses = std::mem::take(&mut prepared.archive.search);
     let renderer =
@@ -541,7 +570,13 @@ pub fn build_in(
             output_options: &output_options,
         }
     };
-    let mut prepared = prepare(options, session.as_deref(), Some(&spill_folder), body_html)?;
+    let mut prepared = prepare(
+        options,
+        session.as_deref(),
+        Some(&spill_folder),
+        body_html,
+        true,
+    )?;
     let mut clock = Instant::now();
     // The search stage consumes the analyses; a session keeps them for the next
     // build.
@@ -683,6 +718,15 @@ pub fn build_in(
     produced.records.targets = targets;
     produced.records.inputs = prepared.inputs_key.take();
     incremental::store(&options.root, &produced.records);
+    // A session keeps its documents in memory instead (and serves many builds).
+    if session.is_none() {
+        let documents = archive.documents.iter().chain(&prepared.drafts);
+        document::stored::store(
+            &options.root,
+            prepared.salt,
+            documents.filter_map(|d| Some((prepared.digests.get(&d.file)?, d))),
+        );
+    }
     stage_done(
         prepared.progress,
         "publish",

@@ -487,3 +487,80 @@ fn the_link_pass_renders_page_bodies_only_when_every_page_is_rendered() {
     edit(&site, EDITED, |t| t + "\nA second added paragraph.\n");
     assert_eq!(early("second body edit"), (false, 1));
 }
+
+/// How many documents the build took as stored instead of parsing them, from
+/// its `parse` stage line (`N documents, M as stored`; no count is none).
+fn taken_as_stored(stderr: &str) -> usize {
+    let line = stage_line(stderr, "parse");
+    match line.contains("as stored") {
+        true => stage_count(stderr, "parse", "documents, "),
+        false => 0,
+    }
+}
+
+/// A command-line build parses the front matter only of the files whose path
+/// or text changed since the last successful build: the others are taken from
+/// `.annals-cache/parsed.bin`, and the site is the one a clean build makes. A
+/// damaged file of stored documents costs only the shortcut, and a file with
+/// errors is never stored: its errors are reported by every build.
+#[test]
+fn documents_are_parsed_again_only_when_their_file_changed() {
+    let site = Site::new("basic");
+    let files = 6; // the fixture's document files, a draft among them
+    let (ok, stderr) = build_with_lines(&site);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        taken_as_stored(&stderr),
+        0,
+        "a first build parses everything"
+    );
+    let build = |what: &str| {
+        let (ok, stderr) = build_with_lines(&site);
+        assert!(ok, "{what}: {stderr}");
+        assert_same_tree(&clean_build_of(&site), &snapshot(&site.out), what);
+        taken_as_stored(&stderr)
+    };
+    edit(&site, EDITED, |t| t + "\nAn added paragraph.\n");
+    assert_eq!(build("body edit"), files - 1);
+    edit(&site, EDITED, |t| {
+        t.replacen("title: ", "title: Revised ", 1)
+    });
+    assert_eq!(build("title edit"), files - 1);
+
+    // A file renamed keeps its text but not its entry: errors and pages name
+    // files by path.
+    let renamed = "content/documents/2020/europol-briefing-renamed.md";
+    std::fs::rename(site.root.join(EDITED), site.root.join(renamed)).unwrap();
+    assert_eq!(build("rename"), files - 1);
+    std::fs::rename(site.root.join(renamed), site.root.join(EDITED)).unwrap();
+    assert_eq!(build("rename back"), files - 1);
+
+    // Broken front matter is reported, though the file's last text is stored;
+    // the failed build leaves the stored documents as they were.
+    let good = std::fs::read_to_string(site.root.join(EDITED)).unwrap();
+    edit(&site, EDITED, |t| {
+        t.replacen("title: ", "title: [unclosed ", 1)
+    });
+    let (ok, stderr) = build_with_lines(&site);
+    assert!(
+        !ok && stderr.contains("europol-briefing-2020-06-15.md:"),
+        "{stderr}"
+    );
+    std::fs::write(site.root.join(EDITED), &good).unwrap();
+    assert_eq!(build("error mended"), files);
+
+    // A damaged file of stored documents is ignored, whatever the damage.
+    let stored = site.root.join(".annals-cache/parsed.bin");
+    let bytes = std::fs::read(&stored).unwrap();
+    let mut flipped = bytes.clone();
+    let middle = bytes.len() / 2;
+    flipped[middle] ^= 0x20;
+    std::fs::write(&stored, &flipped).unwrap();
+    edit(&site, EDITED, |t| t + "\nA third paragraph.\n");
+    assert_eq!(build("flipped byte"), 0);
+    std::fs::write(&stored, &bytes[..bytes.len() / 3]).unwrap();
+    edit(&site, EDITED, |t| t + "\nA fourth paragraph.\n");
+    assert_eq!(build("truncated"), 0);
+    edit(&site, EDITED, |t| t + "\nA fifth paragraph.\n");
+    assert_eq!(build("written again"), files - 1);
+}

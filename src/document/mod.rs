@@ -7,6 +7,7 @@
 pub mod body;
 pub mod date;
 pub mod front_matter;
+pub mod stored;
 
 pub use date::{PartialDate, Precision};
 
@@ -291,14 +292,7 @@ pub fn parse_document(source: &SourceFile, config: &Config) -> Result<Document, 
     let doc = v
         .document(&yaml, config, split.body, split.body_line)
         .map(|mut doc| {
-            use std::hash::{Hash, Hasher};
-            let mut hasher = std::hash::DefaultHasher::new();
-            file.hash(&mut hasher);
-            // The body is the text's tail; if it ever were not, the whole text counts.
-            text.strip_suffix(split.body)
-                .unwrap_or(text)
-                .hash(&mut hasher);
-            doc.front_matter_hash = hasher.finish();
+            doc.front_matter_hash = front_matter_hash(file, text, split.body);
             doc
         });
     match doc {
@@ -313,6 +307,17 @@ pub fn parse_document(source: &SourceFile, config: &Config) -> Result<Document, 
         )]),
         _ => Err(v.errors),
     }
+}
+
+/// [`Document::front_matter_hash`] of the document in `file`, whose text is
+/// `text` and body `body`.
+pub(crate) fn front_matter_hash(file: &PathBuf, text: &str, body: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    file.hash(&mut hasher);
+    // The body is the text's tail; if it ever were not, the whole text counts.
+    text.strip_suffix(body).unwrap_or(text).hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Splits a file at its front-matter fences and parses the YAML, with the file's own

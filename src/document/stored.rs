@@ -1,0 +1,574 @@
+//! Parsed documents kept from one command-line build to the next, in
+//! `.annals-cache/parsed.bin`, so that a rebuild reads every file but parses
+//! only the front matter of those whose text changed.
+//!
+//! Reading the YAML and checking every field is most of the parse stage (about
+//! 45 µs a document); taking a document from this file is a lookup and a decode
+//! of a few hundred bytes. An entry is found by the SHA-256 of the file's path
+//! and text ([`source_digest`]), so an edit, a rename or a checkout that restored
+//! old modification times can never take a stale entry. The whole file belongs
+//! to one *salt* ([`crate::search::cache_salt`]: the annals binary and
+//! `site.toml`), since either can change how every file is read: a different
+//! salt ignores the file.
+//!
+//! What is kept is the checked [`Document`] without its body; the body is the
+//! file's text after the front matter, split again on the way out, and the
+//! front-matter hash is computed again the same way (see
+//! [`super::front_matter_hash`]), so a taken document is equal to the one a
+//! parse would make. Files with errors are never kept: they are parsed again,
+//! and their errors reported again, by every build.
+//!
+//! The file is written after a successful build, from that build's documents
+//! (drafts included), and ends with a CRC-32 of its bytes. A file that cannot be
+//! read, is truncated or changed, or holds an entry that does not decode costs
+//! only the shortcut: the documents concerned are parsed.
+
+use super::{Document, Event, KeyPosition, PartialDate, Provenance};
+use crate::load::SourceFile;
+use rustc_hash::FxHashMap;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const FILE: &str = "parsed.bin";
+/// The file's first bytes: a name and a format number, changed whenever the
+/// encoding below changes.
+const MAGIC: &[u8; 16] = b"annals-parsed-01";
+
+/// What identifies a document's source: its path and text.
+pub type SourceDigest = [u8; 16];
+
+/// The digest under which a file's document is kept: the first half of the
+/// SHA-256 of its path (relative to the root) and its text.
+pub fn source_digest(source: &SourceFile) -> SourceDigest {
+    let mut h = Sha256::new();
+    let path = source.path.as_os_str().as_encoded_bytes();
+    h.update((path.len() as u64).to_le_bytes());
+    h.update(path);
+    h.update(source.text.as_bytes());
+    let full = h.finalize();
+    let mut digest = [0; 16];
+    digest.copy_from_slice(&full[..16]);
+    digest
+}
+
+/// The documents of the last build, as read from the cache folder.
+#[derive(Default)]
+pub struct StoredDocuments {
+    bytes: Vec<u8>,
+    entries: FxHashMap<SourceDigest, (usize, usize)>,
+}
+
+impl StoredDocuments {
+    /// The documents stored under `root`'s cache folder for `salt`; none if
+    /// there is no such file, or it was made with another salt or format.
+    pub fn load(root: &Path, salt: u64) -> StoredDocuments {
+        let path = root.join(crate::cache::CACHE_DIR).join(FILE);
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| StoredDocuments::from_bytes(bytes, salt))
+            .unwrap_or_default()
+    }
+
+    fn from_bytes(mut bytes: Vec<u8>, salt: u64) -> Option<StoredDocuments> {
+        // The last four bytes are a CRC-32 of the others: a file torn by a
+        // crash, or changed since, is not read.
+        let body = bytes.len().checked_sub(4)?;
+        let crc: [u8; 4] = bytes.get(body..)?.try_into().ok()?;
+        if crc32fast::hash(&bytes[..body]) != u32::from_le_bytes(crc) {
+            return None;
+        }
+        bytes.truncate(body);
+        let mut r = Reader::new(&bytes);
+        if r.take(MAGIC.len())? != MAGIC || r.u64()? != salt {
+            return None;
+        }
+        let count = r.number()?;
+        let mut entries = FxHashMap::default();
+        entries.reserve(count.min(bytes.len() / 16));
+        for _ in 0..count {
+            let digest: SourceDigest = r.take(16)?.try_into().ok()?;
+            let len = r.number()?;
+            let start = r.at;
+            r.take(len)?;
+            entries.insert(digest, (start, len));
+        }
+        if r.at != bytes.len() {
+            return None;
+        }
+        Some(StoredDocuments { bytes, entries })
+    }
+
+    /// How many documents are stored.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The document of `source`, whose digest is `digest`, if it is stored and
+    /// decodes.
+    pub fn get(&self, digest: &SourceDigest, source: &SourceFile) -> Option<Document> {
+        let &(start, len) = self.entries.get(digest)?;
+        let entry = self.bytes.get(start..start + len)?;
+        decode(entry, source)
+    }
+}
+
+/// Writes the file for `salt` from `documents` (each with its source digest),
+/// replacing the previous one only once the new one is complete. A failure
+/// only costs the next build its shortcut.
+pub fn store<'d>(
+    root: &Path,
+    salt: u64,
+    documents: impl Iterator<Item = (&'d SourceDigest, &'d Document)>,
+) {
+    let dir = root.join(crate::cache::CACHE_DIR);
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let documents: Vec<(&SourceDigest, &Document)> = documents.collect();
+    let tmp = dir.join(format!("{FILE}.tmp"));
+    let written = (|| -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        let mut crc = crc32fast::Hasher::new();
+        let mut head = Vec::new();
+        head.extend_from_slice(MAGIC);
+        head.extend_from_slice(&salt.to_le_bytes());
+        push_number(&mut head, documents.len());
+        out.write_all(&head)?;
+        crc.update(&head);
+        let mut entry = Vec::new();
+        for (digest, doc) in documents {
+            entry.clear();
+            entry.extend_from_slice(digest);
+            let at = entry.len();
+            encode(doc, &mut entry);
+            let mut len = Vec::with_capacity(4);
+            push_number(&mut len, entry.len() - at);
+            entry.splice(at..at, len);
+            out.write_all(&entry)?;
+            crc.update(&entry);
+        }
+        out.write_all(&crc.finalize().to_le_bytes())?;
+        out.flush()
+    })();
+    match written {
+        Ok(()) => {
+            let _ = std::fs::rename(&tmp, dir.join(FILE));
+        }
+        Err(_) => {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+/// Appends `n` as LEB128: seven bits a byte, low bits first.
+fn push_number(out: &mut Vec<u8>, n: usize) {
+    let mut n = n as u64;
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn push_str(out: &mut Vec<u8>, s: &str) {
+    push_number(out, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        None => out.push(0),
+        Some(s) => {
+            out.push(1);
+            push_str(out, s);
+        }
+    }
+}
+
+fn push_strs(out: &mut Vec<u8>, list: &[String]) {
+    push_number(out, list.len());
+    for s in list {
+        push_str(out, s);
+    }
+}
+
+fn push_date(out: &mut Vec<u8>, date: &PartialDate) {
+    out.extend_from_slice(&date.year.to_le_bytes());
+    out.push(date.month.map_or(0, |m| m.saturating_add(1)));
+    out.push(date.day.map_or(0, |d| d.saturating_add(1)));
+}
+
+fn push_opt_date(out: &mut Vec<u8>, date: Option<&PartialDate>) {
+    match date {
+        None => out.push(0),
+        Some(d) => {
+            out.push(1);
+            push_date(out, d);
+        }
+    }
+}
+
+/// A document without its body, field by field in declaration order.
+fn encode(doc: &Document, out: &mut Vec<u8>) {
+    // Every field is named, so that a field added to `Document` fails to
+    // compile here until it is stored too.
+    let Document {
+        id,
+        title,
+        date,
+        doc_type,
+        references,
+        from,
+        to,
+        language,
+        summary,
+        markings,
+        terms,
+        source,
+        events,
+        aliases,
+        draft,
+        extra,
+        body: _,
+        front_matter_hash: _,
+        body_line: _,
+        file: _,
+        key_positions,
+    } = doc;
+    push_str(out, id);
+    push_str(out, title);
+    push_date(out, date);
+    push_opt_str(out, doc_type.as_deref());
+    push_strs(out, references);
+    push_strs(out, from);
+    push_strs(out, to);
+    push_str(out, language);
+    push_opt_str(out, summary.as_deref());
+    push_strs(out, markings);
+    push_number(out, terms.len());
+    for (key, values) in terms {
+        push_str(out, key);
+        push_strs(out, values);
+    }
+    match source {
+        None => out.push(0),
+        Some(p) => {
+            out.push(1);
+            let Provenance {
+                authority,
+                request,
+                request_url,
+                released,
+                url,
+                file,
+                sha256,
+            } = p;
+            push_opt_str(out, authority.as_deref());
+            push_opt_str(out, request.as_deref());
+            push_opt_str(out, request_url.as_deref());
+            push_opt_date(out, released.as_ref());
+            push_opt_str(out, url.as_deref());
+            push_opt_str(out, file.as_deref());
+            push_opt_str(out, sha256.as_deref());
+        }
+    }
+    push_number(out, events.len());
+    for Event {
+        date,
+        title,
+        description,
+    } in events
+    {
+        push_date(out, date);
+        push_str(out, title);
+        push_opt_str(out, description.as_deref());
+    }
+    push_strs(out, aliases);
+    out.push(u8::from(*draft));
+    // `serde_json` writes every number so that it reads back the same.
+    push_str(out, &extra.to_string());
+    push_number(out, key_positions.len());
+    for KeyPosition {
+        key,
+        line,
+        column,
+        source_line,
+    } in key_positions
+    {
+        push_str(out, key);
+        push_number(out, *line);
+        push_number(out, *column);
+        push_str(out, source_line);
+    }
+}
+
+/// Reads what [`encode`] wrote; `None` at the first thing out of place.
+struct Reader<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
+
+impl<'b> Reader<'b> {
+    fn new(bytes: &'b [u8]) -> Reader<'b> {
+        Reader { bytes, at: 0 }
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
+        let end = self.at.checked_add(n)?;
+        let out = self.bytes.get(self.at..end)?;
+        self.at = end;
+        Some(out)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn number(&mut self) -> Option<usize> {
+        let mut n: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            n |= u64::from(b & 0x7f).checked_shl(shift)?;
+            if b & 0x80 == 0 {
+                return usize::try_from(n).ok();
+            }
+        }
+        None
+    }
+
+    fn string(&mut self) -> Option<String> {
+        let len = self.number()?;
+        let bytes = self.take(len)?;
+        std::str::from_utf8(bytes).ok().map(str::to_string)
+    }
+
+    fn opt_string(&mut self) -> Option<Option<String>> {
+        match self.byte()? {
+            0 => Some(None),
+            1 => self.string().map(Some),
+            _ => None,
+        }
+    }
+
+    /// A list's length, checked against what is left (each item takes a byte
+    /// at least), so that a corrupt length never reserves a huge list.
+    fn count(&mut self) -> Option<usize> {
+        let n = self.number()?;
+        (n <= self.bytes.len() - self.at).then_some(n)
+    }
+
+    fn strings(&mut self) -> Option<Vec<String>> {
+        let n = self.count()?;
+        (0..n).map(|_| self.string()).collect()
+    }
+
+    fn date(&mut self) -> Option<PartialDate> {
+        let year = i16::from_le_bytes(self.take(2)?.try_into().ok()?);
+        let part = |b: u8| b.checked_sub(1);
+        let month = part(self.byte()?);
+        let day = part(self.byte()?);
+        Some(PartialDate { year, month, day })
+    }
+
+    fn opt_date(&mut self) -> Option<Option<PartialDate>> {
+        match self.byte()? {
+            0 => Some(None),
+            1 => self.date().map(Some),
+            _ => None,
+        }
+    }
+}
+
+/// The document stored as `entry` for `source`, with its body and front-matter
+/// hash taken from `source` as a parse would.
+fn decode(entry: &[u8], source: &SourceFile) -> Option<Document> {
+    let split = super::front_matter::split(&source.text).ok()?;
+    let mut r = Reader::new(entry);
+    let id = r.string()?;
+    let title = r.string()?;
+    let date = r.date()?;
+    let doc_type = r.opt_string()?;
+    let references = r.strings()?;
+    let from = r.strings()?;
+    let to = r.strings()?;
+    let language = r.string()?;
+    let summary = r.opt_string()?;
+    let markings = r.strings()?;
+    let mut terms = BTreeMap::new();
+    for _ in 0..r.count()? {
+        let key = r.string()?;
+        terms.insert(key, r.strings()?);
+    }
+    let source_of = match r.byte()? {
+        0 => None,
+        1 => Some(Provenance {
+            authority: r.opt_string()?,
+            request: r.opt_string()?,
+            request_url: r.opt_string()?,
+            released: r.opt_date()?,
+            url: r.opt_string()?,
+            file: r.opt_string()?,
+            sha256: r.opt_string()?,
+        }),
+        _ => return None,
+    };
+    let events = (0..r.count()?)
+        .map(|_| {
+            Some(Event {
+                date: r.date()?,
+                title: r.string()?,
+                description: r.opt_string()?,
+            })
+        })
+        .collect::<Option<Vec<Event>>>()?;
+    let aliases = r.strings()?;
+    let draft = match r.byte()? {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    let extra = serde_json::from_str(&r.string()?).ok()?;
+    let key_positions = (0..r.count()?)
+        .map(|_| {
+            Some(KeyPosition {
+                key: r.string()?,
+                line: r.number()?,
+                column: r.number()?,
+                source_line: r.string()?,
+            })
+        })
+        .collect::<Option<Vec<KeyPosition>>>()?;
+    if r.at != entry.len() {
+        return None;
+    }
+    let file: PathBuf = source.path.clone();
+    Some(Document {
+        id,
+        title,
+        date,
+        doc_type,
+        references,
+        from,
+        to,
+        language,
+        summary,
+        markings,
+        terms,
+        source: source_of,
+        events,
+        aliases,
+        draft,
+        extra,
+        body: super::Body::from(split.body),
+        front_matter_hash: super::front_matter_hash(&file, &source.text, split.body),
+        body_line: split.body_line,
+        file,
+        key_positions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(path: &str, text: &str) -> SourceFile {
+        SourceFile {
+            path: PathBuf::from(path),
+            text: text.to_string(),
+        }
+    }
+
+    fn config() -> crate::config::Config {
+        crate::config::Config::parse(Path::new("site.toml"), "title = \"T\"\nbase_url = \"/\"\n")
+            .expect("a valid configuration")
+    }
+
+    const FULL: &str = "---\nid: full-doc\ntitle: \"A note: \\\"quoted\\\" — ü\"\ndate: 2019-04\ntype: note\nreference: [\"9069/19 EXT 1\", \"Ares(2019)1\"]\nfrom: [CTC]\nto: [COREPER, Council]\nlanguage: de\nsummary: Short.\nmarkings: [LIMITE]\ntopics: [encryption, \"data retention\"]\norganisations: [Europol]\nsource:\n  authority: Council\n  request: Ask\n  request_url: https://example.org/r\n  released: 2020-01-02\n  url: https://example.org/d.pdf\nevents:\n  - date: 2019-03-01\n    title: Meeting\n    description: First.\n  - date: 2018\n    title: Earlier\naliases: [old/path]\ndraft: true\nextra:\n  pages: 12\n  ratio: 0.1\n  big: 18446744073709551615\n  nested: {a: [1, \"x\", null, true]}\n---\n\nBody [redacted] text.\n";
+
+    #[test]
+    fn a_stored_document_is_the_one_a_parse_makes() {
+        let config = config();
+        for (path, text) in [
+            ("content/documents/full.md", FULL),
+            (
+                "content/documents/min.md",
+                "---\nid: min\ntitle: T\ndate: 2001\n---\n",
+            ),
+            (
+                "content/documents/crlf.md",
+                "---\r\nid: crlf\r\ntitle: T\r\ndate: 2001-02-03\r\n---\r\nBody\r\n",
+            ),
+        ] {
+            let src = source(path, text);
+            let parsed = crate::document::parse_document(&src, &config)
+                .unwrap_or_else(|e| panic!("{path}: {e:?}"));
+            let mut entry = Vec::new();
+            encode(&parsed, &mut entry);
+            let taken = decode(&entry, &src).expect("decodes");
+            assert_eq!(taken, parsed, "{path}");
+            assert_eq!(taken.front_matter_hash, parsed.front_matter_hash);
+            assert_eq!(taken.body_line, parsed.body_line);
+            // Every truncation, and any trailing byte, is refused, never a panic.
+            for cut in 0..entry.len() {
+                assert!(decode(&entry[..cut], &src).is_none(), "{path} cut at {cut}");
+            }
+            entry.push(0);
+            assert!(decode(&entry, &src).is_none());
+        }
+    }
+
+    #[test]
+    fn the_file_is_found_by_path_and_text_and_only_for_its_salt() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = config();
+        let src = source("content/documents/full.md", FULL);
+        let doc = crate::document::parse_document(&src, &config).expect("parses");
+        let digest = source_digest(&src);
+        store(dir.path(), 7, [(&digest, &doc)].into_iter());
+        let stored = StoredDocuments::load(dir.path(), 7);
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored.get(&digest, &src), Some(doc));
+        assert!(StoredDocuments::load(dir.path(), 8).is_empty());
+        // Another path or another text has another digest.
+        let moved = source("content/documents/moved.md", FULL);
+        assert_ne!(source_digest(&moved), digest);
+        let edited = source(
+            "content/documents/full.md",
+            &FULL.replace("Short.", "Long."),
+        );
+        assert_ne!(source_digest(&edited), digest);
+        // A damaged file is no file.
+        let path = dir.path().join(crate::cache::CACHE_DIR).join(FILE);
+        let bytes = std::fs::read(&path).expect("written");
+        for cut in [0, 10, MAGIC.len() + 8, bytes.len() - 5, bytes.len() - 1] {
+            std::fs::write(&path, &bytes[..cut]).expect("write");
+            assert!(
+                StoredDocuments::load(dir.path(), 7).is_empty(),
+                "cut at {cut}"
+            );
+        }
+        // So is one with a changed byte, wherever it is.
+        for at in [MAGIC.len() + 9, bytes.len() / 2, bytes.len() - 6] {
+            let mut changed = bytes.clone();
+            changed[at] ^= 1;
+            std::fs::write(&path, &changed).expect("write");
+            assert!(
+                StoredDocuments::load(dir.path(), 7).is_empty(),
+                "byte {at} changed"
+            );
+        }
+        std::fs::write(&path, &bytes).expect("write");
+        assert_eq!(StoredDocuments::load(dir.path(), 7).len(), 1);
+    }
+}
