@@ -558,6 +558,12 @@ pub fn build_in(
         (None, true) => cache_folder,
         (None, false) => options.root.clone(),
     };
+    // The manifests of the live and spare sites, read while the archive is
+    // loaded and linked: they are only needed to stage the output.
+    let known_manifests = {
+        let root = options.root.clone();
+        std::thread::spawn(move || cache::load_manifests(&root))
+    };
     // The previous build's page records: without them, or when this build's
     // inputs differ from theirs, every page is rendered, and the link pass makes
     // the bodies' page HTML as it parses them.
@@ -591,7 +597,7 @@ pub fn build_in(
     let bodies = prepared.archive.bodies.take();
     let archive = &prepared.archive;
     let renderer = render::Renderer::new(archive, &prepared.theme).map_err(Diagnostics::sorted)?;
-    let known = cache::load_manifests(&options.root);
+    let known = known_manifests.join().unwrap_or_default();
     let staging = output::Staging::begin(
         &output_dir,
         &options.root,
@@ -712,21 +718,28 @@ pub fn build_in(
             format!("cannot replace the previous site: {e}"),
         ))
     })?;
-    // The site that was live is now the spare: its manifest moves along.
-    cache::store_manifests(&options.root, &manifest, known.into_iter().next());
     produced.records.manifest = manifest.id.clone();
     produced.records.targets = targets;
     produced.records.inputs = prepared.inputs_key.take();
-    incremental::store(&options.root, &produced.records);
-    // A session keeps its documents in memory instead (and serves many builds).
-    if session.is_none() {
-        let documents = archive.documents.iter().chain(&prepared.drafts);
-        document::stored::store(
-            &options.root,
-            prepared.salt,
-            documents.filter_map(|d| Some((prepared.digests.get(&d.file)?, d))),
-        );
-    }
+    // What the next build starts from, written side by side (each file on its
+    // own, replaced whole).
+    std::thread::scope(|scope| {
+        // The site that was live is now the spare: its manifest moves along.
+        scope.spawn(|| cache::store_manifests(&options.root, &manifest, known.into_iter().next()));
+        scope.spawn(|| incremental::store(&options.root, &produced.records));
+        // A session keeps its documents in memory instead (and serves many builds).
+        if session.is_none() {
+            let documents = archive.documents.iter().chain(&prepared.drafts);
+            let digests = &prepared.digests;
+            scope.spawn(move || {
+                document::stored::store(
+                    &options.root,
+                    prepared.salt,
+                    documents.filter_map(|d| Some((digests.get(&d.file)?, d))),
+                )
+            });
+        }
+    });
     stage_done(
         prepared.progress,
         "publish",
