@@ -43,9 +43,11 @@ impl Yaml {
         match self {
             Yaml::Null => J::Null,
             Yaml::Bool(b) => J::Bool(*b),
+            // Integers up to 64 bits, signed or not, stay exact.
             Yaml::Number(n) => n
                 .parse::<i64>()
                 .map(J::from)
+                .or_else(|_| n.parse::<u64>().map(J::from))
                 .or_else(|_| n.parse::<f64>().map(J::from))
                 .unwrap_or_else(|_| J::String(n.clone())),
             Yaml::String(s) => J::String(s.clone()),
@@ -168,6 +170,21 @@ fn yaml_error(text: &str, offset: usize, raw: &str) -> (usize, String) {
                 ctx_offset
             };
             return (at, format!("{}, while {}", strip(main), strip(context)));
+        }
+    }
+    // serde_yaml reads an integer past 64 bits as a 128-bit one, which no
+    // YAML value holds: say what to do instead of naming Rust's types.
+    if let Some((at, rest)) = main.split_once("invalid type: integer `") {
+        if let Some((number, kind)) = rest.split_once('`') {
+            if kind.starts_with(" as u128") || kind.starts_with(" as i128") {
+                return (
+                    offset,
+                    format!(
+                        "{at}the integer {number} is too large (more than 64 bits): \
+                         quote it (\"{number}\") to keep its digits as text"
+                    ),
+                );
+            }
         }
     }
     if let Some(key) = main
@@ -644,6 +661,30 @@ mod tests {
             "[".repeat(500)
         );
         assert!(parse_yaml(&quoted).is_ok());
+    }
+
+    #[test]
+    fn integers_keep_every_digit_or_are_refused_with_advice() {
+        let yaml =
+            parse_yaml("extra:\n  u: 18446744073709551615\n  i: -9223372036854775808\n  f: 0.1\n")
+                .expect("parses");
+        let json = yaml.to_json();
+        assert_eq!(
+            json["extra"]["u"],
+            serde_json::json!(18446744073709551615u64)
+        );
+        assert_eq!(json["extra"]["i"], serde_json::json!(i64::MIN));
+        assert_eq!(json["extra"]["f"], serde_json::json!(0.1));
+        let text = "id: a\nextra:\n  big: 123456789012345678901234567890\n";
+        let (off, msg) = parse_yaml(text).unwrap_err();
+        assert_eq!(off, text.find("1234").unwrap(), "{msg}");
+        assert_eq!(
+            msg,
+            "extra.big: the integer 123456789012345678901234567890 is too large (more than 64 \
+             bits): quote it (\"123456789012345678901234567890\") to keep its digits as text"
+        );
+        let (_, msg) = parse_yaml("n: -123456789012345678901234567890\n").unwrap_err();
+        assert!(msg.contains("is too large"), "{msg}");
     }
 
     #[test]
