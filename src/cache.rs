@@ -109,42 +109,37 @@ pub fn store(root: &Path, state: &BuildState) {
 const OUTPUT_MANIFEST: &str = "output-manifest.json";
 const SPARE_MANIFEST: &str = "spare-manifest.json";
 
-/// The manifests of the last two sites built: the live output's first, then the
-/// spare's (the site before it, kept beside the output for reuse). Either may be
-/// missing or stale; a folder is only trusted when its marker carries the same id.
-pub fn load_manifests(root: &Path) -> Vec<crate::output::Manifest> {
-    [OUTPUT_MANIFEST, SPARE_MANIFEST]
-        .iter()
-        .filter_map(|name| {
-            let text = std::fs::read(root.join(CACHE_DIR).join(name)).ok()?;
-            serde_json::from_slice(&text).ok()
-        })
-        .collect()
+/// The manifest whose id is `id`, of the last two sites built (the live
+/// output's, then the spare's: the site before it, kept beside the output for
+/// reuse). A large site's manifest lists hundreds of thousands of files, so
+/// only the one asked for is read whole: each file begins with its id.
+pub fn load_manifest(root: &Path, id: &str) -> Option<crate::output::Manifest> {
+    let start = format!("{{\"id\":\"{id}\"");
+    [SPARE_MANIFEST, OUTPUT_MANIFEST].iter().find_map(|name| {
+        let text = std::fs::read(root.join(CACHE_DIR).join(name)).ok()?;
+        if !text.starts_with(start.as_bytes()) {
+            return None;
+        }
+        let manifest: crate::output::Manifest = serde_json::from_slice(&text).ok()?;
+        (manifest.id == id).then_some(manifest)
+    })
 }
 
-/// Records the manifest of the site just built and of the one it replaced.
-pub fn store_manifests(
-    root: &Path,
-    output: &crate::output::Manifest,
-    spare: Option<crate::output::Manifest>,
-) {
+/// Records the manifest of the site just built; the live site's becomes the
+/// spare's, as its folder does (moved, not read: if it does not describe that
+/// folder, the folder's marker says so and the next build does not reuse it).
+pub fn store_manifests(root: &Path, output: &crate::output::Manifest) {
     let dir = root.join(CACHE_DIR);
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
-    let put = |name: &str, manifest: &crate::output::Manifest| {
-        if let Ok(json) = serde_json::to_vec(manifest) {
-            let tmp = dir.join(format!("{name}.tmp"));
-            if std::fs::write(&tmp, json).is_ok() {
-                let _ = std::fs::rename(tmp, dir.join(name));
-            }
-        }
-    };
-    match spare {
-        Some(spare) => put(SPARE_MANIFEST, &spare),
-        None => {
-            let _ = std::fs::remove_file(dir.join(SPARE_MANIFEST));
+    if std::fs::rename(dir.join(OUTPUT_MANIFEST), dir.join(SPARE_MANIFEST)).is_err() {
+        let _ = std::fs::remove_file(dir.join(SPARE_MANIFEST));
+    }
+    if let Ok(json) = serde_json::to_vec(output) {
+        let tmp = dir.join(format!("{OUTPUT_MANIFEST}.tmp"));
+        if std::fs::write(&tmp, json).is_ok() {
+            let _ = std::fs::rename(tmp, dir.join(OUTPUT_MANIFEST));
         }
     }
-    put(OUTPUT_MANIFEST, output);
 }

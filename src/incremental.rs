@@ -196,6 +196,22 @@ pub struct PageRecords {
     /// The build's [`inputs_key`], as a key text (see [`key_text`]).
     #[serde(default)]
     pub inputs: Option<String>,
+    /// The [`paths_key`] of the site's files: a build that makes the same
+    /// files knows that the links of the pages it keeps still resolve.
+    #[serde(default)]
+    pub paths: Option<String>,
+}
+
+/// A key of a site's set of file paths, given sorted (`urls.json` left out):
+/// the SHA-256 of the paths, each ended by a zero byte.
+pub fn paths_key<'p>(paths: impl Iterator<Item = &'p str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for path in paths {
+        h.update(path.as_bytes());
+        h.update([0]);
+    }
+    crate::load::hex(&h.finalize())
 }
 
 /// One page's record.
@@ -215,6 +231,27 @@ pub fn load(root: &Path, output: &Path) -> Option<PageRecords> {
     let records: PageRecords = serde_json::from_slice(&text).ok()?;
     (crate::output::marker_id(output).as_deref() == Some(records.manifest.as_str()))
         .then_some(records)
+}
+
+/// What a build needs of the previous build's records before its pages: their
+/// site and [`PageRecords::inputs`]. The pages' records (a large archive's are
+/// hundreds of megabytes in memory) are read only once the search index, the
+/// build's largest working set, is made ([`load`]).
+#[derive(Debug, serde::Deserialize)]
+pub struct RecordsHead {
+    /// See [`PageRecords::manifest`].
+    pub manifest: String,
+    /// See [`PageRecords::inputs`].
+    #[serde(default)]
+    pub inputs: Option<String>,
+}
+
+/// The previous build's [`RecordsHead`], if its records describe the site now
+/// at `output`.
+pub fn load_head(root: &Path, output: &Path) -> Option<RecordsHead> {
+    let text = std::fs::read(root.join(crate::cache::CACHE_DIR).join(RECORDS_FILE)).ok()?;
+    let head: RecordsHead = serde_json::from_slice(&text).ok()?;
+    (crate::output::marker_id(output).as_deref() == Some(head.manifest.as_str())).then_some(head)
 }
 
 /// Records this build's pages. A failure only costs the next build its shortcut.

@@ -558,21 +558,24 @@ pub fn build_in(
         (None, true) => cache_folder,
         (None, false) => options.root.clone(),
     };
-    // The manifests of the live and spare sites, read while the archive is
-    // loaded and linked: they are only needed to stage the output.
-    let known_manifests = {
+    // The manifest of the spare site, read while the archive is loaded and
+    // linked: it is only needed to stage the output.
+    let spare_manifest = {
         let root = options.root.clone();
-        std::thread::spawn(move || cache::load_manifests(&root))
+        let spare = output::spare_folder(&output_dir);
+        std::thread::spawn(move || {
+            output::marker_id(&spare).and_then(|id| cache::load_manifest(&root, &id))
+        })
     };
     // The previous build's page records: without them, or when this build's
     // inputs differ from theirs, every page is rendered, and the link pass makes
     // the bodies' page HTML as it parses them.
-    let previous = incremental::load(&options.root, &output_dir);
+    let previous_head = incremental::load_head(&options.root, &output_dir);
     let body_html = if session.is_some() {
         BodyHtml::Late
     } else {
         BodyHtml::UnlessSameInputs {
-            previous: previous.as_ref().and_then(|p| p.inputs.as_deref()),
+            previous: previous_head.as_ref().and_then(|p| p.inputs.as_deref()),
             output_options: &output_options,
         }
     };
@@ -581,7 +584,8 @@ pub fn build_in(
         session.as_deref(),
         Some(&spill_folder),
         body_html,
-        true,
+        // A session's own documents serve every build after its first.
+        session.as_deref().is_none_or(|s| s.parsed.is_empty()),
     )?;
     let mut clock = Instant::now();
     // The search stage consumes the analyses; a session keeps them for the next
@@ -597,18 +601,14 @@ pub fn build_in(
     let bodies = prepared.archive.bodies.take();
     let archive = &prepared.archive;
     let renderer = render::Renderer::new(archive, &prepared.theme).map_err(Diagnostics::sorted)?;
-    let known = known_manifests.join().unwrap_or_default();
-    let staging = output::Staging::begin(
-        &output_dir,
-        &options.root,
-        &known.iter().collect::<Vec<_>>(),
-    )
-    .map_err(|e| {
-        Diagnostics::from(Diagnostic::file(
-            output_dir.clone(),
-            format!("cannot write the site: {e}"),
-        ))
-    })?;
+    let spare_manifest = spare_manifest.join().unwrap_or_default();
+    let staging =
+        output::Staging::begin(&output_dir, &options.root, spare_manifest).map_err(|e| {
+            Diagnostics::from(Diagnostic::file(
+                output_dir.clone(),
+                format!("cannot write the site: {e}"),
+            ))
+        })?;
     let links = publish::linkcheck::LinkChecker::new(&archive.config);
     let write = |file: &render::OutputFile, sha256: &str| {
         links.observe(file);
@@ -633,9 +633,13 @@ pub fn build_in(
         "previous site, page keys",
         &mut clock,
     );
+    let load_previous = || {
+        previous_head.as_ref()?;
+        incremental::load(&options.root, &output_dir)
+    };
     let reuse = Reuse {
         keys: &keys,
-        previous: previous.as_ref(),
+        previous: &load_previous,
         keep: &keep,
     };
     let mut produced = produce(
@@ -649,18 +653,13 @@ pub fn build_in(
     )?;
     clock = Instant::now();
     guard_urls(options, archive, &produced)?;
+    let previous = produced.previous.take();
     // Pages taken from the previous site had their links checked against the
     // previous set of files; if the set is the same, they still resolve.
-    let previous_manifest = previous
+    let paths = incremental::paths_key(produced.entries.iter().map(|(p, _)| p.as_str()));
+    let same_files = previous
         .as_ref()
-        .and_then(|p| known.iter().find(|m| m.id == p.manifest));
-    let same_files = previous_manifest.is_some_and(|m| {
-        m.files.keys().filter(|p| *p != urls::URLS_FILE).count() == produced.entries.len()
-            && produced
-                .entries
-                .iter()
-                .all(|(p, _)| m.files.contains_key(p))
-    });
+        .is_some_and(|p| p.paths.as_ref() == Some(&paths));
     // The targets of their links, recorded by the previous build, are checked
     // against the new set of files instead of reading the pages again; only if
     // one no longer resolves (or none were recorded) are the pages read, so the
@@ -720,12 +719,13 @@ pub fn build_in(
     })?;
     produced.records.manifest = manifest.id.clone();
     produced.records.targets = targets;
+    produced.records.paths = Some(paths);
     produced.records.inputs = prepared.inputs_key.take();
     // What the next build starts from, written side by side (each file on its
     // own, replaced whole).
     std::thread::scope(|scope| {
         // The site that was live is now the spare: its manifest moves along.
-        scope.spawn(|| cache::store_manifests(&options.root, &manifest, known.into_iter().next()));
+        scope.spawn(|| cache::store_manifests(&options.root, &manifest));
         scope.spawn(|| incremental::store(&options.root, &produced.records));
         // A session keeps its documents in memory instead (and serves many builds).
         if session.is_none() {
@@ -811,6 +811,9 @@ struct Produced {
     analysed: usize,
     /// The search index's interned groups, for a session's next build.
     search_groups: Vec<search::KeptGroup>,
+    /// The previous build's records, read for the render stage (see
+    /// [`Reuse::previous`]).
+    previous: Option<incremental::PageRecords>,
 }
 
 /// Renders every page and generated file and hands each to `write` as soon as it
@@ -856,6 +859,7 @@ fn produce(
         &format!("{analysed} documents analysed"),
         &mut clock,
     );
+    let previous = reuse.and_then(|r| (r.previous)());
     let pages = renderer.pages();
     let progress = prepared.progress;
     let bar = (progress == Progress::Bar).then(|| {
@@ -886,7 +890,7 @@ fn produce(
                 (r, path, key)
             });
             if let Some((r, path, key)) = &keyed {
-                if let Some(previous) = r.previous.and_then(|p| p.pages.get(path)) {
+                if let Some(previous) = previous.as_ref().and_then(|p| p.pages.get(path)) {
                     if &previous.key == key {
                         for (site_path, sha256) in &previous.files {
                             (r.keep)(site_path, sha256)?;
@@ -966,7 +970,7 @@ fn produce(
     // is the one recorded (a body edit), else made again.
     let generated_key = reuse.map(|r| incremental::key_text(r.keys.generated(&prepared.theme)));
     let previous_generated = reuse.zip(generated_key.as_ref()).and_then(|(r, key)| {
-        let record = r.previous?.pages.get(incremental::GENERATED)?;
+        let record = previous.as_ref()?.pages.get(incremental::GENERATED)?;
         (&record.key == key).then_some((r, record))
     });
     let generated_entries: Vec<(String, String)> = match previous_generated {
@@ -1035,6 +1039,7 @@ fn produce(
         rendered,
         analysed,
         search_groups,
+        previous,
     })
 }
 
@@ -1132,8 +1137,10 @@ fn paths_written_twice(
 /// What lets a build take pages from the previous site instead of rendering them.
 struct Reuse<'r> {
     keys: &'r incremental::PageKeys,
-    /// The previous build's records, when the live output is the site they describe.
-    previous: Option<&'r incremental::PageRecords>,
+    /// Reads the previous build's records, when the live output is the site they
+    /// describe: called once the search index is made, so that they are not
+    /// held through its assembly.
+    previous: &'r (dyn Fn() -> Option<incremental::PageRecords> + Sync),
     /// Takes a file (site path, SHA-256) from the live site into the new one.
     keep: &'r (dyn Fn(&str, &str) -> Result<(), Diagnostic> + Sync),
 }

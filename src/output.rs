@@ -73,13 +73,14 @@ impl Staging {
     /// either absent, empty, or built by annals). Leftovers of interrupted builds
     /// are removed.
     ///
-    /// `manifests` describe sites built before (see [`Manifest`]): when the spare
-    /// folder left by the previous build is one of them, it becomes the staging
-    /// folder and only files whose bytes differ are written into it.
+    /// `spare_manifest` describes the spare folder left by the previous build,
+    /// as far as the caller knows (see [`spare_folder`]): when the folder's
+    /// marker carries its id, the folder becomes the staging folder and only
+    /// files whose bytes differ are written into it.
     pub fn begin(
         output: &Path,
         site_root: &Path,
-        manifests: &[&Manifest],
+        spare_manifest: Option<Manifest>,
     ) -> Result<Staging, OutputError> {
         let output = absolute(output);
         let root = absolute(site_root);
@@ -113,32 +114,22 @@ impl Staging {
                 )));
             }
         }
-        let parent = output
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let (parent, name) = parent_and_name(&output);
         std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-        let name = output
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "public".into());
         let lock = OutputLock::acquire(&parent, &name, &output)?;
         recover_and_clean(&parent, &name, &output);
         let dir = parent.join(format!(".{name}.annals-staging-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
         }
-        let spare = parent.join(format!(".{name}.annals-spare"));
+        let spare = spare_folder(&output);
         // The spare is reused only if it is exactly the site a known manifest
         // describes; it is renamed to the staging name first, so that a build killed
         // while updating it leaves a leftover the next build removes, never a spare
         // that lies about its contents.
         let spare_id = marker_id(&spare);
-        let holds = match manifests
-            .iter()
-            .find(|m| spare_id.as_deref() == Some(m.id.as_str()))
-        {
-            Some(m) if std::fs::rename(&spare, &dir).is_ok() => m.files.clone(),
+        let holds = match spare_manifest.filter(|m| spare_id.as_deref() == Some(m.id.as_str())) {
+            Some(m) if std::fs::rename(&spare, &dir).is_ok() => m.files,
             _ => {
                 if spare.exists() {
                     std::fs::remove_dir_all(&spare).map_err(io_err(&spare))?;
@@ -363,6 +354,27 @@ fn write_marker(dir: &Path, id: Option<&str>) -> io::Result<()> {
         None => MARKER_TEXT.to_string(),
     };
     std::fs::write(dir.join(MARKER), text)
+}
+
+/// Where the site replaced by a build into `output` is kept for the next
+/// build: `.<name>.annals-spare` beside it.
+pub fn spare_folder(output: &Path) -> PathBuf {
+    let (parent, name) = parent_and_name(&absolute(output));
+    parent.join(format!(".{name}.annals-spare"))
+}
+
+/// The folder an output is in, and its name, which the build's lock, staging
+/// and spare folders beside it are named after.
+fn parent_and_name(output: &Path) -> (PathBuf, String) {
+    let parent = output
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "public".into());
+    (parent, name)
 }
 
 /// The manifest id recorded in a folder's marker file, if it is a finished site.
