@@ -9,6 +9,7 @@
 //! Delete `.annals-cache/` (or the output) to force a full build; the benchmark does.
 
 use sha2::{Digest, Sha256};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
@@ -95,13 +96,36 @@ pub fn load(root: &Path) -> Option<BuildState> {
 /// Records a successful build. Failing to write the cache only costs the next build
 /// its shortcut, so errors are ignored.
 pub fn store(root: &Path, state: &BuildState) {
+    if let Ok(json) = serde_json::to_string_pretty(state) {
+        replace_file(root, STATE_FILE, |out| out.write_all(json.as_bytes()));
+    }
+}
+
+/// Writes the cache file `name` with `write`, replacing the old one only once
+/// the new one is complete (written beside it, then renamed), so that a build
+/// killed meanwhile leaves the old file or none, never half of one. A failure
+/// only costs the next build a shortcut: it is not reported.
+pub fn replace_file(
+    root: &Path,
+    name: &str,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) {
     let dir = root.join(CACHE_DIR);
-    if std::fs::create_dir_all(&dir).is_ok() {
-        if let Ok(json) = serde_json::to_string_pretty(state) {
-            let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-            if std::fs::write(&tmp, json).is_ok() {
-                let _ = std::fs::rename(tmp, dir.join(STATE_FILE));
-            }
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let tmp = dir.join(format!("{name}.tmp"));
+    let written = std::fs::File::create(&tmp).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out)?;
+        out.flush()
+    });
+    match written {
+        Ok(()) => {
+            let _ = std::fs::rename(&tmp, dir.join(name));
+        }
+        Err(_) => {
+            let _ = std::fs::remove_file(&tmp);
         }
     }
 }
@@ -136,10 +160,7 @@ pub fn store_manifests(root: &Path, output: &crate::output::Manifest) {
     if std::fs::rename(dir.join(OUTPUT_MANIFEST), dir.join(SPARE_MANIFEST)).is_err() {
         let _ = std::fs::remove_file(dir.join(SPARE_MANIFEST));
     }
-    if let Ok(json) = serde_json::to_vec(output) {
-        let tmp = dir.join(format!("{OUTPUT_MANIFEST}.tmp"));
-        if std::fs::write(&tmp, json).is_ok() {
-            let _ = std::fs::rename(tmp, dir.join(OUTPUT_MANIFEST));
-        }
-    }
+    replace_file(root, OUTPUT_MANIFEST, |out| {
+        serde_json::to_writer(out, output).map_err(std::io::Error::other)
+    });
 }

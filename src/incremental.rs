@@ -227,10 +227,19 @@ const RECORDS_FILE: &str = "pages.json";
 
 /// The previous build's records, if they describe the site now at `output`.
 pub fn load(root: &Path, output: &Path) -> Option<PageRecords> {
+    read_records(root, output, |r: &PageRecords| &r.manifest)
+}
+
+/// The records file read as `T`, if the site whose manifest id `manifest` finds
+/// in it is the one now at `output`.
+fn read_records<T: serde::de::DeserializeOwned>(
+    root: &Path,
+    output: &Path,
+    manifest: impl Fn(&T) -> &str,
+) -> Option<T> {
     let text = std::fs::read(root.join(crate::cache::CACHE_DIR).join(RECORDS_FILE)).ok()?;
-    let records: PageRecords = serde_json::from_slice(&text).ok()?;
-    (crate::output::marker_id(output).as_deref() == Some(records.manifest.as_str()))
-        .then_some(records)
+    let records: T = serde_json::from_slice(&text).ok()?;
+    (crate::output::marker_id(output).as_deref() == Some(manifest(&records))).then_some(records)
 }
 
 /// What a build needs of the previous build's records before its pages: their
@@ -249,23 +258,14 @@ pub struct RecordsHead {
 /// The previous build's [`RecordsHead`], if its records describe the site now
 /// at `output`.
 pub fn load_head(root: &Path, output: &Path) -> Option<RecordsHead> {
-    let text = std::fs::read(root.join(crate::cache::CACHE_DIR).join(RECORDS_FILE)).ok()?;
-    let head: RecordsHead = serde_json::from_slice(&text).ok()?;
-    (crate::output::marker_id(output).as_deref() == Some(head.manifest.as_str())).then_some(head)
+    read_records(root, output, |h: &RecordsHead| &h.manifest)
 }
 
 /// Records this build's pages. A failure only costs the next build its shortcut.
 pub fn store(root: &Path, records: &PageRecords) {
-    let dir = root.join(crate::cache::CACHE_DIR);
-    if std::fs::create_dir_all(&dir).is_err() {
-        return;
-    }
-    if let Ok(json) = serde_json::to_vec(records) {
-        let tmp = dir.join(format!("{RECORDS_FILE}.tmp"));
-        if std::fs::write(&tmp, json).is_ok() {
-            let _ = std::fs::rename(tmp, dir.join(RECORDS_FILE));
-        }
-    }
+    crate::cache::replace_file(root, RECORDS_FILE, |out| {
+        serde_json::to_writer(out, records).map_err(std::io::Error::other)
+    });
 }
 
 /// A key as recorded.

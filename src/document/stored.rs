@@ -127,14 +127,8 @@ pub fn store<'d>(
     salt: u64,
     documents: impl Iterator<Item = (&'d SourceDigest, &'d Document)>,
 ) {
-    let dir = root.join(crate::cache::CACHE_DIR);
-    if std::fs::create_dir_all(&dir).is_err() {
-        return;
-    }
     let documents: Vec<(&SourceDigest, &Document)> = documents.collect();
-    let tmp = dir.join(format!("{FILE}.tmp"));
-    let written = (|| -> std::io::Result<()> {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+    crate::cache::replace_file(root, FILE, |out| {
         let mut crc = crc32fast::Hasher::new();
         let mut head = Vec::new();
         head.extend_from_slice(MAGIC);
@@ -143,28 +137,19 @@ pub fn store<'d>(
         out.write_all(&head)?;
         crc.update(&head);
         let mut entry = Vec::new();
+        let mut encoded = Vec::new();
         for (digest, doc) in documents {
+            encoded.clear();
+            encode(doc, &mut encoded);
             entry.clear();
             entry.extend_from_slice(digest);
-            let at = entry.len();
-            encode(doc, &mut entry);
-            let mut len = Vec::with_capacity(4);
-            push_number(&mut len, entry.len() - at);
-            entry.splice(at..at, len);
+            push_number(&mut entry, encoded.len());
+            entry.extend_from_slice(&encoded);
             out.write_all(&entry)?;
             crc.update(&entry);
         }
-        out.write_all(&crc.finalize().to_le_bytes())?;
-        out.flush()
-    })();
-    match written {
-        Ok(()) => {
-            let _ = std::fs::rename(&tmp, dir.join(FILE));
-        }
-        Err(_) => {
-            let _ = std::fs::remove_file(&tmp);
-        }
-    }
+        out.write_all(&crc.finalize().to_le_bytes())
+    });
 }
 
 /// Appends `n` as LEB128: seven bits a byte, low bits first.
