@@ -36,8 +36,8 @@ pub struct Staging {
     /// Where the previous site is kept after the swap.
     spare: PathBuf,
     output: PathBuf,
-    /// What the folder already holds (a reused spare): site path -> SHA-256.
-    holds: BTreeMap<String, String>,
+    /// What the folder already holds (a reused spare).
+    holds: Holdings,
     /// Folders known to exist in the staging folder.
     made_dirs: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
     committed: bool,
@@ -73,14 +73,14 @@ impl Staging {
     /// either absent, empty, or built by annals). Leftovers of interrupted builds
     /// are removed.
     ///
-    /// `spare_manifest` describes the spare folder left by the previous build,
-    /// as far as the caller knows (see [`spare_folder`]): when the folder's
-    /// marker carries its id, the folder becomes the staging folder and only
-    /// files whose bytes differ are written into it.
+    /// `spare` describes the spare folder left by the previous build, as far as
+    /// the caller knows (see [`spare_folder`]): when the folder's marker carries
+    /// its id, the folder becomes the staging folder and only files whose bytes
+    /// differ are written into it.
     pub fn begin(
         output: &Path,
         site_root: &Path,
-        spare_manifest: Option<Manifest>,
+        spare: Option<Holdings>,
     ) -> Result<Staging, OutputError> {
         let output = absolute(output);
         let root = absolute(site_root);
@@ -122,20 +122,21 @@ impl Staging {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
         }
+        let spare_holds = spare;
         let spare = spare_folder(&output);
         // The spare is reused only if it is exactly the site a known manifest
         // describes; it is renamed to the staging name first, so that a build killed
         // while updating it leaves a leftover the next build removes, never a spare
         // that lies about its contents.
         let spare_id = marker_id(&spare);
-        let holds = match spare_manifest.filter(|m| spare_id.as_deref() == Some(m.id.as_str())) {
-            Some(m) if std::fs::rename(&spare, &dir).is_ok() => m.files,
+        let holds = match spare_holds.filter(|h| spare_id.as_deref() == Some(h.id.as_str())) {
+            Some(holds) if std::fs::rename(&spare, &dir).is_ok() => holds,
             _ => {
                 if spare.exists() {
                     std::fs::remove_dir_all(&spare).map_err(io_err(&spare))?;
                 }
                 std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-                BTreeMap::new()
+                Holdings::default()
             }
         };
         write_marker(&dir, None).map_err(io_err(&dir))?;
@@ -154,10 +155,11 @@ impl Staging {
     /// already holds these bytes: `sha256` is their hex digest.
     pub fn write(&self, file: &OutputFile, sha256: &str) -> Result<(), OutputError> {
         let path = self.target(&file.path)?;
-        if self.holds.get(&file.path).map(String::as_str) == Some(sha256) {
+        let held = self.holds.of(&file.path, sha256);
+        if held == Held::Same {
             return Ok(());
         }
-        if self.holds.contains_key(&file.path) {
+        if held == Held::Other {
             // The spare's file may be a hard link shared with the live site (see
             // `keep`): replace it, never write through it.
             let tmp = temporary_beside(&path);
@@ -173,11 +175,12 @@ impl Staging {
     /// Takes a file unchanged from the live site (a page not rendered again), unless
     /// the staging folder already holds these bytes.
     pub fn keep(&self, site_path: &str, sha256: &str) -> Result<(), OutputError> {
-        if self.holds.get(site_path).map(String::as_str) == Some(sha256) {
+        let held = self.holds.of(site_path, sha256);
+        if held == Held::Same {
             return Ok(());
         }
         let path = self.target(site_path)?;
-        if self.holds.contains_key(site_path) {
+        if held == Held::Other {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -201,10 +204,11 @@ impl Staging {
     /// already holds these bytes.
     pub fn copy(&self, source: &Path, site_path: &str, sha256: &str) -> Result<(), OutputError> {
         let path = self.target(site_path)?;
-        if self.holds.get(site_path).map(String::as_str) == Some(sha256) {
+        let held = self.holds.of(site_path, sha256);
+        if held == Held::Same {
             return Ok(());
         }
-        if self.holds.contains_key(site_path) {
+        if held == Held::Other {
             let tmp = temporary_beside(&path);
             std::fs::copy(source, &tmp).map_err(io_err(source))?;
             return std::fs::rename(&tmp, &path).map_err(io_err(&path));
@@ -255,11 +259,16 @@ impl Staging {
     /// then writes only what changed) instead of being deleted now.
     pub fn commit(mut self, manifest: &Manifest) -> Result<(), OutputError> {
         let mut emptied: BTreeSet<PathBuf> = BTreeSet::new();
-        for stale in self
+        let mut stale: Vec<&str> = self
             .holds
+            .files
             .keys()
+            .map(|p| &**p)
             .filter(|p| !manifest.files.contains_key(*p))
-        {
+            .collect();
+        // In path order, as the manifest's map gave them.
+        stale.sort_unstable();
+        for stale in stale {
             let path = self.target(stale)?;
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
@@ -312,6 +321,73 @@ impl Staging {
         }
         Ok(())
     }
+}
+
+/// What a reused spare folder holds, by site path: the SHA-256 of each file's
+/// bytes, as 32 bytes rather than the manifest's 64 hex digits (a large site's
+/// spare holds over half a million files, held through the whole build).
+#[derive(Debug, Default)]
+pub struct Holdings {
+    /// The id of the manifest the files are from.
+    id: String,
+    files: rustc_hash::FxHashMap<Box<str>, [u8; 32]>,
+}
+
+/// Whether a folder holds a file, and with which bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Not at all.
+    No,
+    /// With the bytes asked about.
+    Same,
+    /// With other bytes.
+    Other,
+}
+
+impl From<Manifest> for Holdings {
+    fn from(manifest: Manifest) -> Holdings {
+        let files = manifest
+            .files
+            .into_iter()
+            // A digest that is not one stands for other bytes: the file is
+            // replaced, never written through.
+            .map(|(path, hex)| (path.into_boxed_str(), unhex32(&hex).unwrap_or([0; 32])))
+            .collect();
+        Holdings {
+            id: manifest.id,
+            files,
+        }
+    }
+}
+
+impl Holdings {
+    /// Whether the folder holds `site_path`, and with the bytes whose SHA-256 is
+    /// `sha256` (hex).
+    fn of(&self, site_path: &str, sha256: &str) -> Held {
+        match self.files.get(site_path) {
+            None => Held::No,
+            Some(held) if Some(*held) == unhex32(sha256) => Held::Same,
+            Some(_) => Held::Other,
+        }
+    }
+}
+
+/// The 32 bytes written as 64 hex digits in `hex`.
+fn unhex32(hex: &str) -> Option<[u8; 32]> {
+    let digits = hex.as_bytes();
+    if digits.len() != 64 {
+        return None;
+    }
+    let value = |d: u8| match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0; 32];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = value(pair[0])? << 4 | value(pair[1])?;
+    }
+    Some(out)
 }
 
 /// What one built site holds: every file's site path and the SHA-256 of its bytes,
@@ -522,4 +598,35 @@ fn absolute(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holdings_compare_digests_as_bytes() {
+        let sha = |bytes: &[u8]| {
+            use sha2::{Digest, Sha256};
+            crate::load::hex(&Sha256::digest(bytes))
+        };
+        let manifest = Manifest::new([
+            ("a.html".to_string(), sha(b"a")),
+            ("b.html".to_string(), "not a digest".to_string()),
+        ]);
+        let holds = Holdings::from(manifest);
+        assert_eq!(holds.of("a.html", &sha(b"a")), Held::Same);
+        assert_eq!(holds.of("a.html", &sha(b"changed")), Held::Other);
+        // A digest that does not read is other bytes: the file is replaced.
+        assert_eq!(holds.of("b.html", &sha(b"b")), Held::Other);
+        assert_eq!(holds.of("b.html", "not a digest"), Held::Other);
+        assert_eq!(holds.of("c.html", &sha(b"a")), Held::No);
+        assert_eq!(
+            unhex32(&sha(b"a")).map(|d| crate::load::hex(&d)),
+            Some(sha(b"a"))
+        );
+        for bad in ["", "0", &"g".repeat(64), &"A".repeat(64), &"0".repeat(63)] {
+            assert_eq!(unhex32(bad), None, "{bad}");
+        }
+    }
 }
