@@ -53,51 +53,82 @@ pub fn source_digest(source: &SourceFile) -> SourceDigest {
     digest
 }
 
-/// The documents of the last build, as read from the cache folder.
+/// The documents of the last build, as found in the cache folder: an index of
+/// the file, whose entries are read one by one as documents are asked for (a
+/// large archive's file is over a hundred megabytes, never held whole).
 #[derive(Default)]
 pub struct StoredDocuments {
-    bytes: Vec<u8>,
-    entries: FxHashMap<SourceDigest, (usize, usize)>,
+    file: Option<std::fs::File>,
+    entries: FxHashMap<SourceDigest, (u64, usize)>,
 }
 
 impl StoredDocuments {
     /// The documents stored under `root`'s cache folder for `salt`; none if
-    /// there is no such file, or it was made with another salt or format.
+    /// there is no such file, or it was made with another salt or format, or
+    /// is damaged.
     pub fn load(root: &Path, salt: u64) -> StoredDocuments {
         let path = root.join(crate::cache::CACHE_DIR).join(FILE);
-        std::fs::read(path)
-            .ok()
-            .and_then(|bytes| StoredDocuments::from_bytes(bytes, salt))
-            .unwrap_or_default()
+        StoredDocuments::index(&path, salt).unwrap_or_default()
     }
 
-    fn from_bytes(mut bytes: Vec<u8>, salt: u64) -> Option<StoredDocuments> {
+    fn index(path: &Path, salt: u64) -> Option<StoredDocuments> {
+        use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+        let mut file = std::fs::File::open(path).ok()?;
+        let len = file.metadata().ok()?.len();
         // The last four bytes are a CRC-32 of the others: a file torn by a
         // crash, or changed since, is not read.
-        let body = bytes.len().checked_sub(4)?;
-        let crc: [u8; 4] = bytes.get(body..)?.try_into().ok()?;
-        if crc32fast::hash(&bytes[..body]) != u32::from_le_bytes(crc) {
+        let body = len.checked_sub(4)?;
+        let mut reader = BufReader::with_capacity(1 << 20, &mut file);
+        let mut crc = crc32fast::Hasher::new();
+        let mut left = body;
+        while left > 0 {
+            let chunk = reader.fill_buf().ok()?;
+            if chunk.is_empty() {
+                return None;
+            }
+            let n = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            crc.update(&chunk[..n]);
+            reader.consume(n);
+            left -= n as u64;
+        }
+        let mut stored_crc = [0; 4];
+        reader.read_exact(&mut stored_crc).ok()?;
+        if crc.finalize() != u32::from_le_bytes(stored_crc) {
             return None;
         }
-        bytes.truncate(body);
-        let mut r = Reader::new(&bytes);
-        if r.take(MAGIC.len())? != MAGIC || r.u64()? != salt {
+        // The entries' frames, each skipped over once its place is noted.
+        reader.seek(SeekFrom::Start(0)).ok()?;
+        let mut frames = Frames { reader, at: 0 };
+        let mut magic = [0; MAGIC.len()];
+        frames.take(&mut magic)?;
+        let mut salt_bytes = [0; 8];
+        frames.take(&mut salt_bytes)?;
+        if &magic != MAGIC || u64::from_le_bytes(salt_bytes) != salt {
             return None;
         }
-        let count = r.number()?;
+        let count = frames.number()?;
         let mut entries = FxHashMap::default();
-        entries.reserve(count.min(bytes.len() / 16));
+        entries.reserve(count.min(usize::try_from(body / 16).unwrap_or(0)));
         for _ in 0..count {
-            let digest: SourceDigest = r.take(16)?.try_into().ok()?;
-            let len = r.number()?;
-            let start = r.at;
-            r.take(len)?;
-            entries.insert(digest, (start, len));
+            let mut digest: SourceDigest = [0; 16];
+            frames.take(&mut digest)?;
+            let entry_len = frames.number()?;
+            let start = frames.at;
+            frames.skip(entry_len)?;
+            if frames.at > body {
+                return None;
+            }
+            entries.insert(digest, (start, entry_len));
         }
-        if r.at != bytes.len() {
+        let at = frames.at;
+        drop(frames);
+        if at != body {
             return None;
         }
-        Some(StoredDocuments { bytes, entries })
+        Some(StoredDocuments {
+            file: Some(file),
+            entries,
+        })
     }
 
     /// How many documents are stored.
@@ -113,9 +144,45 @@ impl StoredDocuments {
     /// The document of `source`, whose digest is `digest`, if it is stored and
     /// decodes.
     pub fn get(&self, digest: &SourceDigest, source: &SourceFile) -> Option<Document> {
+        use std::os::unix::fs::FileExt;
         let &(start, len) = self.entries.get(digest)?;
-        let entry = self.bytes.get(start..start + len)?;
-        decode(entry, source)
+        let mut entry = vec![0; len];
+        self.file.as_ref()?.read_exact_at(&mut entry, start).ok()?;
+        decode(&entry, source)
+    }
+}
+
+/// Reads the frames of the stored file in order, counting bytes.
+struct Frames<R> {
+    reader: R,
+    at: u64,
+}
+
+impl<R: std::io::BufRead + std::io::Seek> Frames<R> {
+    fn take(&mut self, buf: &mut [u8]) -> Option<()> {
+        self.reader.read_exact(buf).ok()?;
+        self.at += buf.len() as u64;
+        Some(())
+    }
+
+    fn skip(&mut self, n: usize) -> Option<()> {
+        self.reader.seek_relative(i64::try_from(n).ok()?).ok()?;
+        self.at = self.at.checked_add(n as u64)?;
+        Some(())
+    }
+
+    /// A number as [`push_number`] writes it.
+    fn number(&mut self) -> Option<usize> {
+        let mut n: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let mut b = [0; 1];
+            self.take(&mut b)?;
+            n |= u64::from(b[0] & 0x7f).checked_shl(shift)?;
+            if b[0] & 0x80 == 0 {
+                return usize::try_from(n).ok();
+            }
+        }
+        None
     }
 }
 
@@ -314,10 +381,6 @@ impl<'b> Reader<'b> {
 
     fn byte(&mut self) -> Option<u8> {
         Some(self.take(1)?[0])
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
     fn number(&mut self) -> Option<usize> {
