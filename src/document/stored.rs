@@ -267,6 +267,47 @@ fn push_opt_date(out: &mut Vec<u8>, date: Option<&PartialDate>) {
     }
 }
 
+/// A JSON value, exactly: numbers as their 64 bits (JSON text would read some
+/// floats back one step off unless every reader parses it exactly).
+fn push_value(out: &mut Vec<u8>, value: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.push(0),
+        Value::Bool(b) => out.push(1 + u8::from(*b)),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                out.push(3);
+                out.extend_from_slice(&i.to_le_bytes());
+            } else if let Some(u) = n.as_u64() {
+                out.push(4);
+                out.extend_from_slice(&u.to_le_bytes());
+            } else {
+                out.push(5);
+                out.extend_from_slice(&n.as_f64().unwrap_or(0.0).to_bits().to_le_bytes());
+            }
+        }
+        Value::String(s) => {
+            out.push(6);
+            push_str(out, s);
+        }
+        Value::Array(items) => {
+            out.push(7);
+            push_number(out, items.len());
+            for item in items {
+                push_value(out, item);
+            }
+        }
+        Value::Object(map) => {
+            out.push(8);
+            push_number(out, map.len());
+            for (key, item) in map {
+                push_str(out, key);
+                push_value(out, item);
+            }
+        }
+    }
+}
+
 /// A document without its body, field by field in declaration order.
 fn encode(doc: &Document, out: &mut Vec<u8>) {
     // Every field is named, so that a field added to `Document` fails to
@@ -344,8 +385,7 @@ fn encode(doc: &Document, out: &mut Vec<u8>) {
     }
     push_strs(out, aliases);
     out.push(u8::from(*draft));
-    // `serde_json` writes every number so that it reads back the same.
-    push_str(out, &extra.to_string());
+    push_value(out, extra);
     push_number(out, key_positions.len());
     for KeyPosition {
         key,
@@ -377,6 +417,10 @@ impl<'b> Reader<'b> {
         let out = self.bytes.get(self.at..end)?;
         self.at = end;
         Some(out)
+    }
+
+    fn eight(&mut self) -> Option<[u8; 8]> {
+        self.take(8)?.try_into().ok()
     }
 
     fn byte(&mut self) -> Option<u8> {
@@ -427,6 +471,44 @@ impl<'b> Reader<'b> {
         let month = part(self.byte()?);
         let day = part(self.byte()?);
         Some(PartialDate { year, month, day })
+    }
+
+    /// A value [`push_value`] wrote, `depth` levels down (nesting is bounded
+    /// as the front matter's is, so a damaged file cannot recurse without end).
+    fn value(&mut self, depth: usize) -> Option<serde_json::Value> {
+        use serde_json::Value;
+        if depth > 256 {
+            return None;
+        }
+        Some(match self.byte()? {
+            0 => Value::Null,
+            1 => Value::Bool(false),
+            2 => Value::Bool(true),
+            3 => Value::from(i64::from_le_bytes(self.eight()?)),
+            4 => Value::from(u64::from_le_bytes(self.eight()?)),
+            5 => Value::Number(serde_json::Number::from_f64(f64::from_bits(
+                u64::from_le_bytes(self.eight()?),
+            ))?),
+            6 => Value::String(self.string()?),
+            7 => {
+                let n = self.count()?;
+                Value::Array(
+                    (0..n)
+                        .map(|_| self.value(depth + 1))
+                        .collect::<Option<_>>()?,
+                )
+            }
+            8 => {
+                let n = self.count()?;
+                let mut map = serde_json::Map::new();
+                for _ in 0..n {
+                    let key = self.string()?;
+                    map.insert(key, self.value(depth + 1)?);
+                }
+                Value::Object(map)
+            }
+            _ => return None,
+        })
     }
 
     fn opt_date(&mut self) -> Option<Option<PartialDate>> {
@@ -486,7 +568,7 @@ fn decode(entry: &[u8], source: &SourceFile) -> Option<Document> {
         1 => true,
         _ => return None,
     };
-    let extra = serde_json::from_str(&r.string()?).ok()?;
+    let extra = r.value(0)?;
     let key_positions = (0..r.count()?)
         .map(|_| {
             Some(KeyPosition {
@@ -542,7 +624,7 @@ mod tests {
             .expect("a valid configuration")
     }
 
-    const FULL: &str = "---\nid: full-doc\ntitle: \"A note: \\\"quoted\\\" — ü\"\ndate: 2019-04\ntype: note\nreference: [\"9069/19 EXT 1\", \"Ares(2019)1\"]\nfrom: [CTC]\nto: [COREPER, Council]\nlanguage: de\nsummary: Short.\nmarkings: [LIMITE]\ntopics: [encryption, \"data retention\"]\norganisations: [Europol]\nsource:\n  authority: Council\n  request: Ask\n  request_url: https://example.org/r\n  released: 2020-01-02\n  url: https://example.org/d.pdf\nevents:\n  - date: 2019-03-01\n    title: Meeting\n    description: First.\n  - date: 2018\n    title: Earlier\naliases: [old/path]\ndraft: true\nextra:\n  pages: 12\n  ratio: 0.1\n  big: 18446744073709551615\n  nested: {a: [1, \"x\", null, true]}\n---\n\nBody [redacted] text.\n";
+    const FULL: &str = "---\nid: full-doc\ntitle: \"A note: \\\"quoted\\\" — ü\"\ndate: 2019-04\ntype: note\nreference: [\"9069/19 EXT 1\", \"Ares(2019)1\"]\nfrom: [CTC]\nto: [COREPER, Council]\nlanguage: de\nsummary: Short.\nmarkings: [LIMITE]\ntopics: [encryption, \"data retention\"]\norganisations: [Europol]\nsource:\n  authority: Council\n  request: Ask\n  request_url: https://example.org/r\n  released: 2020-01-02\n  url: https://example.org/d.pdf\nevents:\n  - date: 2019-03-01\n    title: Meeting\n    description: First.\n  - date: 2018\n    title: Earlier\naliases: [old/path]\ndraft: true\nextra:\n  pages: 12\n  ratio: 0.1\n  big: 18446744073709551615\n  neg: -7\n  precise: 123456789.12345679\n  tiny: 5e-324\n  nested: {a: [1, \"x\", null, true, {b: []}]}\n---\n\nBody [redacted] text.\n";
 
     #[test]
     fn a_stored_document_is_the_one_a_parse_makes() {
@@ -565,6 +647,12 @@ mod tests {
             encode(&parsed, &mut entry);
             let taken = decode(&entry, &src).expect("decodes");
             assert_eq!(taken, parsed, "{path}");
+            // Floats to the bit (equality of `Value` compares them so, too).
+            if let Some(x) = parsed.extra.get("precise") {
+                let bits = |v: &serde_json::Value| v.as_f64().map(f64::to_bits);
+                assert_eq!(bits(&taken.extra["precise"]), bits(x));
+                assert_eq!(x.as_f64(), Some(123456789.12345679));
+            }
             assert_eq!(taken.front_matter_hash, parsed.front_matter_hash);
             assert_eq!(taken.body_line, parsed.body_line);
             // Every truncation, and any trailing byte, is refused, never a panic.
