@@ -581,6 +581,7 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
     if !out.redactions.is_empty() {
         redaction::plain_in_images(&mut mapped);
     }
+    mark_bare_urls(&mut mapped);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, mapped.into_iter());
     out.html = html;
@@ -640,21 +641,6 @@ fn push_inline<'a>(event: Event<'a>, out: &mut Vec<Event<'a>>, redactions: &mut 
     match event {
         Event::Text(text) => redaction::split_into(text, out, redactions),
         raw @ (Event::Html(_) | Event::InlineHtml(_)) => out.push(raw_html::tunnel(raw)),
-        // A bare URL (`<https://…>`) shows its address as its text: marked, so
-        // that print, which adds every web link's address after it, does not
-        // print this one twice. The tag is what the HTML writer makes of a link
-        // (the same escaping), plus the class.
-        Event::Start(Tag::Link {
-            link_type: LinkType::Autolink,
-            dest_url,
-            title,
-            ..
-        }) if title.is_empty() => {
-            let mut html = String::from("<a class=\"bare-url\" href=\"");
-            let _ = pulldown_cmark_escape::escape_href(&mut html, &safe_url(dest_url));
-            html.push_str("\">");
-            out.push(Event::InlineHtml(CowStr::from(html)));
-        }
         Event::Start(Tag::Link {
             link_type,
             dest_url,
@@ -678,6 +664,34 @@ fn push_inline<'a>(event: Event<'a>, out: &mut Vec<Event<'a>>, redactions: &mut 
             id,
         })),
         other => out.push(other),
+    }
+}
+
+/// Marks each bare URL (`<https://…>`), whose text is its address, with the
+/// class `bare-url`, so that print, which adds every web link's address after
+/// it, does not print this one twice. The tag is what the HTML writer makes of
+/// a link (the same escaping of the address, already made safe), plus the
+/// class. Not inside an image: its alt text is plain text, where the HTML
+/// writer stops at the link's end.
+fn mark_bare_urls(events: &mut [Event<'_>]) {
+    let mut images = 0usize;
+    for event in events.iter_mut() {
+        match event {
+            Event::Start(Tag::Image { .. }) => images += 1,
+            Event::End(TagEnd::Image) => images = images.saturating_sub(1),
+            Event::Start(Tag::Link {
+                link_type: LinkType::Autolink,
+                dest_url,
+                title,
+                ..
+            }) if images == 0 && title.is_empty() => {
+                let mut html = String::from("<a class=\"bare-url\" href=\"");
+                let _ = pulldown_cmark_escape::escape_href(&mut html, dest_url);
+                html.push_str("\">");
+                *event = Event::InlineHtml(CowStr::from(html));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -1081,6 +1095,14 @@ mod tests {
             .html
             .contains("<a class=\"bare-url\" href=\"#\">javascript:alert(1)</a>"));
         assert!(r.html.contains("href=\"mailto:a@ex.org\""), "{}", r.html);
+        // In an image's alt text a bare URL is text, as any link there is.
+        let r = render("![Scan, see <https://ex.org/scan> for it](https://ex.org/x.png) after.\n");
+        assert!(
+            r.html
+                .contains("alt=\"Scan, see https://ex.org/scan for it\" /> after."),
+            "{}",
+            r.html
+        );
     }
 
     #[test]
