@@ -536,6 +536,9 @@ impl<'a> Validator<'a> {
                 }
             })
             .collect();
+        if let Some(extra) = get("extra") {
+            self.refuse_huge_integers(extra, &mut vec![Step::Key("extra")]);
+        }
         let extra = get("extra").map_or(serde_json::Value::Null, Yaml::to_json);
         if !matches!(
             extra,
@@ -566,6 +569,55 @@ impl<'a> Validator<'a> {
             file: self.file.clone(),
             key_positions,
         })
+    }
+
+    /// An error for each integer in `value` (at `path`) too large for 64 bits.
+    /// The YAML reader refuses some such integers and reads longer ones as
+    /// floats, which would print another number than the one written: the
+    /// source text tells a long integer from a float written as one.
+    fn refuse_huge_integers<'y>(&mut self, value: &'y Yaml, path: &mut Vec<Step<'y>>) {
+        match value {
+            Yaml::Number(n) => {
+                // Floats within 64 bits cannot stand for a longer integer.
+                if n.parse::<f64>().is_ok_and(|f| f.abs() < 9.2e18) {
+                    return;
+                }
+                let at = self.locator.exact_offset(path, false);
+                let token: &str = self.text.get(at..).map_or("", |rest| {
+                    let end = rest
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || "+-._".contains(c)))
+                        .unwrap_or(rest.len());
+                    &rest[..end]
+                });
+                let digits = token.trim_start_matches(['+', '-']);
+                let integer = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+                if integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
+                    self.error(
+                        path,
+                        false,
+                        format!(
+                            "the integer {token} is too large (more than 64 bits): quote it \
+                             (\"{token}\") to keep its digits as text"
+                        ),
+                    );
+                }
+            }
+            Yaml::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(Step::Index(i));
+                    self.refuse_huge_integers(item, path);
+                    path.pop();
+                }
+            }
+            Yaml::Map(entries) => {
+                for (key, item) in entries {
+                    path.push(Step::Key(key));
+                    self.refuse_huge_integers(item, path);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
     }
 
     pub(crate) fn required_string(&mut self, value: Option<&Yaml>, key: &str) -> Option<String> {
@@ -958,6 +1010,33 @@ mod tests {
             text: text.to_string(),
         };
         parse_document(&src, &config())
+    }
+
+    #[test]
+    fn integers_past_64_bits_in_extra_are_refused_where_they_stand() {
+        let text = "---\nid: a\ntitle: T\ndate: 2019\nextra:\n  ok: 1.5e300\n  max: 18446744073709551615\n  long: 1234567890123456789012345678901234567890123\n  list: [1, -99999999999999999999999999999999999999999999]\n---\n";
+        let errors = parse(text).unwrap_err();
+        let found: Vec<(usize, usize, bool)> = errors
+            .iter()
+            .map(|e| {
+                (
+                    e.line,
+                    e.column,
+                    e.message
+                        .contains("too large (more than 64 bits): quote it"),
+                )
+            })
+            .collect();
+        assert_eq!(found, [(8, 9, true), (9, 13, true)], "{errors:?}");
+        // Floats and integers within 64 bits are kept.
+        let d = parse(
+            &text
+                .replace("  long: 1234567890123456789012345678901234567890123\n", "")
+                .replace("-99999999999999999999999999999999999999999999", "-9"),
+        )
+        .unwrap();
+        assert_eq!(d.extra["ok"], serde_json::json!(1.5e300));
+        assert_eq!(d.extra["max"], serde_json::json!(u64::MAX));
     }
 
     #[test]
