@@ -33,6 +33,7 @@ pub mod session;
 pub mod spill;
 pub mod theme;
 pub mod urls;
+pub mod varint;
 
 use diagnostics::{Diagnostic, Diagnostics};
 use rayon::prelude::*;

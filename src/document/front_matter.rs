@@ -148,6 +148,15 @@ fn check_flow_nesting(text: &str) -> Result<(), (usize, String)> {
 /// scanning a quoted scalar at line 2 column 8"), that is where the problem starts
 /// (an unclosed quote), so the error points there. A repeated key is reported at
 /// its second occurrence, which the library does not locate.
+/// The error for an integer literal past 64 bits, which no value of the front
+/// matter can hold exactly.
+pub(crate) fn too_large_integer(literal: &str) -> String {
+    format!(
+        "the integer {literal} is too large (more than 64 bits): quote it \
+         (\"{literal}\") to keep its digits as text"
+    )
+}
+
 fn yaml_error(text: &str, offset: usize, raw: &str) -> (usize, String) {
     let (main, context) = match raw.split_once(", while ") {
         Some((m, c)) => (m, Some(c)),
@@ -177,13 +186,7 @@ fn yaml_error(text: &str, offset: usize, raw: &str) -> (usize, String) {
     if let Some((at, rest)) = main.split_once("invalid type: integer `") {
         if let Some((number, kind)) = rest.split_once('`') {
             if kind.starts_with(" as u128") || kind.starts_with(" as i128") {
-                return (
-                    offset,
-                    format!(
-                        "{at}the integer {number} is too large (more than 64 bits): \
-                         quote it (\"{number}\") to keep its digits as text"
-                    ),
-                );
+                return (offset, format!("{at}{}", too_large_integer(number)));
             }
         }
     }

@@ -592,14 +592,7 @@ impl<'a> Validator<'a> {
                 let digits = token.trim_start_matches(['+', '-']);
                 let integer = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
                 if integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
-                    self.error(
-                        path,
-                        false,
-                        format!(
-                            "the integer {token} is too large (more than 64 bits): quote it \
-                             (\"{token}\") to keep its digits as text"
-                        ),
-                    );
+                    self.error(path, false, front_matter::too_large_integer(token));
                 }
             }
             Yaml::List(items) => {

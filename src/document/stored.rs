@@ -173,16 +173,12 @@ impl<R: std::io::BufRead + std::io::Seek> Frames<R> {
 
     /// A number as [`push_number`] writes it.
     fn number(&mut self) -> Option<usize> {
-        let mut n: u64 = 0;
-        for shift in (0..64).step_by(7) {
+        let n = crate::varint::read_with(|| {
             let mut b = [0; 1];
             self.take(&mut b)?;
-            n |= u64::from(b[0] & 0x7f).checked_shl(shift)?;
-            if b[0] & 0x80 == 0 {
-                return usize::try_from(n).ok();
-            }
-        }
-        None
+            Some(b[0])
+        })?;
+        usize::try_from(n).ok()
     }
 }
 
@@ -219,14 +215,9 @@ pub fn store<'d>(
     });
 }
 
-/// Appends `n` as LEB128: seven bits a byte, low bits first.
+/// Appends a length or count (see [`crate::varint`]).
 fn push_number(out: &mut Vec<u8>, n: usize) {
-    let mut n = n as u64;
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
+    crate::varint::push(out, n as u64);
 }
 
 fn push_str(out: &mut Vec<u8>, s: &str) {
@@ -428,15 +419,7 @@ impl<'b> Reader<'b> {
     }
 
     fn number(&mut self) -> Option<usize> {
-        let mut n: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7f).checked_shl(shift)?;
-            if b & 0x80 == 0 {
-                return usize::try_from(n).ok();
-            }
-        }
-        None
+        usize::try_from(crate::varint::read(self.bytes, &mut self.at)?).ok()
     }
 
     fn string(&mut self) -> Option<String> {

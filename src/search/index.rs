@@ -107,10 +107,10 @@ impl PairList {
         let mut previous = 0;
         for (first, second, tf, part) in pairs {
             debug_assert!(first >= previous, "pairs are sorted");
-            push_varint(&mut bytes, u64::from(first - previous));
-            push_varint(&mut bytes, u64::from(second));
-            push_varint(&mut bytes, u64::from(tf));
-            push_varint(&mut bytes, u64::from(part));
+            crate::varint::push(&mut bytes, u64::from(first - previous));
+            crate::varint::push(&mut bytes, u64::from(second));
+            crate::varint::push(&mut bytes, u64::from(tf));
+            crate::varint::push(&mut bytes, u64::from(part));
             previous = first;
         }
         bytes.shrink_to_fit();
@@ -119,7 +119,7 @@ impl PairList {
 
     /// The pair at `cursor`, moving it past.
     fn next_at(&self, cursor: &mut PairCursor) -> Option<Pair> {
-        let mut number = || read_varint(&self.bytes, &mut cursor.at);
+        let mut number = || crate::varint::read(&self.bytes, &mut cursor.at);
         let first = cursor.first + u32::try_from(number()?).ok()?;
         let second = u32::try_from(number()?).ok()?;
         let tf = u16::try_from(number()?).ok()?;
@@ -132,34 +132,6 @@ impl PairList {
     fn iter(&self) -> impl Iterator<Item = Pair> + '_ {
         let mut cursor = PairCursor::default();
         std::iter::from_fn(move || self.next_at(&mut cursor))
-    }
-}
-
-/// Appends `n` as LEB128: seven bits a byte, low bits first, the high bit set
-/// on every byte but the last.
-fn push_varint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Reads a LEB128 number at `at`, moving it past; `None` at the end.
-fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut n = 0u64;
-    let mut shift = 0;
-    loop {
-        let b = *bytes.get(*at)?;
-        *at += 1;
-        n |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Some(n);
-        }
-        shift += 7;
-        if shift > 63 {
-            return None;
-        }
     }
 }
 
