@@ -133,19 +133,19 @@ pub fn replace_file(
 const OUTPUT_MANIFEST: &str = "output-manifest.json";
 const SPARE_MANIFEST: &str = "spare-manifest.json";
 
-/// The manifest whose id is `id`, of the last two sites built (the live
-/// output's, then the spare's: the site before it, kept beside the output for
-/// reuse). A large site's manifest lists hundreds of thousands of files, so
-/// only the one asked for is read whole: each file begins with its id.
-pub fn load_manifest(root: &Path, id: &str) -> Option<crate::output::Manifest> {
+/// What the site of manifest `id` holds, from the last two sites' manifests
+/// (the live output's, then the spare's: the site before it, kept beside the
+/// output for reuse). A large site's manifest lists hundreds of thousands of
+/// files, so only the one asked for is read whole: each file begins with its id.
+pub fn load_holdings(root: &Path, id: &str) -> Option<crate::output::Holdings> {
     let start = format!("{{\"id\":\"{id}\"");
     [SPARE_MANIFEST, OUTPUT_MANIFEST].iter().find_map(|name| {
         let text = std::fs::read(root.join(CACHE_DIR).join(name)).ok()?;
         if !text.starts_with(start.as_bytes()) {
             return None;
         }
-        let manifest: crate::output::Manifest = serde_json::from_slice(&text).ok()?;
-        (manifest.id == id).then_some(manifest)
+        let holds: crate::output::Holdings = serde_json::from_slice(&text).ok()?;
+        (holds.id() == id).then_some(holds)
     })
 }
 

@@ -565,9 +565,7 @@ pub fn build_in(
         let root = options.root.clone();
         let spare = output::spare_folder(&output_dir);
         std::thread::spawn(move || {
-            output::marker_id(&spare)
-                .and_then(|id| cache::load_manifest(&root, &id))
-                .map(output::Holdings::from)
+            output::marker_id(&spare).and_then(|id| cache::load_holdings(&root, &id))
         })
     };
     // The previous build's page records: without them, or when this build's
