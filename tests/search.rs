@@ -597,3 +597,53 @@ fn kept_analyses_give_the_same_index_as_a_clean_build() {
         assert!(cache.get(salt ^ 1, &served.documents[0]).is_none());
     }
 }
+
+/// The client finds a term shard's file by the name the build gave it, for
+/// first keys of any script and length, and for long keys that share the part
+/// of them a name holds.
+#[test]
+fn term_shard_names_are_the_clients() {
+    let long = "ş".repeat(60);
+    let first_keys: Vec<String> = [
+        "",
+        "data",
+        "europol",
+        "émigré",
+        "миграция",
+        "数据",
+        &format!("{long}a"),
+        &format!("{long}b"),
+        &format!("{long}c"),
+        "z",
+    ]
+    .map(String::from)
+    .to_vec();
+    let ours: Vec<String> = (0..first_keys.len())
+        .map(|n| annals::search::index::term_shard_name(&first_keys, n))
+        .collect();
+    assert_eq!(ours[0], "k");
+    assert_eq!(ours[1], "k64617461");
+    assert!(ours[6].len() < 220 && ours[7] == format!("{}-1", ours[6]));
+    assert_eq!(ours[8], format!("{}-2", ours[6]));
+    let unique: std::collections::HashSet<&String> = ours.iter().collect();
+    assert_eq!(unique.len(), ours.len());
+    let node = node().expect("node is needed to run the search client");
+    let core = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/static/search-core.js");
+    let script = format!(
+        "const core = await import({:?}); const keys = JSON.parse(process.argv[1]); \
+         console.log(JSON.stringify(keys.map((_, n) => core.termShardName(keys, n))));",
+        format!("file://{}", core.display())
+    );
+    let out = Command::new(node)
+        .args(["--input-type=module", "-e", &script])
+        .arg(serde_json::to_string(&first_keys).unwrap())
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(theirs, ours);
+}

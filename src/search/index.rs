@@ -236,6 +236,28 @@ fn neighbours_in<T: StreamWord>(
     }
 }
 
+/// How many pair shards `bytes` of pairs are cut into: a power of two, so that
+/// the count (and with it every pair's shard) stays the same while an archive
+/// grows or shrinks by up to half, as one edited document always does short of
+/// a doubling: shards hold 8 to 16 KB.
+fn pair_shard_count(bytes: usize) -> usize {
+    bytes.div_ceil(SHARD_BYTES).max(1).next_power_of_two()
+}
+
+/// The average document length as BM25 uses it: rounded to six bits of
+/// mantissa (steps of 1.6%), so that editing one document almost never moves
+/// it, and every other document's weights stay the same. What a length
+/// 1.6% off changes in a ranking is far below what a weight's quantisation
+/// to 63 steps does.
+fn rounded_average(average: f32) -> f32 {
+    const DROPPED: u32 = 23 - 6;
+    let bits = average.to_bits();
+    if !average.is_finite() || average <= 0.0 {
+        return average;
+    }
+    f32::from_bits((bits + (1 << (DROPPED - 1))) & !((1 << DROPPED) - 1))
+}
+
 /// BM25's length normalisation of each document, computed once: the weight of a
 /// term in document `d` is `tf * (K1 + 1) / (tf + norms[d])`.
 fn length_norms(lengths: &[f32], average: f32) -> Vec<f32> {
@@ -474,17 +496,31 @@ fn encode_stems(
 /// Term shards cut as their entries come, in key order: the same cuts as
 /// [`cut_shards`] makes from all the lengths at once, so that the stems can
 /// be encoded range by range and each shard handed on once it is full.
+///
+/// The cuts depend on the keys, not only on the sizes: once a shard holds
+/// [`SHARD_BYTES`], it ends before the first key whose hash is a multiple of
+/// [`CUT_EVERY`] (or before the entry that would take it past twice that).
+/// Cut by size alone, an entry that grew or a word added early in the key
+/// space moved every later cut: an edit adding 150 new words to one document
+/// of 10,000 rewrote 676 of the 700 term shards. Cut by key, the cuts after
+/// the change fall where they fell, and only the shards whose entries changed
+/// are new (a search index patched in place needs that too).
 #[derive(Default)]
 struct ShardCutter {
     size: usize,
     count: usize,
 }
 
+/// After [`SHARD_BYTES`], one key in this many ends a term shard.
+const CUT_EVERY: u32 = 16;
+
 impl ShardCutter {
-    /// Adds an entry of `len` bytes; whether it starts a new shard (the
-    /// shard before it is then complete).
-    fn starts_shard(&mut self, len: usize) -> bool {
-        let cut = self.count > 0 && self.size + len > SHARD_BYTES;
+    /// Adds the entry of `key`, of `len` bytes; whether it starts a new shard
+    /// (the shard before it is then complete).
+    fn starts_shard(&mut self, key: &str, len: usize) -> bool {
+        let cut = self.count > 0
+            && ((self.size >= SHARD_BYTES && (fnv1a(key) >> 8) % CUT_EVERY == 0)
+                || self.size + len > 2 * SHARD_BYTES);
         if cut {
             (self.size, self.count) = (0, 0);
         }
@@ -1095,7 +1131,7 @@ pub fn assemble_in_ranges<R: Send>(
     } else {
         (lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / lengths.len() as f64) as f32
     };
-    let norms = length_norms(&lengths, average);
+    let norms = length_norms(&lengths, rounded_average(average));
     drop(lengths);
 
     // Pass 2. What remains after it needs only the stems: a build frees each
@@ -1144,7 +1180,7 @@ pub fn assemble_in_ranges<R: Send>(
             .iter()
             .map(|(text, spans)| text.len() + 8 * spans.len())
             .sum();
-        let pair_count = pair_bytes.div_ceil(SHARD_BYTES).max(1);
+        let pair_count = pair_shard_count(pair_bytes);
         // The pairs come in order of (first word, second word), and keep it in
         // their shard: no sort by string. Each is (key, postings).
         let mut by_shard: Vec<Vec<(&str, &str)>> = vec![Vec::new(); pair_count];
@@ -1184,6 +1220,7 @@ pub fn assemble_in_ranges<R: Send>(
     let mut ranges = key_ranges(&df, entries_per_range);
     let final_keys = ranges.pop().unwrap_or_default();
     let mut cutter = ShardCutter::default();
+    let mut namer = ShardNamer::default();
     // Shards made so far: (first key, emit's result), and the open shard's
     // entries: (key, its encoded list if a stem).
     let mut shards: Vec<(String, R)> = Vec::new();
@@ -1196,16 +1233,27 @@ pub fn assemble_in_ranges<R: Send>(
                 continue;
             }
             let len = term_entry_len(&(strings[k], list.as_deref(), stems_of[k].as_deref()));
-            if cutter.starts_shard(len) {
+            if cutter.starts_shard(strings[k], len) {
                 complete.push(std::mem::take(&mut open));
             }
             open.push((k, list));
         }
         let made = shards.len();
+        let names: Vec<(usize, String)> = complete
+            .iter()
+            .enumerate()
+            .map(|(i, entries)| {
+                let first = match (made + i, entries.first()) {
+                    (0, _) | (_, None) => "",
+                    (_, Some(e)) => strings[e.0],
+                };
+                (made + i, namer.next(first))
+            })
+            .collect();
         let emitted: Vec<(String, R)> = complete
             .par_iter()
-            .enumerate()
-            .map(|(i, entries)| term_shard_file(made + i, entries, &strings, &stems_of, emit))
+            .zip(names)
+            .map(|(entries, name)| term_shard_file(name, entries, &strings, &stems_of, emit))
             .collect();
         shards.extend(emitted);
     };
@@ -1229,13 +1277,13 @@ pub fn assemble_in_ranges<R: Send>(
     cut(final_keys, lists);
     // The last shard (an empty one for an archive without words).
     if !open.is_empty() || shards.is_empty() {
-        shards.push(term_shard_file(
-            shards.len(),
-            &open,
-            &strings,
-            &stems_of,
-            emit,
-        ));
+        let n = shards.len();
+        let first = match (n, open.first()) {
+            (0, _) | (_, None) => "",
+            (_, Some(e)) => strings[e.0],
+        };
+        let name = namer.next(first);
+        shards.push(term_shard_file((n, name), &open, &strings, &stems_of, emit));
     }
     let (first_keys, mut results): (Vec<String>, Vec<R>) = shards.into_iter().unzip();
     results.extend(pair_results);
@@ -1267,7 +1315,7 @@ type TermEntry<'a> = (&'a str, Option<&'a str>, Option<&'a [&'a str]>);
 /// its first key (empty for the first shard, which takes every key before the
 /// second's).
 fn term_shard_file<R>(
-    n: usize,
+    (n, name): (usize, String),
     entries: &[(usize, Option<String>)],
     strings: &[&str],
     stems_of: &[Option<Vec<&str>>],
@@ -1282,10 +1330,64 @@ fn term_shard_file<R>(
         (_, Some(e)) => e.0.to_string(),
     };
     let file = OutputFile {
-        path: format!("search/terms/{n}.json"),
+        path: format!("search/terms/{name}.json"),
         bytes: term_shard_json(&entries),
     };
     (first, emit(file))
+}
+
+/// How much of a first key names its shard: 100 bytes of UTF-8, 200 hex
+/// digits, leave a file name well inside the 255 bytes file systems allow.
+const NAMED_BYTES: usize = 100;
+
+/// Names term shards by their first keys, in order (see [`term_shard_name`]).
+#[derive(Default)]
+struct ShardNamer {
+    last: Option<String>,
+    repeats: usize,
+}
+
+impl ShardNamer {
+    /// The name of the next shard, whose first key is `first` (empty for the
+    /// first shard).
+    fn next(&mut self, first: &str) -> String {
+        let base = shard_name_base(first);
+        if self.last.as_deref() == Some(base.as_str()) {
+            self.repeats += 1;
+        } else {
+            self.repeats = 0;
+        }
+        let name = match self.repeats {
+            0 => base.clone(),
+            n => format!("{base}-{n}"),
+        };
+        self.last = Some(base);
+        name
+    }
+}
+
+/// `k` and the hex digits of the first [`NAMED_BYTES`] bytes of `first`.
+fn shard_name_base(first: &str) -> String {
+    let bytes = &first.as_bytes()[..first.len().min(NAMED_BYTES)];
+    let mut name = String::with_capacity(1 + 2 * bytes.len());
+    name.push('k');
+    name.push_str(&crate::load::hex(bytes));
+    name
+}
+
+/// The file name (without `.json`) of term shard `n`, whose first keys are
+/// `first_keys`: `k` and its first key's UTF-8 in hex, then `-<i>` for the
+/// `i`-th shard in a row with the same name (keys sharing their first
+/// [`NAMED_BYTES`] bytes). A shard keeps its name when shards are added or
+/// removed before it, so an edit replaces only the shards whose entries
+/// changed. The client computes the same (`termShardName`).
+pub fn term_shard_name(first_keys: &[String], n: usize) -> String {
+    let mut namer = ShardNamer::default();
+    let mut name = String::new();
+    for key in first_keys.iter().take(n + 1) {
+        name = namer.next(key);
+    }
+    name
 }
 
 fn term_entry_len(e: &TermEntry<'_>) -> usize {
@@ -1361,14 +1463,15 @@ fn pair_shard_json(entries: &[(&str, &str)]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Cuts key-sorted entries into shards of about [`SHARD_BYTES`]: the end of each.
+/// Cuts key-sorted entries, (key, length), into shards as [`ShardCutter`]
+/// does: the end of each.
 #[cfg(test)]
-fn cut_shards(lengths: impl IntoIterator<Item = usize>) -> Vec<usize> {
+fn cut_shards<'a>(entries: impl IntoIterator<Item = (&'a str, usize)>) -> Vec<usize> {
     let mut cutter = ShardCutter::default();
     let mut ends = Vec::new();
     let mut count = 0;
-    for (i, len) in lengths.into_iter().enumerate() {
-        if cutter.starts_shard(len) {
+    for (i, (key, len)) in entries.into_iter().enumerate() {
+        if cutter.starts_shard(key, len) {
             ends.push(i);
         }
         count = i + 1;
@@ -1405,15 +1508,68 @@ mod tests {
     }
 
     #[test]
-    fn shards_are_cut_by_size_in_key_order() {
-        let lengths = vec![SHARD_BYTES / 8; 100];
-        let ends = cut_shards(lengths.iter().copied());
-        assert_eq!(ends.len(), 13);
-        assert_eq!(ends[0], 8);
-        assert_eq!(*ends.last().unwrap(), 100);
-        assert!(ends.windows(2).all(|w| w[1] - w[0] <= 8));
-        // An entry larger than a shard gets a shard of its own.
-        assert_eq!(cut_shards([10, SHARD_BYTES * 3, 10]), [1, 2, 3]);
+    fn one_edit_leaves_the_average_length_and_pair_shard_count_alone() {
+        // 10,000 documents averaging 612.3 words; one gains 400 words.
+        let before = 612.3_f32;
+        let after = (612.3 * 10_000.0 + 400.0) / 10_000.0;
+        assert_eq!(rounded_average(before), rounded_average(after));
+        for average in [1.0_f32, 3.7, 612.3, 99_999.0] {
+            let rounded = rounded_average(average);
+            assert!(
+                (rounded - average).abs() / average <= 1.0 / 128.0,
+                "{average}"
+            );
+        }
+        assert_eq!(rounded_average(0.0), 0.0);
+        assert_eq!(pair_shard_count(0), 1);
+        assert_eq!(pair_shard_count(1), 1);
+        assert_eq!(pair_shard_count(5 * SHARD_BYTES), 8);
+        assert_eq!(pair_shard_count(5 * SHARD_BYTES + 300), 8);
+        assert_eq!(pair_shard_count(8 * SHARD_BYTES), 8);
+        assert_eq!(pair_shard_count(8 * SHARD_BYTES + 1), 16);
+    }
+
+    #[test]
+    fn shards_are_cut_by_key_once_full() {
+        let keys: Vec<String> = (0..2000).map(|n| format!("k{n:05}")).collect();
+        let entries = |len: &dyn Fn(usize) -> usize| -> Vec<(&str, usize)> {
+            keys.iter()
+                .enumerate()
+                .map(|(i, k)| (k.as_str(), len(i)))
+                .collect()
+        };
+        let even = entries(&|_| SHARD_BYTES / 64);
+        let ends = cut_shards(even.iter().copied());
+        assert_eq!(*ends.last().unwrap(), keys.len());
+        let mut start = 0;
+        for &end in &ends[..ends.len() - 1] {
+            // Full, at most twice full, and cut before a key chosen by its hash
+            // (or because the next entry would overfill it).
+            let size: usize = even[start..end].iter().map(|e| e.1).sum();
+            assert!((SHARD_BYTES..=2 * SHARD_BYTES).contains(&size), "{size}");
+            let by_key = (fnv1a(even[end].0) >> 8) % CUT_EVERY == 0;
+            assert!(by_key || size + even[end].1 > 2 * SHARD_BYTES);
+            start = end;
+        }
+        // An entry that grows, or one added, moves the cuts around it only:
+        // every cut at least two shards later is where it was.
+        let grown = entries(&|i| SHARD_BYTES / 64 + if i == 300 { 900 } else { 0 });
+        let mut added = even.clone();
+        added.insert(301, ("k00300a", 700));
+        for (changed, shift) in [(cut_shards(grown), 0), (cut_shards(added), 1)] {
+            let later = |e: &[usize], shift: usize| -> Vec<usize> {
+                e.iter()
+                    .filter(|&&x| x > 1000)
+                    .map(|&x| x - shift)
+                    .collect()
+            };
+            assert_eq!(later(&changed, shift), later(&ends, 0));
+        }
+        // An entry larger than twice a shard gets a shard of its own.
+        assert_eq!(
+            cut_shards([("a", 10), ("b", SHARD_BYTES * 3), ("c", 10)]),
+            [1, 2, 3]
+        );
         assert_eq!(cut_shards([]), [0]);
     }
 

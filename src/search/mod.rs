@@ -25,12 +25,16 @@
 //! - `manifest.json`: format version, a build hash (the client adds `?v=<hash>` to
 //!   every other file so a cached old shard never meets a new manifest), the number
 //!   of documents, the first key of every term shard, the number of pair shards.
-//! - `terms/<n>.json`: term shards, contiguous ranges of the sorted key space of
-//!   about [`index::SHARD_BYTES`]: `{"stems": {stem: [docs, weights, parts]},
-//!   "words": {word: [stem, …]}}`. Ranges (not hashes) so that a prefix typed so far
-//!   maps to one or a few neighbouring shards.
+//! - `terms/k<hex>.json`: term shards, contiguous ranges of the sorted key
+//!   space of one to two times [`index::SHARD_BYTES`]: `{"stems": {stem: [docs,
+//!   weights, parts]}, "words": {word: [stem, …]}}`. Ranges (not hashes) so that
+//!   a prefix typed so far maps to one or a few neighbouring shards. A shard is
+//!   named by its first key ([`index::term_shard_name`]) and ends where the key
+//!   space says (see `ShardCutter`), so that an edit replaces only the shards whose entries
+//!   changed.
 //! - `pairs/<n>.json`: adjacent word pairs (`"member states"`), for quoted phrases,
-//!   sharded by [`index::fnv1a`] of the pair. A phrase matches documents containing
+//!   sharded by [`index::fnv1a`] of the pair, into a power of two of shards (so
+//!   that their number rarely changes). A phrase matches documents containing
 //!   each of its consecutive pairs, which is exact for two-word phrases.
 //! - `facets.json`: every facet value with its documents, and every document's date
 //!   (see [`facets::Facets`]); filters and counts need no other file.
@@ -78,7 +82,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 /// The format of the files, for the client to refuse one it does not know.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// `manifest.json`.
 #[derive(Debug, Serialize)]
@@ -89,7 +93,8 @@ pub struct Manifest {
     pub build: String,
     /// How many documents are indexed.
     pub documents: usize,
-    /// The first key of each term shard; shard `n` is `terms/<n>.json`.
+    /// The first key of each term shard; shard `n`'s file is named by it
+    /// ([`index::term_shard_name`]).
     pub terms: Vec<String>,
     /// How many pair shards there are; a pair is in `pairs/<fnv1a(pair) % pairs>.json`.
     pub pairs: usize,

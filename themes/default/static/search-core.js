@@ -6,7 +6,7 @@
 // search::index's. The index ships stems, so there is no stemmer here: a query word
 // is folded and looked up in its term shard, which lists the stems it has.
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const DIGIT = new Int8Array(128).fill(-1);
@@ -108,6 +108,23 @@ export function termShard(firstKeys, key) {
     else hi = mid;
   }
   return Math.max(0, lo - 1);
+}
+
+/** `k` and the hex digits of a first key's first 100 UTF-8 bytes. */
+function shardNameBase(key) {
+  const bytes = new TextEncoder().encode(key).subarray(0, 100);
+  let hex = "k";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** The file name of term shard `n` (search::index::term_shard_name): named by
+ *  its first key, with `-<i>` for the i-th shard in a row of the same name. */
+export function termShardName(firstKeys, n) {
+  const base = shardNameBase(firstKeys[n]);
+  let repeats = 0;
+  while (n - repeats - 1 >= 0 && shardNameBase(firstKeys[n - repeats - 1]) === base) repeats++;
+  return repeats ? `${base}-${repeats}` : base;
 }
 
 /**
@@ -272,7 +289,7 @@ export class SearchIndex {
   async termShardFor(key) {
     const m = await this.manifest();
     const n = termShard(m.terms, key);
-    return this.file(`terms/${n}.json`);
+    return this.file(`terms/${termShardName(m.terms, n)}.json`);
   }
 
   async postings(stem) {
@@ -305,7 +322,7 @@ export class SearchIndex {
     const stems = new Set();
     const words = [];
     for (let n = first; n <= last; n++) {
-      const shard = await this.file(`terms/${n}.json`);
+      const shard = await this.file(`terms/${termShardName(m.terms, n)}.json`);
       for (const key of Object.keys(shard.stems)) if (key.startsWith(prefix)) stems.add(key);
       for (const [word, list] of Object.entries(shard.words)) {
         if (word.startsWith(prefix)) {
