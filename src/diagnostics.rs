@@ -158,6 +158,33 @@ impl Diagnostics {
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }
+
+    /// Quotes the line each problem points at in a content file (Markdown,
+    /// YAML or TOML under `root`) where the stage that found it did not have
+    /// the text at hand: a document keeps where each front-matter key is, not
+    /// the lines themselves. Each file is read once. A file that can no
+    /// longer be read leaves its problems unquoted.
+    pub fn quote_lines(mut self, root: &Path) -> Self {
+        let mut texts: std::collections::HashMap<PathBuf, Option<String>> = Default::default();
+        for d in &mut self.0 {
+            let quotable = d.line > 0
+                && d.source_line.is_none()
+                && d.file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    matches!(e, "md" | "markdown" | "yaml" | "yml" | "toml")
+                });
+            if !quotable {
+                continue;
+            }
+            let text = texts
+                .entry(d.file.clone())
+                .or_insert_with(|| std::fs::read_to_string(root.join(&d.file)).ok());
+            d.source_line = text
+                .as_deref()
+                .and_then(|t| t.lines().nth(d.line - 1))
+                .map(|l| l.trim_end().to_string());
+        }
+        self
+    }
 }
 
 impl From<Diagnostic> for Diagnostics {

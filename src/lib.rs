@@ -462,6 +462,10 @@ fn prepare(
 /// Checks everything a build would, including rendering every page and the URL
 /// guard, but writes nothing.
 pub fn check(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
+    check_unquoted(options).map_err(|d| d.quote_lines(&options.root))
+}
+
+fn check_unquoted(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
     let start = Instant::now();
     let mut prepared = prepare(
         options,
@@ -511,6 +515,14 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
 /// [`build`], keeping in `session` what the next build of the same archive can
 /// reuse.
 pub fn build_in(
+    options: &BuildOptions,
+    session: Option<&mut Session>,
+) -> Result<BuildReport, Diagnostics> {
+    build_unquoted(options, session).map_err(|d| d.quote_lines(&options.root))
+}
+
+/// [`build_in`], its problems not yet quoted (see [`Diagnostics::quote_lines`]).
+fn build_unquoted(
     options: &BuildOptions,
     session: Option<&mut Session>,
 ) -> Result<BuildReport, Diagnostics> {

@@ -485,3 +485,26 @@ fn refuses_to_write_over_the_archive() {
     }
     assert!(!Path::new(&root.join("public")).exists());
 }
+
+/// A problem found after parsing (here, in the link stage) still quotes the
+/// front-matter line it points at, read from the file when it is reported,
+/// for `build` and `check` alike.
+#[test]
+fn a_key_found_wrong_after_parsing_is_quoted() {
+    let site = Site::new("basic");
+    site.overlay_content("duplicate_id");
+    for run in [site.build(&[]), site.check(&[])] {
+        run.assert_exit_1();
+        assert!(
+            run.stderr
+                .contains("duplicate-b.md:5:1: error: duplicate id `duplicate-note`"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("\n5 | id: duplicate-note\n  | ^\n"),
+            "{}",
+            run.stderr
+        );
+    }
+}
