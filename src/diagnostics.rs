@@ -169,9 +169,10 @@ impl Diagnostics {
         for d in &mut self.0 {
             let quotable = d.line > 0
                 && d.source_line.is_none()
-                && d.file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                    matches!(e, "md" | "markdown" | "yaml" | "yml" | "toml")
-                });
+                && d.file
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e, "md" | "markdown" | "yaml" | "yml" | "toml"));
             if !quotable {
                 continue;
             }
