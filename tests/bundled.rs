@@ -60,10 +60,10 @@ fn bundled_archive_has_its_seed_documents() {
 
 #[test]
 fn bundled_archive_builds_and_every_link_resolves() {
-    let root = repo_root();
     let published = bundled_documents();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
+    let root = bundled_archive_copy(tmp.path());
     let run = run(&[
         OsStr::new("build"),
         OsStr::new("--root"),

@@ -680,7 +680,8 @@ fn related_documents_are_at_most_five_and_stable() {
 // ---------------------------------------------------------------- bundled archive
 
 fn build_bundled(out: &Path) {
-    let root = repo_root();
+    let parent = out.parent().expect("an output inside a temporary folder");
+    let root = bundled_archive_copy(parent);
     run(&[
         OsStr::new("build"),
         OsStr::new("--root"),

@@ -3,6 +3,8 @@
 //! validated against the sitemaps.org XSD with xmllint; the CSV and JSON exports
 //! parsed; the link checker failing a build on a theme mistake.
 
+mod common;
+
 use annals::serve::{Site, SiteServer};
 use annals::BuildOptions;
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -18,7 +20,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn build_into(root: &Path, out: &Path) -> annals::BuildReport {
-    let mut options = BuildOptions::new(root);
+    let mut options = BuildOptions::new(common::private_root(root, out));
     options.output = Some(out.to_path_buf());
     annals::build(&options).unwrap_or_else(|d| panic!("build failed:\n{d}"))
 }

@@ -7,6 +7,8 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,7 +19,7 @@ fn fixture() -> PathBuf {
 }
 
 fn build(root: &Path, output: &Path) {
-    let mut options = annals::BuildOptions::new(root);
+    let mut options = annals::BuildOptions::new(common::private_root(root, output));
     options.output = Some(output.to_path_buf());
     if let Err(e) = annals::build(&options) {
         panic!("build failed: {e}");

@@ -15,6 +15,18 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A copy of the bundled archive (its `content/`, `themes/` and `site.toml`)
+/// in `dir`, to build from: a build keeps its cache in its root, which for the
+/// repository itself is kept for its own `public/`.
+pub fn bundled_archive_copy(dir: &Path) -> PathBuf {
+    let root = dir.join("bundled-archive");
+    for part in ["content", "themes"] {
+        copy_dir(&repo_root().join(part), &root.join(part));
+    }
+    std::fs::copy(repo_root().join("site.toml"), root.join("site.toml")).expect("copy site.toml");
+    root
+}
+
 /// `tests/fixtures/<name>`.
 pub fn fixture_path(name: &str) -> PathBuf {
     let path = repo_root().join("tests").join("fixtures").join(name);
@@ -23,6 +35,20 @@ pub fn fixture_path(name: &str) -> PathBuf {
 }
 
 /// Copies a folder recursively (files and folders only).
+/// A copy of fixture root `root` beside `out` (named after it), to build from:
+/// a build keeps its cache in its root, and tests running at once must neither
+/// share one nor leave one in the repository.
+pub fn private_root(root: &Path, out: &Path) -> PathBuf {
+    let name = out.file_name().and_then(OsStr::to_str).unwrap_or("out");
+    let copy = out.with_file_name(format!("{name}.root"));
+    if !copy.exists() {
+        copy_dir(root, &copy);
+    }
+    copy
+}
+
+/// Builds never write into the repository's fixtures: a build keeps its cache
+/// in its root, so tests build copies (see [`private_root`]).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("mkdir {}: {e}", to.display()));
     let mut entries: Vec<_> = std::fs::read_dir(from)
@@ -31,6 +57,10 @@ pub fn copy_dir(from: &Path, to: &Path) {
         .collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
+        // A build cache left in a fixture by an older test run is not part of it.
+        if entry.file_name() == ".annals-cache" {
+            continue;
+        }
         let src = entry.path();
         let dst = to.join(entry.file_name());
         let kind = entry.file_type().unwrap();
