@@ -2,6 +2,7 @@
 //! that an editor can jump to it, and all of a run's errors are reported at once.
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 
 /// A problem in the user's content, located precisely enough to jump to it.
@@ -19,6 +20,21 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The offending line of the file, shown under the message.
     pub source_line: Option<String>,
+    /// For a problem whose line is quoted later, read from the file when it
+    /// is reported ([`Diagnostics::quote_lines`]): the [`line_hash`] of that
+    /// line as it was parsed, so that a file changed since is not quoted with
+    /// another line than the one meant.
+    pub line_hash: Option<NonZeroU64>,
+}
+
+/// A hash of a line of text, as [`Diagnostic::line_hash`] records it (its
+/// trailing white space ignored). Never zero, so that a diagnostic with or
+/// without one takes the same room.
+pub fn line_hash(line: &str) -> NonZeroU64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    line.trim_end().hash(&mut h);
+    NonZeroU64::new(h.finish()).unwrap_or(NonZeroU64::MIN)
 }
 
 impl Diagnostic {
@@ -31,6 +47,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             source_line: None,
+            line_hash: None,
         }
     }
 
@@ -56,6 +73,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             source_line,
+            line_hash: None,
         }
     }
 
@@ -162,27 +180,39 @@ impl Diagnostics {
     /// Quotes the line each problem points at in a content file (Markdown,
     /// YAML or TOML under `root`) where the stage that found it did not have
     /// the text at hand: a document keeps where each front-matter key is, not
-    /// the lines themselves. Each file is read once. A file that can no
-    /// longer be read leaves its problems unquoted.
+    /// the lines themselves. Each file is read once. A line is quoted only if
+    /// it is the one that was parsed (see [`Diagnostic::line_hash`]): a file
+    /// changed, shortened or removed since leaves its problems unquoted.
     pub fn quote_lines(mut self, root: &Path) -> Self {
         let mut texts: std::collections::HashMap<PathBuf, Option<String>> = Default::default();
         for d in &mut self.0 {
-            let quotable = d.line > 0
-                && d.source_line.is_none()
-                && d.file
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| matches!(e, "md" | "markdown" | "yaml" | "yml" | "toml"));
-            if !quotable {
+            let Some(hash) = d.line_hash else {
+                continue;
+            };
+            let content = d
+                .file
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| {
+                    ["md", "markdown", "yaml", "yml", "toml"]
+                        .iter()
+                        .any(|known| e.eq_ignore_ascii_case(known))
+                });
+            if d.line == 0 || d.source_line.is_some() || !content {
                 continue;
             }
             let text = texts
                 .entry(d.file.clone())
                 .or_insert_with(|| std::fs::read_to_string(root.join(&d.file)).ok());
-            d.source_line = text
+            // Positions are counted in the text without its byte order mark,
+            // as it was parsed.
+            let line = text
                 .as_deref()
+                .map(|t| t.strip_prefix('\u{feff}').unwrap_or(t))
                 .and_then(|t| t.lines().nth(d.line - 1))
-                .map(|l| l.trim_end().to_string());
+                .map(str::trim_end)
+                .filter(|l| line_hash(l) == hash);
+            d.source_line = line.map(str::to_string);
         }
         self
     }
@@ -279,5 +309,44 @@ mod tests {
         let all = Diagnostics::sorted(vec![a, b, c]);
         let order: Vec<_> = all.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(order, ["z", "y", "x"]);
+    }
+
+    #[test]
+    fn lines_are_quoted_from_the_file_only_if_they_are_the_lines_parsed() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(root.path().join(name), text).unwrap();
+        write("a.md", "---\nid: one\r\ntitle: x\n---\n");
+        write("b.MD", "\u{feff}---\nid: two\n---\n");
+        write("c.md", "---\ninserted: line\nid: three\n---\n");
+        write("d.html", "---\nid: four\n---\n");
+        let at = |file: &str, line: usize, parsed: &str| {
+            let mut d = Diagnostic::file(file, "duplicate id");
+            (d.line, d.column) = (line, 1);
+            d.line_hash = Some(line_hash(parsed));
+            d
+        };
+        let quoted = Diagnostics(vec![
+            // CRLF, and an upper-case extension with a byte order mark.
+            at("a.md", 2, "id: one"),
+            at("b.MD", 2, "id: two"),
+            // Changed since it was parsed: line 2 is another line now.
+            at("c.md", 2, "id: three"),
+            // Gone, or past the end of the file, or not a content file.
+            at("gone.md", 2, "id: five"),
+            at("a.md", 40, ""),
+            at("d.html", 2, "id: four"),
+        ])
+        .quote_lines(root.path());
+        let lines: Vec<Option<&str>> = quoted.iter().map(|d| d.source_line.as_deref()).collect();
+        assert_eq!(
+            lines,
+            [Some("id: one"), Some("id: two"), None, None, None, None]
+        );
+        // Without a hash (a problem whose line was never meant to be quoted),
+        // nothing is read.
+        let mut d = Diagnostic::file("a.md", "missing title");
+        d.line = 1;
+        let quoted = Diagnostics(vec![d]).quote_lines(root.path());
+        assert_eq!(quoted.0[0].source_line, None);
     }
 }

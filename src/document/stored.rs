@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 const FILE: &str = "parsed.bin";
 /// The file's first bytes: a name and a format number, changed whenever the
 /// encoding below changes.
-const MAGIC: &[u8; 16] = b"annals-parsed-02";
+const MAGIC: &[u8; 16] = b"annals-parsed-03";
 
 /// What identifies a document's source: its path and text.
 pub type SourceDigest = [u8; 16];
@@ -378,10 +378,17 @@ fn encode(doc: &Document, out: &mut Vec<u8>) {
     out.push(u8::from(*draft));
     push_value(out, extra);
     push_number(out, key_positions.len());
-    for KeyPosition { key, line, column } in key_positions {
+    for KeyPosition {
+        key,
+        line,
+        column,
+        line_hash,
+    } in key_positions
+    {
         push_str(out, key);
         push_number(out, *line);
         push_number(out, *column);
+        out.extend_from_slice(&line_hash.get().to_le_bytes());
     }
 }
 
@@ -551,6 +558,7 @@ fn decode(entry: &[u8], source: &SourceFile) -> Option<Document> {
                 key: r.string()?,
                 line: r.number()?,
                 column: r.number()?,
+                line_hash: std::num::NonZeroU64::new(u64::from_le_bytes(r.eight()?))?,
             })
         })
         .collect::<Option<Vec<KeyPosition>>>()?;
