@@ -444,11 +444,38 @@ impl From<Manifest> for Holdings {
 
 /// Holdings read straight from a manifest's JSON (`{"id": …, "files": {path:
 /// digest, …}}`), so that a large site's manifest is never held as a map of
-/// strings on the way.
+/// strings on the way (nor each string copied).
 impl<'de> serde::Deserialize<'de> for Holdings {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Holdings, D::Error> {
         use serde::de::{Error, MapAccess, Visitor};
         use std::borrow::Cow;
+
+        /// A string borrowed from the JSON where it has no escapes (a path
+        /// or digest almost never does), so that reading half a million
+        /// entries allocates nothing per entry; serde's own `Cow<str>`
+        /// always copies.
+        struct Text<'de>(Cow<'de, str>);
+        impl<'de> serde::Deserialize<'de> for Text<'de> {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text<'de>, D::Error> {
+                struct Borrowing;
+                impl<'de> Visitor<'de> for Borrowing {
+                    type Value = Text<'de>;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<Text<'de>, E> {
+                        Ok(Text(Cow::Borrowed(s)))
+                    }
+                    fn visit_str<E: Error>(self, s: &str) -> Result<Text<'de>, E> {
+                        Ok(Text(Cow::Owned(s.to_owned())))
+                    }
+                    fn visit_string<E: Error>(self, s: String) -> Result<Text<'de>, E> {
+                        Ok(Text(Cow::Owned(s)))
+                    }
+                }
+                d.deserialize_str(Borrowing)
+            }
+        }
 
         /// The `files` object, added to the holdings entry by entry.
         struct Files<'h>(&'h mut Holdings);
@@ -464,9 +491,9 @@ impl<'de> serde::Deserialize<'de> for Holdings {
                 f.write_str("a map of site paths to SHA-256 digests")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-                while let Some((path, sha256)) = map.next_entry::<Cow<str>, Cow<str>>()? {
+                while let Some((path, sha256)) = map.next_entry::<Text, Text>()? {
                     self.0
-                        .add(&path, &sha256)
+                        .add(&path.0, &sha256.0)
                         .ok_or_else(|| A::Error::custom("too many files"))?;
                 }
                 Ok(())
@@ -481,8 +508,8 @@ impl<'de> serde::Deserialize<'de> for Holdings {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Holdings, A::Error> {
                 let mut holds = Holdings::default();
                 let (mut id, mut files) = (None, false);
-                while let Some(key) = map.next_key::<Cow<str>>()? {
-                    match &*key {
+                while let Some(key) = map.next_key::<Text>()? {
+                    match &*key.0 {
                         "id" => id = Some(map.next_value::<String>()?),
                         "files" => {
                             map.next_value_seed(Files(&mut holds))?;

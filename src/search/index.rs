@@ -652,7 +652,8 @@ fn pair_postings(
 /// How the assembled shards are laid out, for the manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
-    /// The first key of each term shard (`terms/<n>.json`).
+    /// The first key of each term shard, which also names its file
+    /// ([`term_shard_name`]).
     pub first_keys: Vec<String>,
     /// How many pair shards there are (`pairs/<n>.json`).
     pub pairs: usize,
@@ -1336,9 +1337,11 @@ fn term_shard_file<R>(
     (first, emit(file))
 }
 
-/// How much of a first key names its shard: 100 bytes of UTF-8, 200 hex
-/// digits, leave a file name well inside the 255 bytes file systems allow.
-const NAMED_BYTES: usize = 100;
+/// How much of a first key names its shard: 32 bytes of UTF-8, 64 hex
+/// digits, which keeps a name (with a temporary file's suffix while it is
+/// written) inside the 143 bytes the tightest file systems allow. Keys that
+/// share their first 32 bytes are told apart by the `-<i>` suffix.
+const NAMED_BYTES: usize = 32;
 
 /// Names term shards by their first keys, in order (see [`term_shard_name`]).
 #[derive(Default)]

@@ -110,9 +110,9 @@ export function termShard(firstKeys, key) {
   return Math.max(0, lo - 1);
 }
 
-/** `k` and the hex digits of a first key's first 100 UTF-8 bytes. */
+/** `k` and the hex digits of a first key's first 32 UTF-8 bytes. */
 function shardNameBase(key) {
-  const bytes = new TextEncoder().encode(key).subarray(0, 100);
+  const bytes = new TextEncoder().encode(key).subarray(0, 32);
   let hex = "k";
   for (const b of bytes) hex += b.toString(16).padStart(2, "0");
   return hex;
