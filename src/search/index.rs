@@ -1244,10 +1244,7 @@ pub fn assemble_in_ranges<R: Send>(
             .iter()
             .enumerate()
             .map(|(i, entries)| {
-                let first = match (made + i, entries.first()) {
-                    (0, _) | (_, None) => "",
-                    (_, Some(e)) => strings[e.0],
-                };
+                let first = first_key(made + i, entries, &strings);
                 (made + i, namer.next(first))
             })
             .collect();
@@ -1279,11 +1276,7 @@ pub fn assemble_in_ranges<R: Send>(
     // The last shard (an empty one for an archive without words).
     if !open.is_empty() || shards.is_empty() {
         let n = shards.len();
-        let first = match (n, open.first()) {
-            (0, _) | (_, None) => "",
-            (_, Some(e)) => strings[e.0],
-        };
-        let name = namer.next(first);
+        let name = namer.next(first_key(n, &open, &strings));
         shards.push(term_shard_file((n, name), &open, &strings, &stems_of, emit));
     }
     let (first_keys, mut results): (Vec<String>, Vec<R>) = shards.into_iter().unzip();
@@ -1322,19 +1315,26 @@ fn term_shard_file<R>(
     stems_of: &[Option<Vec<&str>>],
     emit: &(dyn Fn(OutputFile) -> R + Sync),
 ) -> (String, R) {
+    let first = first_key(n, entries, strings).to_string();
     let entries: Vec<TermEntry<'_>> = entries
         .iter()
         .map(|(k, list)| (strings[*k], list.as_deref(), stems_of[*k].as_deref()))
         .collect();
-    let first = match (n, entries.first()) {
-        (0, _) | (_, None) => String::new(),
-        (_, Some(e)) => e.0.to_string(),
-    };
     let file = OutputFile {
         path: format!("search/terms/{name}.json"),
         bytes: term_shard_json(&entries),
     };
     (first, emit(file))
+}
+
+/// The first key of term shard `n`, whose entries (key number, list) are
+/// `entries`: empty for the first shard, which takes every key before the
+/// second's.
+fn first_key<'s>(n: usize, entries: &[(usize, Option<String>)], strings: &[&'s str]) -> &'s str {
+    match (n, entries.first()) {
+        (0, _) | (_, None) => "",
+        (_, Some(e)) => strings[e.0],
+    }
 }
 
 /// How much of a first key names its shard: 32 bytes of UTF-8, 64 hex
