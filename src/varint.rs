@@ -15,6 +15,7 @@ pub fn push(out: &mut Vec<u8>, mut n: u64) {
 
 /// Reads a number from the bytes `next` gives; `None` if they end first or
 /// the number runs past 64 bits.
+#[inline]
 pub fn read_with(mut next: impl FnMut() -> Option<u8>) -> Option<u64> {
     let mut n = 0u64;
     let mut shift = 0;
@@ -31,25 +32,14 @@ pub fn read_with(mut next: impl FnMut() -> Option<u8>) -> Option<u64> {
     }
 }
 
-/// Reads a number at `at` in `bytes`, moving `at` past it: [`read_with`] over
-/// a slice, written out for the search index's pair lists, read by the
-/// million.
+/// Reads a number at `at` in `bytes`, moving `at` past it.
 #[inline]
 pub fn read(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut n = 0u64;
-    let mut shift = 0;
-    loop {
+    read_with(|| {
         let b = *bytes.get(*at)?;
         *at += 1;
-        n |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Some(n);
-        }
-        shift += 7;
-        if shift > 63 {
-            return None;
-        }
-    }
+        Some(b)
+    })
 }
 
 #[cfg(test)]
