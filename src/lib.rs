@@ -142,6 +142,49 @@ struct Prepared {
     salt: u64,
     /// The build's [`incremental::inputs_key`], when it was asked for.
     inputs_key: Option<String>,
+    /// When the live search index can be patched instead of assembled again:
+    /// what the patch starts from (see [`SearchPatch`]).
+    search_patch: Option<SearchPatch>,
+}
+
+/// A build whose inputs are the last build's but for some bodies may patch
+/// the live search index ([`search::patch`]): the link pass then analyses only
+/// the documents whose body changed, and the search stage their old bodies.
+struct SearchPatch {
+    /// The live index's state.
+    state: search::patch::SearchState,
+    /// The old body of each document whose body changed, by file.
+    old_bodies: HashMap<PathBuf, String>,
+}
+
+/// At most this many changed bodies are patched into the index; more, and it
+/// is assembled again (each costs a few shards' decoding and encoding).
+const PATCH_AT_MOST: usize = 64;
+
+impl SearchPatch {
+    /// The patch's starting point, if the cache holds one for this salt and
+    /// each document parsed afresh (`fresh`, by file) has its old body stored;
+    /// documents whose body is the stored one are not changed.
+    fn plan(
+        root: &Path,
+        salt: u64,
+        documents: &[document::Document],
+        fresh: &HashSet<PathBuf>,
+    ) -> Option<SearchPatch> {
+        if fresh.len() > PATCH_AT_MOST {
+            return None;
+        }
+        let state = search::state::load_state(root, salt)?;
+        let bodies = search::state::Bodies::load(root, salt, &state.build)?;
+        let mut old_bodies = HashMap::new();
+        for doc in documents.iter().filter(|d| fresh.contains(&d.file)) {
+            let old = bodies.get(&doc.file)?;
+            if doc.body.text().ok()?.as_ref() != old {
+                old_bodies.insert(doc.file.clone(), old);
+            }
+        }
+        Some(SearchPatch { state, old_bodies })
+    }
 }
 
 /// When a build renders the bodies' page HTML (see [`render::body`]).
@@ -328,6 +371,12 @@ fn prepare(
     documents.reserve(parsed.len());
     let mut digests = HashMap::with_capacity(parsed.len());
     let taken = parsed.iter().filter(|p| p.4).count();
+    // Files read and parsed afresh: their bodies may have changed.
+    let fresh: HashSet<PathBuf> = parsed
+        .iter()
+        .filter(|p| !p.4)
+        .map(|p| p.1.clone())
+        .collect();
     // Documents that failed to parse: the later stages still run, to report
     // their errors in the same run, but not that links to these are broken.
     let mut unparsed = (HashSet::new(), HashSet::new());
@@ -402,6 +451,16 @@ fn prepare(
             previous.is_none() || previous != inputs_key.as_deref()
         }
     };
+    // The same inputs as the live site's but for some bodies: its search
+    // index may be patched (a session keeps its analyses instead).
+    let search_patch = match body_html {
+        BodyHtml::UnlessSameInputs { .. } if !early_html && session.is_none() => {
+            SearchPatch::plan(root, salt, &documents, &fresh)
+        }
+        _ => None,
+    };
+    let patching = search_patch.as_ref().map(|p| &p.old_bodies);
+    let only = |doc: &document::Document| patching.is_some_and(|c| c.contains_key(&doc.file));
     // The link stage renders every body for its links and analyses it for search
     // then; analyses a session kept from the last build are not made again.
     let kept = |doc: &document::Document| session.and_then(|s| s.search.get(salt, doc));
@@ -411,6 +470,7 @@ fn prepare(
         salt,
         spill: spill.as_ref(),
         page_html: early_html,
+        only: patching.map(|_| &only as &(dyn Fn(&document::Document) -> bool + Sync)),
     };
     let archive = match archive::link_reusing(config, documents, &originals, entities, reuse) {
         Ok(archive) if errors.is_empty() => archive,
@@ -454,6 +514,7 @@ fn prepare(
             digests,
             salt,
             inputs_key,
+            search_patch,
         }),
         None => Err(Diagnostics::sorted(errors)),
     }
@@ -654,6 +715,7 @@ fn build_unquoted(
         keys: &keys,
         previous: &load_previous,
         keep: &keep,
+        live: Some(&output_dir),
     };
     let mut produced = produce(
         &prepared,
@@ -740,6 +802,19 @@ fn build_unquoted(
         // The site that was live is now the spare: its manifest moves along.
         scope.spawn(|| cache::store_manifests(&options.root, &manifest));
         scope.spawn(|| incremental::store(&options.root, &produced.records));
+        // What the next build patches the search index from: its state and
+        // the bodies it was made from (a session keeps its analyses instead).
+        if let (None, Some(state)) = (&session, &produced.search_state) {
+            let documents = &archive.documents;
+            scope.spawn(move || {
+                search::state::store(
+                    &options.root,
+                    prepared.salt,
+                    state,
+                    documents.iter().map(|d| (d.file.as_path(), d.body.text())),
+                )
+            });
+        }
         // A session keeps its documents in memory instead (and serves many builds).
         if session.is_none() {
             let documents = archive.documents.iter().chain(&prepared.drafts);
@@ -827,6 +902,8 @@ struct Produced {
     /// The previous build's records, read for the render stage (see
     /// [`Reuse::previous`]).
     previous: Option<incremental::PageRecords>,
+    /// What the next build's patch of the search index starts from.
+    search_state: Option<search::patch::SearchState>,
 }
 
 /// Renders every page and generated file and hands each to `write` as soon as it
@@ -864,14 +941,56 @@ fn produce(
         let entry = (file.path.clone(), load::hex(sha256));
         write(&file, &entry.1).map(|()| entry)
     };
-    let analysed = analyses.made;
-    let searched = search::write_index_kept(archive, analyses, &mut search_groups, write_search);
-    stage_done(
-        prepared.progress,
-        "search",
-        &format!("{analysed} documents analysed"),
-        &mut clock,
-    );
+    let mut analysed = analyses.made;
+    // Patched in place when the plan holds (see [`SearchPatch`]), else
+    // assembled from every document's analysis.
+    let patched = match (
+        &prepared.search_patch,
+        reuse.and_then(|r| r.live.map(|l| (r, l))),
+    ) {
+        (Some(plan), Some((r, live))) => {
+            Some(patch_search(archive, plan, &analyses, live, write, r.keep))
+        }
+        _ => None,
+    };
+    let (searched, search_state, detail) = match patched {
+        Some(Ok((results, state, written))) => (
+            Ok(results),
+            Some(state),
+            format!("index patched: {analysed} documents analysed, {written} files written"),
+        ),
+        other => {
+            let assembled = match other {
+                // Every document analysed again (the link pass analysed the
+                // edited ones only).
+                Some(Err(refusal)) => {
+                    analysed = archive.documents.len();
+                    let detail = format!("{analysed} documents analysed ({refusal})");
+                    let result = search::write_index_state(
+                        archive,
+                        search::Analyses::default(),
+                        None,
+                        write_search,
+                    );
+                    (result, detail)
+                }
+                _ => {
+                    let result = search::write_index_state(
+                        archive,
+                        analyses,
+                        Some(&mut search_groups),
+                        write_search,
+                    );
+                    (result, format!("{analysed} documents analysed"))
+                }
+            };
+            match assembled {
+                (Ok((results, state)), detail) => (Ok(results), Some(state), detail),
+                (Err(e), detail) => (Err(e), None, detail),
+            }
+        }
+    };
+    stage_done(prepared.progress, "search", &detail, &mut clock);
     let previous = reuse.and_then(|r| (r.previous)());
     let pages = renderer.pages();
     let progress = prepared.progress;
@@ -1053,8 +1172,88 @@ fn produce(
         analysed,
         search_groups,
         previous,
+        search_state,
     })
 }
+
+/// Patches the live search index for the documents the link pass analysed
+/// (see [`SearchPatch`]): their old analyses are made from their old bodies,
+/// each new or changed file is written and every other taken from the live
+/// site. Returns each file's (site path, SHA-256) in order, the state for
+/// the next patch and how many files were written; or why no patch was made.
+fn patch_search(
+    archive: &archive::Archive,
+    plan: &SearchPatch,
+    analyses: &search::Analyses,
+    live: &Path,
+    write: &(dyn Fn(&render::OutputFile, &str) -> Result<(), Diagnostic> + Sync),
+    keep: &(dyn Fn(&str, &str) -> Result<(), Diagnostic> + Sync),
+) -> Result<SearchPatched, String> {
+    if analyses.only.len() != plan.old_bodies.len() {
+        return Err("the edited documents were not all analysed".into());
+    }
+    let old: Vec<(usize, search::DocumentAnalysis)> = analyses
+        .only
+        .par_iter()
+        .map(|(d, _)| {
+            let doc = &archive.documents[*d];
+            let text = plan
+                .old_bodies
+                .get(&doc.file)
+                .ok_or("an edited document has no old body")?;
+            let old_doc = document::Document {
+                body: text.as_str().into(),
+                ..doc.clone()
+            };
+            search::analyse_document(&old_doc, &mut search::WordMemo::default())
+                .map(|a| (*d, a))
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<_, String>>()?;
+    let changes: Vec<search::patch::Change<'_>> = old
+        .iter()
+        .zip(&analyses.only)
+        .map(|((doc, old), (_, new))| search::patch::Change {
+            doc: *doc,
+            old,
+            new,
+        })
+        .collect();
+    let read = |path: &str| std::fs::read(live.join(path)).ok();
+    let patched = search::patch::patch(&plan.state, &read, archive.documents.len(), &changes)?;
+    let written = patched
+        .files
+        .iter()
+        .filter(|f| matches!(f, search::patch::PatchedFile::Written(..)))
+        .count()
+        + 1;
+    let mut results: Vec<Result<(String, String), Diagnostic>> = patched
+        .files
+        .into_par_iter()
+        .map(|file| match file {
+            search::patch::PatchedFile::Kept(path, sha) => {
+                let hex = load::hex(&sha);
+                keep(&path, &hex).map(|()| (path, hex))
+            }
+            search::patch::PatchedFile::Written(file, sha) => {
+                let hex = load::hex(&sha);
+                write(&file, &hex).map(|()| (file.path, hex))
+            }
+        })
+        .collect();
+    let manifest_sha = sha256_hex(&patched.manifest.bytes);
+    results.push(
+        write(&patched.manifest, &manifest_sha).map(|()| (patched.manifest.path, manifest_sha)),
+    );
+    Ok((results, patched.state, written))
+}
+
+/// What [`patch_search`] returns.
+type SearchPatched = (
+    Vec<Result<(String, String), Diagnostic>>,
+    search::patch::SearchState,
+    usize,
+);
 
 /// What made a file of the site.
 #[derive(Debug, Clone, Copy)]
@@ -1156,6 +1355,8 @@ struct Reuse<'r> {
     previous: &'r (dyn Fn() -> Option<incremental::PageRecords> + Sync),
     /// Takes a file (site path, SHA-256) from the live site into the new one.
     keep: &'r (dyn Fn(&str, &str) -> Result<(), Diagnostic> + Sync),
+    /// The live site's folder, whose search index a patch reads.
+    live: Option<&'r Path>,
 }
 
 /// Fails if an internal link or asset of any produced page does not resolve under

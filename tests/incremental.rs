@@ -564,3 +564,73 @@ fn documents_are_parsed_again_only_when_their_file_changed() {
     edit(&site, EDITED, |t| t + "\nA fifth paragraph.\n");
     assert_eq!(build("written again"), files - 1);
 }
+
+/// A body edit patches the live search index instead of assembling it
+/// again (only the edited document is analysed), and the site is still a
+/// clean build's, byte for byte; an edit a patch cannot take, or a live index
+/// that is not the one recorded, gets the index assembled in full.
+#[test]
+fn a_body_edit_patches_the_search_index() {
+    let site = Site::new("basic");
+    site.build(&[]).assert_success();
+    let search_line = |stderr: &str| stage_line(stderr, "search").to_string();
+    let patched = |what: &str| {
+        let (ok, stderr) = build_with_lines(&site);
+        assert!(ok, "{what}: {stderr}");
+        assert_same_tree(&clean_build_of(&site), &snapshot(&site.out), what);
+        search_line(&stderr)
+    };
+    // Words replaced one for one: the archive's average length stays (this
+    // archive is small; in a large one, adding words moves it too little).
+    edit(&site, EDITED, |t| {
+        t.replace("on its plans", "on zyxomatic warrants")
+    });
+    let line = patched("words replaced");
+    assert!(
+        line.contains("index patched: 1 documents analysed"),
+        "{line}"
+    );
+    edit(&site, EDITED, |t| {
+        t.replace("zyxomatic warrants", "its plans")
+    });
+    let line = patched("words replaced back");
+    assert!(line.contains("index patched"), "{line}");
+    // Two bodies at once.
+    edit(&site, EDITED, |t| t.replace("briefed the", "briefed a"));
+    edit(
+        &site,
+        "content/documents/2019/council-note-2019-04.md",
+        |t| t.replace("were due", "were expected"),
+    );
+    let line = patched("two bodies");
+    assert!(
+        line.contains("index patched: 2 documents analysed"),
+        "{line}"
+    );
+    // Many words added: the average length moves, every weight with it.
+    edit(&site, EDITED, |t| t + &"\nMore text here.\n".repeat(40));
+    let line = patched("long addition");
+    assert!(line.contains("(the average length moved)"), "{line}");
+    // A title is not a body: every page's inputs change, the index is made again.
+    edit(&site, EDITED, |t| {
+        t.replacen("title: ", "title: Revised ", 1)
+    });
+    let line = patched("title edit");
+    assert!(!line.contains("patched"), "{line}");
+    // A live shard changed by hand is not patched, but replaced.
+    let shard = std::fs::read_dir(site.out.join("search/terms"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(&shard).unwrap();
+    std::fs::remove_file(&shard).unwrap();
+    std::fs::write(&shard, text.replacen('{', "{ ", 1)).unwrap();
+    edit(&site, EDITED, |t| t.replace("briefed a", "briefed the"));
+    let line = patched("tampered shard");
+    assert!(
+        line.contains("is not the one the state describes"),
+        "{line}"
+    );
+}

@@ -270,6 +270,7 @@ fn archive_with(root: &Path, session: bool) -> annals::archive::Archive {
         salt: 0,
         spill: None,
         page_html: false,
+        only: None,
     };
     annals::archive::link_reusing(config, documents, &Default::default(), entities, reuse)
         .expect("links")

@@ -259,6 +259,10 @@ pub struct Reuse<'r> {
     /// site to take pages from): the pass then makes each page's body HTML from
     /// the same parse as its links (see [`index`]).
     pub page_html: bool,
+    /// With `Some`, only the documents it selects are analysed for search, each
+    /// on its own ([`crate::search::Analyses::only`]): a build that patches the
+    /// live index needs the edited documents' analyses alone.
+    pub only: Option<&'r (dyn Fn(&Document) -> bool + Sync)>,
 }
 
 /// Renders document `i`'s body for its page (see [`crate::render::body`]).
@@ -314,7 +318,7 @@ pub fn index(
     let chunk = search::chunk_size(documents.len());
     // A session keeps every document's analysis as it is, for its cache; a build
     // without one interns them per chunk at once (see [`search::Analyses`]).
-    let per_document = reuse.bodies.is_some();
+    let per_document = reuse.bodies.is_some() || reuse.only.is_some();
     // Per document: body key, link results, analysis (when kept per document),
     // whether the analysis was made and whether the body was rendered.
     type Done = (
@@ -360,6 +364,8 @@ pub fn index(
                     let key = reuse.bodies.map_or(0, |_| body_key(from, d));
                     let kept_links = reuse.bodies.and_then(|b| b.kept.get(&key).cloned());
                     let kept_analysis = (reuse.analysis)(d);
+                    // Not analysed at all (see `Reuse::only`).
+                    let skipped = reuse.only.is_some_and(|only| !only(d));
                     let mut page_body = None;
                     let (links, analysis, made, rendered) = match (kept_links, kept_analysis) {
                         (Some(links), Some(analysis)) => (links, Some(analysis), false, false),
@@ -382,6 +388,7 @@ pub fn index(
                             };
                             let (analysis, made) = match (kept_analysis, &mut interned) {
                                 (Some(a), _) => (Some(a), false),
+                                (None, _) if skipped => (None, false),
                                 // A build: analysed straight into the chunk's group.
                                 (None, Some((group, parts))) => {
                                     parts.push_document(&group.add_body(d, &body));
@@ -434,10 +441,20 @@ pub fn index(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let analyses = Analyses {
-        made: done.iter().filter(|s| s.3).count(),
-        documents: done.iter().filter_map(|s| s.2.clone()).collect(),
-        interned,
+    let analyses = match reuse.only {
+        Some(_) => Analyses {
+            made: done.iter().filter(|s| s.3).count(),
+            only: (done.iter().enumerate())
+                .filter_map(|(i, s)| Some((i, s.2.clone()?)))
+                .collect(),
+            ..Default::default()
+        },
+        None => Analyses {
+            made: done.iter().filter(|s| s.3).count(),
+            documents: done.iter().filter_map(|s| s.2.clone()).collect(),
+            interned,
+            only: Vec::new(),
+        },
     };
     let analysis: Vec<Arc<BodyLinks>> = done.iter().map(|s| s.1.clone()).collect();
     let rendered = done.iter().filter(|s| s.4).count();

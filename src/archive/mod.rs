@@ -189,6 +189,7 @@ pub fn link(
         salt: 0,
         spill: None,
         page_html: false,
+        only: None,
     };
     link_reusing(config, documents, originals, entities, reuse)
 }

@@ -55,6 +55,19 @@ pub fn push_ascending(out: &mut String, numbers: impl IntoIterator<Item = u32>) 
     }
 }
 
+/// The value of a digit of [`ALPHABET`], `None` for any other byte.
+#[inline]
+pub fn digit_value(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    }
+}
+
 /// Decodes a list written with [`push_number`]; `None` if it is malformed. Used by
 /// tests: the client has its own decoder.
 pub fn decode_numbers(text: &str) -> Option<Vec<u64>> {
@@ -62,7 +75,7 @@ pub fn decode_numbers(text: &str) -> Option<Vec<u64>> {
     let mut n: u64 = 0;
     let mut open = false;
     for b in text.bytes() {
-        let v = ALPHABET.iter().position(|&a| a == b)? as u64;
+        let v = u64::from(digit_value(b)?);
         n = n.checked_mul(32)? + (v & 31);
         open = true;
         if v < 32 {
@@ -87,6 +100,16 @@ pub fn decode_ascending(text: &str) -> Option<Vec<u64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digit_values_are_positions_in_the_alphabet() {
+        for (i, &d) in ALPHABET.iter().enumerate() {
+            assert_eq!(digit_value(d), Some(i as u8));
+        }
+        for b in (0..=255u8).filter(|b| !ALPHABET.contains(b)) {
+            assert_eq!(digit_value(b), None);
+        }
+    }
 
     #[test]
     fn small_numbers_take_one_character() {

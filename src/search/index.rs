@@ -28,7 +28,7 @@ use crate::document::Document;
 use crate::markdown::RenderedBody;
 use crate::render::OutputFile;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 
 /// Shards of postings are cut at about this many bytes.
 pub const SHARD_BYTES: usize = 16 * 1024;
@@ -240,7 +240,7 @@ fn neighbours_in<T: StreamWord>(
 /// the count (and with it every pair's shard) stays the same while an archive
 /// grows or shrinks by up to half, as one edited document always does short of
 /// a doubling: shards hold 8 to 16 KB.
-fn pair_shard_count(bytes: usize) -> usize {
+pub(super) fn pair_shard_count(bytes: usize) -> usize {
     bytes.div_ceil(SHARD_BYTES).max(1).next_power_of_two()
 }
 
@@ -268,14 +268,14 @@ fn length_norms(lengths: &[f32], average: f32) -> Vec<f32> {
 }
 
 /// Quantises a BM25 term weight (0 to `K1 + 1`) to a digit 1–63.
-fn quantise(tf: f32, norm: f32) -> u8 {
+pub(super) fn quantise(tf: f32, norm: f32) -> u8 {
     let w = tf * (K1 + 1.0) / (tf + norm);
     ((w / (K1 + 1.0) * 63.0).round() as u8).clamp(1, 63)
 }
 
 /// One document's entry in a posting list: (document, weight digit from
 /// [`quantise`], part).
-type Entry = (u32, u8, u16);
+pub(super) type Entry = (u32, u8, u16);
 
 /// Appends a merged posting list as JSON, `[docs, weights, parts]`, with `near`
 /// as a fourth item when there is one, each a string of [`encode`] digits that
@@ -293,7 +293,7 @@ type Entry = (u32, u8, u16);
 /// neighbours, in the list's order, are one run of them).
 ///
 /// Written straight into the shard's text: no string per field or per list.
-fn push_postings<'a>(
+pub(super) fn push_postings<'a>(
     out: &mut String,
     list: impl Iterator<Item = Entry> + Clone,
     near: impl Iterator<Item = &'a str> + Clone,
@@ -506,7 +506,7 @@ fn encode_stems(
 /// the change fall where they fell, and only the shards whose entries changed
 /// are new (a search index patched in place needs that too).
 #[derive(Default)]
-struct ShardCutter {
+pub(super) struct ShardCutter {
     size: usize,
     count: usize,
 }
@@ -517,7 +517,7 @@ const CUT_EVERY: u32 = 16;
 impl ShardCutter {
     /// Adds the entry of `key`, of `len` bytes; whether it starts a new shard
     /// (the shard before it is then complete).
-    fn starts_shard(&mut self, key: &str, len: usize) -> bool {
+    pub(super) fn starts_shard(&mut self, key: &str, len: usize) -> bool {
         let cut = self.count > 0
             && ((self.size >= SHARD_BYTES && (fnv1a(key) >> 8) % CUT_EVERY == 0)
                 || self.size + len > 2 * SHARD_BYTES);
@@ -650,13 +650,149 @@ fn pair_postings(
 }
 
 /// How the assembled shards are laid out, for the manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     /// The first key of each term shard, which also names its file
     /// ([`term_shard_name`]).
     pub first_keys: Vec<String>,
     /// How many pair shards there are (`pairs/<n>.json`).
     pub pairs: usize,
+    /// What a patch of the index checks its limits against.
+    pub totals: Totals,
+    /// How many documents have each word form whose stem differs from it.
+    pub forms: FormCounts,
+}
+
+/// Sums over every document that decide how all of them are weighted and
+/// sharded: a patch of the index must leave what they decide as it is (see
+/// [`super::patch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Totals {
+    /// The documents' lengths, summed (whole numbers, so exact in any order).
+    pub length: f64,
+    /// The pairs' share of the pair shards ([`pair_shard_count`]).
+    pub pair_bytes: u64,
+}
+
+/// The documents' lengths summed, as the average length is computed from.
+fn total_length(lengths: &[f32]) -> f64 {
+    lengths.iter().map(|&l| f64::from(l)).sum()
+}
+
+/// The average document length BM25 uses, from the summed lengths of
+/// `documents` documents.
+pub(super) fn average_length(total: f64, documents: usize) -> f32 {
+    match documents {
+        0 => rounded_average(1.0),
+        n => rounded_average((total / n as f64) as f32),
+    }
+}
+
+/// For each word form whose stem differs from it, (word, stem), how many
+/// documents have it: a patch of the index drops the form's entry when the
+/// last one loses it. The pairs back to back in one string, `word\0stem`,
+/// in key order (no key holds a NUL, so that is the order of the strings).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormCounts {
+    pub(super) text: String,
+    pub(super) ends: Vec<u32>,
+    pub(super) counts: Vec<u32>,
+}
+
+impl FormCounts {
+    /// From (word, stem, count) in key order.
+    pub(super) fn from_sorted<'a>(pairs: impl Iterator<Item = (&'a str, &'a str, u32)>) -> Self {
+        let mut out = FormCounts::default();
+        for (w, s, n) in pairs {
+            out.text.push_str(w);
+            out.text.push('\0');
+            out.text.push_str(s);
+            out.ends.push(out.text.len() as u32);
+            out.counts.push(n);
+        }
+        out
+    }
+
+    /// Entry `i`, `word\0stem`.
+    pub(super) fn entry(&self, i: usize) -> &str {
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1] as usize,
+        };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// How many documents have `word` with `stem`.
+    pub(super) fn count(&self, word: &str, stem: &str) -> u32 {
+        let key = format!("{word}\0{stem}");
+        self.find(&key).map_or(0, |i| self.counts[i])
+    }
+
+    fn find(&self, key: &str) -> Option<usize> {
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let mid = (low + high) / 2;
+            match self.entry(mid).cmp(key) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// The counts with `changes` ((word, stem) and the change in its count)
+    /// applied; `None` if one would fall below zero.
+    pub(super) fn with_changes(
+        &self,
+        changes: &std::collections::BTreeMap<(String, String), i64>,
+    ) -> Option<FormCounts> {
+        let mut changed: Vec<(String, i64)> = changes
+            .iter()
+            .filter(|(_, &d)| d != 0)
+            .map(|((w, s), &d)| (format!("{w}\0{s}"), d))
+            .collect();
+        changed.sort_unstable();
+        let mut out = FormCounts::default();
+        let mut push = |key: &str, n: u32| {
+            if n > 0 {
+                out.text.push_str(key);
+                out.ends.push(out.text.len() as u32);
+                out.counts.push(n);
+            }
+        };
+        let mut i = 0;
+        for (key, delta) in &changed {
+            while i < self.len() && self.entry(i) < key.as_str() {
+                push(self.entry(i), self.counts[i]);
+                i += 1;
+            }
+            let before = match i < self.len() && self.entry(i) == key.as_str() {
+                true => {
+                    i += 1;
+                    i64::from(self.counts[i - 1])
+                }
+                false => 0,
+            };
+            let after = u32::try_from(before + delta).ok()?;
+            push(key, after);
+        }
+        while i < self.len() {
+            push(self.entry(i), self.counts[i]);
+            i += 1;
+        }
+        Some(out)
+    }
 }
 
 /// A document's analysis with its keys replaced by numbers into the table of an
@@ -1109,30 +1245,45 @@ pub fn assemble_in_ranges<R: Send>(
     }
     let rare: Vec<bool> = df.iter().map(|&n| !is_common(n, docs.len())).collect();
     let hashes: Vec<u16> = strings.par_iter().map(|s| word_hash(s)).collect();
-    // Folded words whose stem differs from them, with each stem.
-    let mut word_stems: Vec<(u32, u32)> = docs
+    // Folded words whose stem differs from them, with each stem and the number
+    // of documents that have the word with that stem (a patch of the index
+    // needs the count to know when the last one is gone).
+    let mut word_stems: Vec<((u32, u32), u32)> = docs
         .par_iter()
-        .fold(FxHashSet::default, |mut set, doc| {
+        .fold(FxHashMap::default, |mut counts, doc| {
             let (global, forms, doc) = (doc.global, doc.text().forms, doc.counted);
-            for &(w, slot) in forms {
-                let s = doc.stems[slot as usize].0;
-                if w != s {
-                    set.insert((global[w as usize], global[s as usize]));
-                }
+            let mut own: Vec<(u32, u32)> = forms
+                .iter()
+                .filter_map(|&(w, slot)| {
+                    let s = doc.stems[slot as usize].0;
+                    (w != s).then(|| (global[w as usize], global[s as usize]))
+                })
+                .collect();
+            own.sort_unstable();
+            own.dedup();
+            for pair in own {
+                *counts.entry(pair).or_insert(0u32) += 1;
             }
-            set
+            counts
         })
-        .flat_map_iter(|set| set.into_iter())
+        .flat_map_iter(|counts| counts.into_iter())
         .collect();
     word_stems.par_sort_unstable();
-    word_stems.dedup();
+    word_stems.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 += later.1;
+        }
+        same
+    });
+    let form_counts = FormCounts::from_sorted(
+        word_stems
+            .iter()
+            .map(|&((w, s), n)| (strings[w as usize], strings[s as usize], n)),
+    );
     let lengths: Vec<f32> = docs.iter().map(|a| a.counted.length).collect();
-    let average = if lengths.is_empty() {
-        1.0
-    } else {
-        (lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / lengths.len() as f64) as f32
-    };
-    let norms = length_norms(&lengths, rounded_average(average));
+    let total_length = total_length(&lengths);
+    let norms = length_norms(&lengths, average_length(total_length, lengths.len()));
     drop(lengths);
 
     // Pass 2. What remains after it needs only the stems: a build frees each
@@ -1174,7 +1325,7 @@ pub fn assemble_in_ranges<R: Send>(
     // Pass 3, one kind of posting after the other, each freed once its shards
     // are out, so that their working sets never add up. Pairs first: their
     // lists are no longer needed once sorted.
-    let (pair_count, pair_results) = {
+    let (pair_count, pair_bytes, pair_results) = {
         let pairs = pair_postings(&mut extra, &strings, &norms, entries_per_range);
         // Each pair's share of a shard: its key and postings as JSON.
         let pair_bytes: usize = pairs
@@ -1204,7 +1355,7 @@ pub fn assemble_in_ranges<R: Send>(
                 })
             })
             .collect();
-        (pair_count, results)
+        (pair_count, pair_bytes, results)
     };
 
     // Terms and words share the sorted key space of `strings`, cut into
@@ -1212,7 +1363,7 @@ pub fn assemble_in_ranges<R: Send>(
     // and each shard is handed on once full, so that only one range's lists
     // (and the shard left open at its end) are held at once.
     let mut stems_of: Vec<Option<Vec<&str>>> = vec![None; strings.len()];
-    for &(w, s) in &word_stems {
+    for &((w, s), _) in &word_stems {
         stems_of[w as usize]
             .get_or_insert_with(Vec::new)
             .push(strings[s as usize]);
@@ -1285,6 +1436,11 @@ pub fn assemble_in_ranges<R: Send>(
         Layout {
             first_keys,
             pairs: pair_count,
+            totals: Totals {
+                length: total_length,
+                pair_bytes: pair_bytes as u64,
+            },
+            forms: form_counts,
         },
         results,
     )
@@ -1303,7 +1459,7 @@ fn json_string(out: &mut String, s: &str) {
 
 /// One key of the term shards: the key, its postings as a stem, and (for a folded
 /// word whose stems differ from it) its stems.
-type TermEntry<'a> = (&'a str, Option<&'a str>, Option<&'a [&'a str]>);
+pub(super) type TermEntry<'a> = (&'a str, Option<&'a str>, Option<&'a [&'a str]>);
 
 /// Term shard `n` from its entries (key number, encoded list if a stem), with
 /// its first key (empty for the first shard, which takes every key before the
@@ -1345,7 +1501,7 @@ const NAMED_BYTES: usize = 32;
 
 /// Names term shards by their first keys, in order (see [`term_shard_name`]).
 #[derive(Default)]
-struct ShardNamer {
+pub(super) struct ShardNamer {
     last: Option<String>,
     repeats: usize,
 }
@@ -1353,7 +1509,7 @@ struct ShardNamer {
 impl ShardNamer {
     /// The name of the next shard, whose first key is `first` (empty for the
     /// first shard).
-    fn next(&mut self, first: &str) -> String {
+    pub(super) fn next(&mut self, first: &str) -> String {
         let base = shard_name_base(first);
         if self.last.as_deref() == Some(base.as_str()) {
             self.repeats += 1;
@@ -1393,7 +1549,7 @@ pub fn term_shard_name(first_keys: &[String], n: usize) -> String {
     name
 }
 
-fn term_entry_len(e: &TermEntry<'_>) -> usize {
+pub(super) fn term_entry_len(e: &TermEntry<'_>) -> usize {
     e.0.len()
         + 4
         + e.1.map_or(0, str::len)
@@ -1403,7 +1559,7 @@ fn term_entry_len(e: &TermEntry<'_>) -> usize {
 }
 
 /// A term shard: `{"stems": {stem: postings}, "words": {word: [stem, ...]}}`.
-fn term_shard_json(entries: &[TermEntry<'_>]) -> Vec<u8> {
+pub(super) fn term_shard_json(entries: &[TermEntry<'_>]) -> Vec<u8> {
     let mut out = String::with_capacity(entries.iter().map(term_entry_len).sum::<usize>() + 32);
     out.push_str("{\"stems\":{");
     let mut first = true;
@@ -1445,7 +1601,7 @@ fn term_shard_json(entries: &[TermEntry<'_>]) -> Vec<u8> {
 /// key, then the second's: the order of the pair strings too, except where a key
 /// holds a space (folding a few Arabic ligatures makes one). Fixed either way;
 /// the client looks pairs up by key.
-fn pair_shard_json(entries: &[(&str, &str)]) -> Vec<u8> {
+pub(super) fn pair_shard_json(entries: &[(&str, &str)]) -> Vec<u8> {
     let mut out = String::with_capacity(
         entries
             .iter()
@@ -1464,6 +1620,91 @@ fn pair_shard_json(entries: &[(&str, &str)]) -> Vec<u8> {
     }
     out.push('}');
     out.into_bytes()
+}
+
+/// One document's entries in the index, by key: what a patch of the index
+/// takes out for a document's old analysis and puts in for its new one (see
+/// [`super::patch`]). Made by the same passes as [`assemble`] makes them for
+/// every document, so the entries are the ones a full assembly writes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Footprint {
+    /// Its weighted length.
+    pub(super) length: f32,
+    /// Per stem, sorted: (stem, weight digit, snippet part, neighbour text: empty
+    /// for a common stem).
+    pub(super) stems: Vec<(String, u8, u16, String)>,
+    /// Per pair of common words, sorted: (`first second`, weight digit, part).
+    pub(super) pairs: Vec<(String, u8, u16)>,
+    /// Its word forms whose stem differs, (word, stem), sorted and distinct.
+    pub(super) forms: Vec<(String, String)>,
+}
+
+/// The stems of an analysis, as strings.
+pub(super) fn stem_keys(analysis: &DocumentAnalysis) -> impl Iterator<Item = &str> + '_ {
+    analysis.stems.iter().map(|s| analysis.keys.get(s.0))
+}
+
+/// The folded words of an analysis whose stem differs from them, with the stem.
+pub(super) fn form_keys(analysis: &DocumentAnalysis) -> impl Iterator<Item = (&str, &str)> + '_ {
+    analysis.forms.iter().filter_map(|&(w, slot)| {
+        let s = analysis.stems.get(slot as usize)?.0;
+        (w != s).then(|| (analysis.keys.get(w), analysis.keys.get(s)))
+    })
+}
+
+/// The [`Footprint`] of a document's analysis in an archive where `rare`
+/// tells the rare stems and `average` is the average length
+/// ([`average_length`]).
+pub(super) fn footprint(
+    analysis: &DocumentAnalysis,
+    rare: &dyn Fn(&str) -> bool,
+    average: f32,
+) -> Footprint {
+    let mut group = Interned::default();
+    group.push(analysis);
+    let tables = [group.memo.strings()];
+    let (strings, maps) = global_keys(&tables);
+    let global = &maps[0];
+    let counted = &group.docs[0];
+    let is_rare: Vec<bool> = strings.iter().map(|s| rare(s)).collect();
+    let hashes: Vec<u16> = strings.iter().map(|s| word_hash(s)).collect();
+    let norm = length_norms(&[counted.length], average)[0];
+    let doc = Doc {
+        counted,
+        global,
+        texts: &group.texts,
+    };
+    let extra = neighbours(doc, &is_rare, &hashes);
+    let key = |id: u32| strings[global[id as usize] as usize];
+    let mut start = 0;
+    let mut stems: Vec<(String, u8, u16, String)> = Vec::with_capacity(counted.stems.len());
+    for (slot, (&(id, tf, part), &end)) in counted.stems.iter().zip(&extra.near_ends).enumerate() {
+        let near = &extra.near[start as usize..end as usize];
+        start = end;
+        let weight = quantise(counted.count(slot, tf), norm);
+        stems.push((key(id).to_string(), weight, part, near.to_string()));
+    }
+    stems.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // Global numbers here are the order of the strings: the pairs come sorted.
+    let pairs = extra
+        .pairs
+        .iter()
+        .map(|(first, second, tf, part)| {
+            let pair = format!("{} {}", strings[first as usize], strings[second as usize]);
+            (pair, quantise(f32::from(tf), norm), part)
+        })
+        .collect();
+    let mut forms: Vec<(String, String)> = form_keys(analysis)
+        .map(|(w, s)| (w.to_string(), s.to_string()))
+        .collect();
+    forms.sort_unstable();
+    forms.dedup();
+    Footprint {
+        length: counted.length,
+        stems,
+        pairs,
+        forms,
+    }
 }
 
 /// Cuts key-sorted entries, (key, length), into shards as [`ShardCutter`]

@@ -65,6 +65,8 @@ pub mod analyse;
 pub mod encode;
 pub mod facets;
 pub mod index;
+pub mod patch;
+pub mod state;
 pub mod text;
 
 pub use analyse::{analyse_body, analyse_document, DocumentAnalysis, WordMemo};
@@ -184,6 +186,9 @@ pub struct Analyses {
     pub interned: Vec<InternedChunk>,
     /// How many of them were made by this build (the others came from a cache).
     pub made: usize,
+    /// Otherwise, when the link pass analysed only some documents (see
+    /// [`crate::archive::links::Reuse::only`]): theirs, by document number.
+    pub only: Vec<(usize, Arc<DocumentAnalysis>)>,
 }
 
 /// Every file of the search index, ready to write under the site root. Holds the
@@ -219,7 +224,7 @@ pub fn write_index_hashed<R: Send>(
     analyses: Analyses,
     sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
 ) -> std::io::Result<Vec<R>> {
-    index_with(archive, analyses, None, sink)
+    index_with(archive, analyses, None, sink).map(|(results, _)| results)
 }
 
 /// [`write_index_hashed`] for a session that keeps the interned groups of
@@ -235,7 +240,18 @@ pub fn write_index_kept<R: Send>(
     kept: &mut Vec<KeptGroup>,
     sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
 ) -> std::io::Result<Vec<R>> {
-    index_with(archive, analyses, Some(kept), sink)
+    index_with(archive, analyses, Some(kept), sink).map(|(results, _)| results)
+}
+
+/// [`write_index_kept`] (without a session if `kept` is `None`), returning
+/// also what a later [`patch::patch`] of the index starts from.
+pub fn write_index_state<R: Send>(
+    archive: &Archive,
+    analyses: Analyses,
+    kept: Option<&mut Vec<KeptGroup>>,
+    sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
+) -> std::io::Result<(Vec<R>, patch::SearchState)> {
+    index_with(archive, analyses, kept, sink)
 }
 
 /// [`write_index_kept`], or without a session (`kept` is `None`) the same
@@ -246,11 +262,11 @@ fn index_with<R: Send>(
     analyses: Analyses,
     mut kept: Option<&mut Vec<KeptGroup>>,
     sink: impl Fn(OutputFile, &[u8; 32]) -> R + Sync,
-) -> std::io::Result<Vec<R>> {
+) -> std::io::Result<(Vec<R>, patch::SearchState)> {
     let documents = &archive.documents;
     let emit = |file: OutputFile| {
         let content: [u8; 32] = Sha256::digest(&file.bytes).into();
-        (digest(&file.path, &content), sink(file, &content))
+        ((file.path.clone(), content), sink(file, &content))
     };
     let interned_count: usize = analyses.interned.iter().map(|g| g.0.len()).sum();
     if interned_count == documents.len() && !analyses.interned.is_empty() {
@@ -372,8 +388,11 @@ fn index_with<R: Send>(
 }
 
 /// A chunk's group, with what the sink returned for its snippet files (and
-/// each file's digest, for the build hash).
-type Chunk<R> = (KeptGroup, Vec<([u8; 32], R)>);
+/// each file's path and SHA-256, for the build hash).
+type Chunk<R> = (KeptGroup, Vec<(FileSha, R)>);
+
+/// A file's site path and the SHA-256 of its bytes.
+type FileSha = (String, [u8; 32]);
 
 /// A chunk's interned group as a session keeps it between builds, with the
 /// analyses it was made from.
@@ -502,9 +521,9 @@ fn finish<R: Send>(
     archive: &Archive,
     groups: &mut [index::Interned],
     release: index::Release,
-    parts: impl FnOnce() -> std::io::Result<Vec<([u8; 32], R)>> + Send,
-    emit: &(dyn Fn(OutputFile) -> ([u8; 32], R) + Sync),
-) -> std::io::Result<Vec<R>> {
+    parts: impl FnOnce() -> std::io::Result<Vec<(FileSha, R)>> + Send,
+    emit: &(dyn Fn(OutputFile) -> (FileSha, R) + Sync),
+) -> std::io::Result<(Vec<R>, patch::SearchState)> {
     let (((layout, shards), facets), parts) = rayon::join(
         || {
             rayon::join(
@@ -525,12 +544,13 @@ fn finish<R: Send>(
     all.extend(parts?);
     // The build hash covers every file, in the fixed order.
     let mut hash = Sha256::new();
-    for (d, _) in &all {
-        hash.update(d);
+    for ((path, content), _) in &all {
+        hash.update(digest(path, content));
     }
+    let build = crate::load::hex(&hash.finalize()[..8]);
     let manifest = Manifest {
         version: FORMAT_VERSION,
-        build: crate::load::hex(&hash.finalize()[..8]),
+        build: build.clone(),
         documents: archive.documents.len(),
         terms: layout.first_keys,
         pairs: layout.pairs,
@@ -540,12 +560,26 @@ fn finish<R: Send>(
         path: "search/manifest.json".into(),
         bytes: serde_json::to_vec(&manifest).unwrap_or_default(),
     });
-    Ok(all.into_iter().map(|(_, r)| r).chain([last]).collect())
+    let mut files = Vec::with_capacity(all.len());
+    let mut results = Vec::with_capacity(all.len() + 1);
+    for (file, result) in all {
+        files.push(file);
+        results.push(result);
+    }
+    results.push(last);
+    let state = patch::SearchState {
+        build,
+        documents: archive.documents.len(),
+        totals: layout.totals,
+        files,
+        forms: layout.forms,
+    };
+    Ok((results, state))
 }
 
 /// A file's share of the build hash: the SHA-256 of its path and of its bytes'
 /// SHA-256.
-fn digest(path: &str, content: &[u8; 32]) -> [u8; 32] {
+pub(super) fn digest(path: &str, content: &[u8; 32]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(path.as_bytes());
     h.update([0]);

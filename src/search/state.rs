@@ -1,0 +1,293 @@
+//! What a build keeps for the next one to patch the search index instead of
+//! assembling it again (see [`super::patch`]), in `.annals-cache/`:
+//!
+//! - `search.bin`: the [`SearchState`] of the live index;
+//! - `bodies.bin`: the body of every document the live index was made from,
+//!   by file, so that a document's old analysis can be made again when its
+//!   body is edited (its entries must be taken out of the index).
+//!
+//! Both files name the live index by its build hash and its salt (the annals
+//! binary and the configuration, [`super::cache_salt`]); a file made for
+//! another, or damaged (each ends with a CRC-32), is not used, and the index
+//! is then assembled in full.
+
+use super::index::{FormCounts, Totals};
+use super::patch::SearchState;
+use crate::varint;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+const STATE_FILE: &str = "search.bin";
+const STATE_MAGIC: &[u8; 16] = b"annals-search-01";
+const BODIES_FILE: &str = "bodies.bin";
+const BODIES_MAGIC: &[u8; 16] = b"annals-bodies-01";
+
+/// Writes the state of the index a build just published, and the bodies it
+/// was made from (file path, text).
+pub fn store<'a>(
+    root: &Path,
+    salt: u64,
+    state: &SearchState,
+    bodies: impl Iterator<Item = (&'a Path, std::io::Result<std::borrow::Cow<'a, str>>)>,
+) {
+    crate::cache::replace_file(root, STATE_FILE, |out| {
+        let bytes = encode_state(salt, state);
+        out.write_all(&bytes)?;
+        out.write_all(&crc32fast::hash(&bytes).to_le_bytes())
+    });
+    // The bodies, then their table (path, where the body starts, its length,
+    // its CRC-32), then where the table starts: a reader reads the table and
+    // then only the bodies it needs.
+    crate::cache::replace_file(root, BODIES_FILE, |out| {
+        let mut head = Vec::new();
+        head.extend_from_slice(BODIES_MAGIC);
+        head.extend_from_slice(&salt.to_le_bytes());
+        push_str(&mut head, &state.build);
+        out.write_all(&head)?;
+        let mut at = head.len() as u64;
+        let mut table = Vec::new();
+        let mut count = 0;
+        for (path, text) in bodies {
+            let text = text?;
+            out.write_all(text.as_bytes())?;
+            push_str(&mut table, &path.to_string_lossy());
+            varint::push(&mut table, at);
+            varint::push(&mut table, text.len() as u64);
+            table.extend_from_slice(&crc32fast::hash(text.as_bytes()).to_le_bytes());
+            at += text.len() as u64;
+            count += 1;
+        }
+        let mut tail = Vec::new();
+        varint::push(&mut tail, count);
+        tail.extend_from_slice(&table);
+        let crc = crc32fast::hash(&tail);
+        out.write_all(&tail)?;
+        out.write_all(&crc.to_le_bytes())?;
+        out.write_all(&at.to_le_bytes())
+    });
+}
+
+/// The state stored for `salt`, if there is one and it is whole.
+pub fn load_state(root: &Path, salt: u64) -> Option<SearchState> {
+    let bytes = std::fs::read(root.join(crate::cache::CACHE_DIR).join(STATE_FILE)).ok()?;
+    let (body, crc) = bytes.split_at(bytes.len().checked_sub(4)?);
+    if crc32fast::hash(body).to_le_bytes() != crc {
+        return None;
+    }
+    decode_state(body, salt)
+}
+
+/// The stored bodies of the index whose build hash is `build`: read one by
+/// one as they are asked for.
+pub struct Bodies {
+    file: std::fs::File,
+    /// (path, start, length, CRC-32), by path.
+    table: std::collections::HashMap<PathBuf, (u64, u64, u32)>,
+}
+
+impl Bodies {
+    /// The bodies stored for `salt` and the index `build`, if whole.
+    pub fn load(root: &Path, salt: u64, build: &str) -> Option<Bodies> {
+        let mut file =
+            std::fs::File::open(root.join(crate::cache::CACHE_DIR).join(BODIES_FILE)).ok()?;
+        let len = file.metadata().ok()?.len();
+        let mut head = vec![0; (16 + 8 + 1 + build.len()).min(len as usize)];
+        file.read_exact(&mut head).ok()?;
+        let mut expected = Vec::new();
+        expected.extend_from_slice(BODIES_MAGIC);
+        expected.extend_from_slice(&salt.to_le_bytes());
+        push_str(&mut expected, build);
+        if head != expected {
+            return None;
+        }
+        file.seek(SeekFrom::End(-8)).ok()?;
+        let mut end = [0; 8];
+        file.read_exact(&mut end).ok()?;
+        let table_at = u64::from_le_bytes(end);
+        let table_len = len.checked_sub(12)?.checked_sub(table_at)?;
+        file.seek(SeekFrom::Start(table_at)).ok()?;
+        let mut tail = vec![0; usize::try_from(table_len).ok()? + 4];
+        file.read_exact(&mut tail).ok()?;
+        let (table, crc) = tail.split_at(tail.len() - 4);
+        if crc32fast::hash(table).to_le_bytes() != crc {
+            return None;
+        }
+        let mut at = 0;
+        let count = varint::read(table, &mut at)?;
+        let mut out = std::collections::HashMap::new();
+        for _ in 0..count {
+            let path = read_str(table, &mut at)?;
+            let start = varint::read(table, &mut at)?;
+            let length = varint::read(table, &mut at)?;
+            let crc = u32::from_le_bytes(table.get(at..at + 4)?.try_into().ok()?);
+            at += 4;
+            if start.checked_add(length)? > table_at {
+                return None;
+            }
+            out.insert(PathBuf::from(path), (start, length, crc));
+        }
+        Some(Bodies { file, table: out })
+    }
+
+    /// The body of the document in `path`, as the live index has it.
+    pub fn get(&self, path: &Path) -> Option<String> {
+        let &(start, length, crc) = self.table.get(path)?;
+        let mut text = vec![0; usize::try_from(length).ok()?];
+        read_at(&self.file, &mut text, start).ok()?;
+        if crc32fast::hash(&text) != crc {
+            return None;
+        }
+        String::from_utf8(text).ok()
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &std::fs::File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &std::fs::File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    let mut file = file;
+    file.seek(SeekFrom::Start(at))?;
+    file.read_exact(buf)
+}
+
+fn push_str(out: &mut Vec<u8>, s: &str) {
+    varint::push(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn read_str(bytes: &[u8], at: &mut usize) -> Option<String> {
+    let len = usize::try_from(varint::read(bytes, at)?).ok()?;
+    let s = std::str::from_utf8(bytes.get(*at..at.checked_add(len)?)?).ok()?;
+    *at += len;
+    Some(s.to_string())
+}
+
+fn encode_state(salt: u64, state: &SearchState) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(STATE_MAGIC);
+    out.extend_from_slice(&salt.to_le_bytes());
+    push_str(&mut out, &state.build);
+    varint::push(&mut out, state.documents as u64);
+    out.extend_from_slice(&state.totals.length.to_le_bytes());
+    varint::push(&mut out, state.totals.pair_bytes);
+    varint::push(&mut out, state.files.len() as u64);
+    for (path, sha) in &state.files {
+        push_str(&mut out, path);
+        out.extend_from_slice(sha);
+    }
+    let forms = &state.forms;
+    push_str(&mut out, &forms.text);
+    varint::push(&mut out, forms.counts.len() as u64);
+    for (end, count) in forms.ends.iter().zip(&forms.counts) {
+        varint::push(&mut out, u64::from(*end));
+        varint::push(&mut out, u64::from(*count));
+    }
+    out
+}
+
+fn decode_state(bytes: &[u8], salt: u64) -> Option<SearchState> {
+    if bytes.get(..16)? != STATE_MAGIC || bytes.get(16..24)? != salt.to_le_bytes() {
+        return None;
+    }
+    let mut at = 24;
+    let build = read_str(bytes, &mut at)?;
+    let documents = usize::try_from(varint::read(bytes, &mut at)?).ok()?;
+    let length = f64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?);
+    at += 8;
+    let pair_bytes = varint::read(bytes, &mut at)?;
+    let count = usize::try_from(varint::read(bytes, &mut at)?).ok()?;
+    let mut files = Vec::with_capacity(count.min(bytes.len()));
+    for _ in 0..count {
+        let path = read_str(bytes, &mut at)?;
+        let sha: [u8; 32] = bytes.get(at..at + 32)?.try_into().ok()?;
+        at += 32;
+        files.push((path, sha));
+    }
+    let text = read_str(bytes, &mut at)?;
+    let count = usize::try_from(varint::read(bytes, &mut at)?).ok()?;
+    let mut ends = Vec::with_capacity(count.min(bytes.len()));
+    let mut counts = Vec::with_capacity(count.min(bytes.len()));
+    let mut previous = 0;
+    for _ in 0..count {
+        let end = u32::try_from(varint::read(bytes, &mut at)?).ok()?;
+        if end < previous || end as usize > text.len() || !text.is_char_boundary(end as usize) {
+            return None;
+        }
+        previous = end;
+        ends.push(end);
+        counts.push(u32::try_from(varint::read(bytes, &mut at)?).ok()?);
+    }
+    if at != bytes.len() {
+        return None;
+    }
+    Some(SearchState {
+        build,
+        documents,
+        totals: Totals { length, pair_bytes },
+        files,
+        forms: FormCounts { text, ends, counts },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_reads_back_as_written_and_only_for_its_salt() {
+        let state = SearchState {
+            build: "0123456789abcdef".into(),
+            documents: 3,
+            totals: Totals {
+                length: 1234.0,
+                pair_bytes: 99_999,
+            },
+            files: vec![("search/terms/k.json".into(), [7; 32])],
+            forms: FormCounts::from_sorted([("regulations", "regul", 2)].into_iter()),
+        };
+        let bytes = encode_state(5, &state);
+        assert_eq!(decode_state(&bytes, 5), Some(state));
+        assert_eq!(decode_state(&bytes, 6), None);
+        assert_eq!(decode_state(&bytes[..bytes.len() - 1], 5), None);
+    }
+
+    #[test]
+    fn bodies_are_read_back_by_path_and_checked() {
+        let dir = std::env::temp_dir().join(format!("annals-bodies-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let state = SearchState {
+            build: "feedface00000000".into(),
+            ..Default::default()
+        };
+        let a = Path::new("content/a.md");
+        let b = Path::new("content/b.md");
+        let bodies = [(a, "First body.\n"), (b, "Zweiter Körper.\n")];
+        store(
+            &dir,
+            9,
+            &state,
+            bodies
+                .iter()
+                .map(|(p, t)| (*p, Ok(std::borrow::Cow::Borrowed(*t)))),
+        );
+        let stored = Bodies::load(&dir, 9, "feedface00000000").expect("stored");
+        assert_eq!(stored.get(b).as_deref(), Some("Zweiter Körper.\n"));
+        assert_eq!(stored.get(a).as_deref(), Some("First body.\n"));
+        assert_eq!(stored.get(Path::new("content/c.md")), None);
+        assert!(Bodies::load(&dir, 9, "0000000000000000").is_none());
+        assert!(Bodies::load(&dir, 8, "feedface00000000").is_none());
+        assert_eq!(load_state(&dir, 9), Some(state));
+        // A body changed on disk is not handed back.
+        let path = dir.join(crate::cache::CACHE_DIR).join(BODIES_FILE);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.windows(5).position(|w| w == b"First").unwrap();
+        bytes[at] = b'f';
+        std::fs::write(&path, bytes).unwrap();
+        let stored = Bodies::load(&dir, 9, "feedface00000000").expect("table intact");
+        assert_eq!(stored.get(a), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
