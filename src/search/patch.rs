@@ -218,31 +218,32 @@ pub fn patch(
         })
         .collect();
 
-    // Stems: each list loses the document's old entry and gains its new one.
-    let mut lists: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
-    for (doc, old, new) in &footprints {
-        for (key, ..) in &old.stems {
-            remove_doc(terms.list(key, &mut lists)?, *doc, key)?;
-        }
-        for (key, weight, part, near) in &new.stems {
-            let list = terms.list(key, &mut lists)?;
-            let at = list.partition_point(|p| p.doc < *doc as u32);
-            if list.get(at).is_some_and(|p| p.doc == *doc as u32) {
-                return Err(format!("`{key}` lists a document twice"));
-            }
-            list.insert(
-                at,
-                Posting {
+    // Stems: each list loses the document's old entry and gains its new one;
+    // lists are independent, so they are edited in parallel.
+    let stem_edits = edits(
+        footprints
+            .iter()
+            .flat_map(|(doc, old, _)| old.stems.iter().map(move |s| (s.0.as_str(), *doc))),
+        footprints.iter().flat_map(|(doc, _, new)| {
+            new.stems.iter().map(move |(key, weight, part, near)| {
+                let posting = Posting {
                     doc: *doc as u32,
                     weight: *weight,
                     part: *part,
                     near: near.clone(),
-                },
-            );
-        }
-    }
-    for (key, list) in &lists {
-        let postings = (!list.is_empty()).then(|| encode_postings(list));
+                };
+                (key.as_str(), posting)
+            })
+        }),
+    );
+    let edited: Vec<(&str, Option<String>)> = stem_edits
+        .par_iter()
+        .map(|(key, edit)| {
+            let live = terms.entry(key).and_then(|t| t.postings.as_deref());
+            Ok((*key, edit.apply(key, live)?))
+        })
+        .collect::<Result<_, Refusal>>()?;
+    for (key, postings) in edited {
         terms.set_postings(key, postings);
     }
     // Word forms: an entry goes when the last document with it loses it.
@@ -279,28 +280,31 @@ pub fn patch(
             .flat_map(|(_, old, new)| old.pairs.iter().chain(&new.pairs))
             .map(|p| p.0.as_str()),
     )?;
-    let mut pair_lists: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
-    for (doc, old, new) in &footprints {
-        for (key, ..) in &old.pairs {
-            remove_doc(pairs.list(key, &mut pair_lists)?, *doc, key)?;
-        }
-        for (key, weight, part) in &new.pairs {
-            let list = pairs.list(key, &mut pair_lists)?;
-            let at = list.partition_point(|p| p.doc < *doc as u32);
-            list.insert(
-                at,
-                Posting {
+    let pair_edits = edits(
+        footprints
+            .iter()
+            .flat_map(|(doc, old, _)| old.pairs.iter().map(move |p| (p.0.as_str(), *doc))),
+        footprints.iter().flat_map(|(doc, _, new)| {
+            new.pairs.iter().map(move |(key, weight, part)| {
+                let posting = Posting {
                     doc: *doc as u32,
                     weight: *weight,
                     part: *part,
                     near: String::new(),
-                },
-            );
-        }
+                };
+                (key.as_str(), posting)
+            })
+        }),
+    );
+    if let Some(key) = pair_edits.keys().find(|k| !ordered_pair(k)) {
+        return Err(format!("`{key}` is not two plain words"));
     }
+    let edited: Vec<(&str, Option<String>)> = pair_edits
+        .par_iter()
+        .map(|(key, edit)| Ok((*key, edit.apply(key, pairs.get(key))?)))
+        .collect::<Result<_, Refusal>>()?;
     let mut pair_bytes = state.totals.pair_bytes as i64;
-    for (key, list) in &pair_lists {
-        let postings = (!list.is_empty()).then(|| encode_postings(list));
+    for (key, postings) in edited {
         pair_bytes += pairs.set(key, postings);
     }
     let pair_bytes = u64::try_from(pair_bytes).map_err(|_| "pair bytes fell below zero")?;
@@ -356,9 +360,13 @@ pub fn patch(
     if done_parts.len() != changes.len() {
         return Err("a changed document has no snippet files in the state".into());
     }
+    let digests: Vec<[u8; 32]> = files
+        .par_iter()
+        .map(|f| super::digest(f.path(), f.sha256()))
+        .collect();
     let mut hash = Sha256::new();
-    for f in &files {
-        hash.update(super::digest(f.path(), f.sha256()));
+    for d in &digests {
+        hash.update(d);
     }
     let build = crate::load::hex(&hash.finalize()[..8]);
     let manifest = Manifest {
@@ -396,6 +404,54 @@ pub fn patch(
 /// The distinct items of a list, in order of first sight.
 fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> {
     items.collect()
+}
+
+/// What happens to one posting list: the documents whose entries go, and the
+/// entries that come.
+#[derive(Default)]
+struct ListEdit {
+    gone: Vec<usize>,
+    come: Vec<Posting>,
+}
+
+impl ListEdit {
+    /// The list's JSON text after the edit (`None` if no document is left),
+    /// from its live text.
+    fn apply(&self, key: &str, live: Option<&str>) -> Result<Option<String>, Refusal> {
+        let mut list = match live {
+            None => Vec::new(),
+            Some(text) => {
+                decode_postings(text).ok_or_else(|| format!("`{key}`'s list is malformed"))?
+            }
+        };
+        for &doc in &self.gone {
+            remove_doc(&mut list, doc, key)?;
+        }
+        for posting in &self.come {
+            let at = list.partition_point(|p| p.doc < posting.doc);
+            if list.get(at).is_some_and(|p| p.doc == posting.doc) {
+                return Err(format!("`{key}` lists a document twice"));
+            }
+            list.insert(at, posting.clone());
+        }
+        Ok((!list.is_empty()).then(|| encode_postings(&list)))
+    }
+}
+
+/// The edits of the lists, by key, from the entries that go (key, document)
+/// and those that come (key, entry).
+fn edits<'a>(
+    gone: impl Iterator<Item = (&'a str, usize)>,
+    come: impl Iterator<Item = (&'a str, Posting)>,
+) -> BTreeMap<&'a str, ListEdit> {
+    let mut out: BTreeMap<&str, ListEdit> = BTreeMap::new();
+    for (key, doc) in gone {
+        out.entry(key).or_default().gone.push(doc);
+    }
+    for (key, posting) in come {
+        out.entry(key).or_default().come.push(posting);
+    }
+    out
 }
 
 /// Takes document `doc`'s entry out of `key`'s list, which must have one.
@@ -460,12 +516,33 @@ fn read_number(bytes: &[u8], at: &mut usize) -> Option<u64> {
     }
 }
 
-/// A posting list from its JSON text's items (see [`index::push_postings`]).
-fn decode_postings(text: &str) -> Option<Vec<Posting>> {
-    let items: Vec<String> = serde_json::from_str(text).ok()?;
-    if !(3..=4).contains(&items.len()) {
-        return None;
+/// The items of a list's JSON text as [`list_text`] makes it: digits in
+/// quotes, separated by commas, in brackets.
+fn list_items(text: &str) -> Option<Vec<&str>> {
+    let inner = text.strip_prefix('[')?.strip_suffix(']')?;
+    let items: Vec<&str> = inner
+        .split(',')
+        .map(|item| item.strip_prefix('"')?.strip_suffix('"'))
+        .collect::<Option<_>>()?;
+    (3..=4).contains(&items.len()).then_some(items)
+}
+
+/// How many documents a list's JSON text holds: the numbers of its first
+/// item (a digit below 32 ends one).
+fn list_len(text: &str) -> Option<usize> {
+    let docs = list_items(text)?[0];
+    let mut count = 0;
+    for b in docs.bytes() {
+        if encode::digit_value(b)? < 32 {
+            count += 1;
+        }
     }
+    Some(count)
+}
+
+/// A posting list from its JSON text (see [`index::push_postings`]).
+fn decode_postings(text: &str) -> Option<Vec<Posting>> {
+    let items = list_items(text)?;
     let docs = encode::decode_ascending(&items[0])?;
     let weights: Vec<u8> = items[1]
         .bytes()
@@ -622,28 +699,8 @@ impl<'a> TermShards<'a> {
     fn df(&self, key: &str) -> Result<usize, Refusal> {
         match self.entry(key).and_then(|t| t.postings.as_deref()) {
             None => Ok(0),
-            Some(text) => decode_postings(text)
-                .map(|l| l.len())
-                .ok_or_else(|| format!("`{key}`'s list is malformed")),
+            Some(text) => list_len(text).ok_or_else(|| format!("`{key}`'s list is malformed")),
         }
-    }
-
-    /// `key`'s posting list, decoded into `lists` on first use.
-    fn list<'l>(
-        &self,
-        key: &str,
-        lists: &'l mut BTreeMap<String, Vec<Posting>>,
-    ) -> Result<&'l mut Vec<Posting>, Refusal> {
-        if !lists.contains_key(key) {
-            let list = match self.entry(key).and_then(|t| t.postings.as_deref()) {
-                None => Vec::new(),
-                Some(text) => {
-                    decode_postings(text).ok_or_else(|| format!("`{key}`'s list is malformed"))?
-                }
-            };
-            lists.insert(key.to_string(), list);
-        }
-        lists.get_mut(key).ok_or_else(|| "unreachable".into())
     }
 
     fn entry_mut(&mut self, key: &str) -> Result<&mut Term, Refusal> {
@@ -656,7 +713,12 @@ impl<'a> TermShards<'a> {
         Ok(shard.entry(key.to_string()).or_default())
     }
 
+    /// Sets `key`'s postings; a shard is changed only if they differ (most of
+    /// an edited document's weights come out as they were).
     fn set_postings(&mut self, key: &str, postings: Option<String>) {
+        if self.entry(key).and_then(|t| t.postings.as_ref()) == postings.as_ref() {
+            return;
+        }
         if let Ok(term) = self.entry_mut(key) {
             term.postings = postings;
         }
@@ -741,40 +803,51 @@ impl<'a> TermShards<'a> {
             return Err("the index would have no term shard".into());
         }
         let mut namer = index::ShardNamer::default();
-        let mut first_keys = Vec::with_capacity(out.len());
-        let mut files = Vec::with_capacity(out.len());
-        for (i, shard) in out.into_iter().enumerate() {
-            let first = match (&shard, i) {
+        let first_keys: Vec<String> = out
+            .iter()
+            .enumerate()
+            .map(|(i, shard)| match (shard, i) {
                 (_, 0) => String::new(),
                 (Shard::Kept(n), _) => self.first_keys[*n].clone(),
                 (Shard::New(entries), _) => {
                     entries.first().map(|e| e.0.clone()).unwrap_or_default()
                 }
-            };
-            let name = namer.next(&first);
-            let path = format!("search/terms/{name}.json");
-            files.push(match shard {
-                Shard::Kept(n) if self.names[n] == name => PatchedFile::Kept(path, self.shas[n]),
-                Shard::Kept(n) => {
-                    let live = self.path(n);
-                    let bytes =
-                        (self.live)(&live).ok_or_else(|| format!("{live} cannot be read"))?;
-                    written(path, bytes)
-                }
-                Shard::New(entries) => {
-                    let file = written(path, term_shard_bytes(&entries));
-                    // Cut again the same way, with the same entries.
-                    let same = self.names.iter().position(|n| *n == name);
-                    match same {
-                        Some(n) if self.shas[n] == *file.sha256() => {
-                            PatchedFile::Kept(file.path().to_string(), self.shas[n])
-                        }
-                        _ => file,
+            })
+            .collect();
+        let names: Vec<String> = first_keys.iter().map(|k| namer.next(k)).collect();
+        let live_names: HashMap<&str, usize> = (self.names.iter())
+            .enumerate()
+            .map(|(n, name)| (name.as_str(), n))
+            .collect();
+        // The new shards' text made in parallel.
+        let files = out
+            .into_par_iter()
+            .zip(names)
+            .map(|(shard, name)| {
+                let path = format!("search/terms/{name}.json");
+                Ok(match shard {
+                    Shard::Kept(n) if self.names[n] == name => {
+                        PatchedFile::Kept(path, self.shas[n])
                     }
-                }
-            });
-            first_keys.push(first);
-        }
+                    Shard::Kept(n) => {
+                        let live = self.path(n);
+                        let bytes =
+                            (self.live)(&live).ok_or_else(|| format!("{live} cannot be read"))?;
+                        written(path, bytes)
+                    }
+                    Shard::New(entries) => {
+                        let file = written(path, term_shard_bytes(&entries));
+                        // Cut again the same way, with the same entries.
+                        match live_names.get(name.as_str()) {
+                            Some(&n) if self.shas[n] == *file.sha256() => {
+                                PatchedFile::Kept(file.path().to_string(), self.shas[n])
+                            }
+                            _ => file,
+                        }
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, Refusal>>()?;
         Ok((files, first_keys))
     }
 }
@@ -886,24 +959,12 @@ impl<'a> PairShards<'a> {
         self.changed.get_mut(&n).ok_or_else(|| "unreachable".into())
     }
 
-    fn list<'l>(
-        &mut self,
-        key: &str,
-        lists: &'l mut BTreeMap<String, Vec<Posting>>,
-    ) -> Result<&'l mut Vec<Posting>, Refusal> {
-        if !ordered_pair(key) {
-            return Err(format!("`{key}` is not two plain words"));
-        }
-        if !lists.contains_key(key) {
-            let list = match self.shard(key)?.get(key) {
-                None => Vec::new(),
-                Some(text) => {
-                    decode_postings(text).ok_or_else(|| format!("`{key}`'s list is malformed"))?
-                }
-            };
-            lists.insert(key.to_string(), list);
-        }
-        lists.get_mut(key).ok_or_else(|| "unreachable".into())
+    /// A pair's live postings (its shard must have been read).
+    fn get(&self, key: &str) -> Option<&str> {
+        self.changed
+            .get(&self.number(key))?
+            .get(key)
+            .map(String::as_str)
     }
 
     /// Sets a pair's postings (`None`: no document has it); returns the change
