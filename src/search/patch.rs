@@ -543,14 +543,14 @@ fn list_len(text: &str) -> Option<usize> {
 /// A posting list from its JSON text (see [`index::push_postings`]).
 fn decode_postings(text: &str) -> Option<Vec<Posting>> {
     let items = list_items(text)?;
-    let docs = encode::decode_ascending(&items[0])?;
+    let docs = encode::decode_ascending(items[0])?;
     let weights: Vec<u8> = items[1]
         .bytes()
         .map(encode::digit_value)
         .collect::<Option<_>>()?;
     let parts = match items[2].is_empty() {
         true => vec![0; docs.len()],
-        false => encode::decode_numbers(&items[2])?,
+        false => encode::decode_numbers(items[2])?,
     };
     if weights.len() != docs.len() || parts.len() != docs.len() {
         return None;
