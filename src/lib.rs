@@ -460,17 +460,31 @@ fn prepare(
         _ => None,
     };
     let patching = search_patch.as_ref().map(|p| &p.old_bodies);
+    // A build (not `check`, which leaves the root as it found it) stores
+    // every body's link results for the next; a build that patches the index
+    // takes the unchanged bodies' results from there instead of parsing them.
+    let cache_folder = root.join(cache::CACHE_DIR);
+    let links_file = cache_folder.join("links.bin");
+    let store_links = (session.is_none() && spill_folder.is_some() && cache_folder.is_dir())
+        .then_some(links_file.as_path());
+    let stored_links = match patching {
+        Some(_) => archive::links::BodyCache::load(&links_file, salt),
+        None => archive::links::BodyCache::default(),
+    };
     let only = |doc: &document::Document| patching.is_some_and(|c| c.contains_key(&doc.file));
     // The link stage renders every body for its links and analyses it for search
     // then; analyses a session kept from the last build are not made again.
     let kept = |doc: &document::Document| session.and_then(|s| s.search.get(salt, doc));
     let reuse = archive::links::Reuse {
         analysis: &kept,
-        bodies: session.map(|s| &s.bodies),
+        bodies: session
+            .map(|s| &s.bodies)
+            .or(patching.map(|_| &stored_links)),
         salt,
         spill: spill.as_ref(),
         page_html: early_html,
         only: patching.map(|_| &only as &(dyn Fn(&document::Document) -> bool + Sync)),
+        store: store_links,
     };
     let archive = match archive::link_reusing(config, documents, &originals, entities, reuse) {
         Ok(archive) if errors.is_empty() => archive,

@@ -238,6 +238,138 @@ impl BodyCache {
     pub fn is_empty(&self) -> bool {
         self.kept.is_empty()
     }
+
+    /// The link results stored in `path` by a build with the same `salt`
+    /// ([`Reuse::store`]); none if there are none, or the file is damaged.
+    pub fn load(path: &Path, salt: u64) -> BodyCache {
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| BodyCache::decode(&bytes, salt))
+            .unwrap_or_default()
+    }
+
+    fn encode(salt: u64, entries: &[(u64, &BodyLinks)]) -> Vec<u8> {
+        let chunks: Vec<Vec<u8>> = entries
+            .par_chunks(256)
+            .map(|chunk| {
+                let mut out = Vec::new();
+                for (key, links) in chunk {
+                    out.extend_from_slice(&key.to_le_bytes());
+                    links.encode(&mut out);
+                }
+                out
+            })
+            .collect();
+        let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum::<usize>() + 32);
+        out.extend_from_slice(LINKS_MAGIC);
+        out.extend_from_slice(&salt.to_le_bytes());
+        crate::varint::push(&mut out, entries.len() as u64);
+        for chunk in chunks {
+            out.extend_from_slice(&chunk);
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8], salt: u64) -> Option<BodyCache> {
+        let (body, crc) = bytes.split_at(bytes.len().checked_sub(4)?);
+        if crc32fast::hash(body).to_le_bytes() != crc
+            || body.get(..16)? != LINKS_MAGIC
+            || body.get(16..24)? != salt.to_le_bytes()
+        {
+            return None;
+        }
+        let mut at = 24;
+        let count = crate::varint::read(body, &mut at)?;
+        let mut kept = HashMap::with_capacity(usize::try_from(count).ok()?.min(body.len()));
+        for _ in 0..count {
+            let key = u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?);
+            at += 8;
+            kept.insert(key, Arc::new(BodyLinks::decode(body, &mut at)?));
+        }
+        (at == body.len()).then_some(BodyCache { kept })
+    }
+
+    /// Writes `bytes` to `path`, replacing it whole (a failure only costs a
+    /// later build the shortcut).
+    fn write(path: &Path, bytes: &[u8]) {
+        let tmp = path.with_extension("tmp");
+        if std::fs::write(&tmp, bytes).is_ok() {
+            let _ = std::fs::rename(&tmp, path);
+        } else {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+/// The first bytes of a stored [`BodyCache`]: a name and a format number.
+const LINKS_MAGIC: &[u8; 16] = b"annals-links-001";
+
+impl BodyLinks {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let number = |out: &mut Vec<u8>, n: usize| crate::varint::push(out, n as u64);
+        let text = |out: &mut Vec<u8>, s: &str| {
+            crate::varint::push(out, s.len() as u64);
+            out.extend_from_slice(s.as_bytes());
+        };
+        number(out, self.anchors.len());
+        for a in &self.anchors {
+            text(out, a);
+        }
+        number(out, self.links.len());
+        for (link, excerpt) in &self.links {
+            text(out, &link.dest);
+            number(out, link.offset);
+            text(out, &link.block);
+            text(out, &link.text);
+            text(out, excerpt);
+        }
+        number(out, self.mentions.len());
+        for &m in &self.mentions {
+            number(out, m);
+        }
+        number(out, self.problems.len());
+        for (offset, problem) in &self.problems {
+            number(out, *offset);
+            text(out, problem);
+        }
+    }
+
+    fn decode(bytes: &[u8], at: &mut usize) -> Option<BodyLinks> {
+        let number = |at: &mut usize| -> Option<usize> {
+            usize::try_from(crate::varint::read(bytes, at)?).ok()
+        };
+        let text = |at: &mut usize| -> Option<String> {
+            let len = number(at)?;
+            let s = std::str::from_utf8(bytes.get(*at..at.checked_add(len)?)?).ok()?;
+            *at += len;
+            Some(s.to_string())
+        };
+        let count = |at: &mut usize| number(at).filter(|&n| n <= bytes.len());
+        let anchors = (0..count(at)?).map(|_| text(at)).collect::<Option<_>>()?;
+        let links = (0..count(at)?)
+            .map(|_| {
+                let link = BodyLink {
+                    dest: text(at)?,
+                    offset: number(at)?,
+                    block: text(at)?,
+                    text: text(at)?,
+                };
+                Some((link, text(at)?))
+            })
+            .collect::<Option<_>>()?;
+        let mentions = (0..count(at)?).map(|_| number(at)).collect::<Option<_>>()?;
+        let problems = (0..count(at)?)
+            .map(|_| Some((number(at)?, text(at)?)))
+            .collect::<Option<_>>()?;
+        Some(BodyLinks {
+            anchors,
+            links,
+            mentions,
+            problems,
+        })
+    }
 }
 
 /// What the link pass may take from an earlier build instead of rendering a body.
@@ -263,6 +395,9 @@ pub struct Reuse<'r> {
     /// on its own ([`crate::search::Analyses::only`]): a build that patches the
     /// live index needs the edited documents' analyses alone.
     pub only: Option<&'r (dyn Fn(&Document) -> bool + Sync)>,
+    /// Where to store this pass's link results for a later build's
+    /// [`BodyCache::load`] (written in the background once the pass is done).
+    pub store: Option<&'r Path>,
 }
 
 /// Renders document `i`'s body for its page (see [`crate::render::body`]).
@@ -369,6 +504,8 @@ pub fn index(
                     let mut page_body = None;
                     let (links, analysis, made, rendered) = match (kept_links, kept_analysis) {
                         (Some(links), Some(analysis)) => (links, Some(analysis), false, false),
+                        // Links kept, and no analysis wanted: nothing to render.
+                        (Some(links), None) if skipped => (links, None, false, false),
                         (kept_links, kept_analysis) => {
                             let text = d.body.text().unwrap_or_else(|e| {
                                 unreadable.push(unreadable_body(d, &e));
@@ -463,6 +600,18 @@ pub fn index(
     } else {
         Vec::new()
     };
+    if let Some(path) = reuse.store {
+        let keyed = reuse.bodies.is_some();
+        let entries: Vec<(u64, &BodyLinks)> = done
+            .iter()
+            .zip(documents)
+            .enumerate()
+            .map(|(from, (s, d))| (if keyed { s.0 } else { body_key(from, d) }, &*s.1))
+            .collect();
+        let bytes = BodyCache::encode(reuse.salt, &entries);
+        let path = path.to_path_buf();
+        std::thread::spawn(move || BodyCache::write(&path, &bytes));
+    }
     let next_cache = reuse.bodies.map(|_| BodyCache {
         kept: done
             .into_iter()

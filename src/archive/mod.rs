@@ -190,6 +190,7 @@ pub fn link(
         spill: None,
         page_html: false,
         only: None,
+        store: None,
     };
     link_reusing(config, documents, originals, entities, reuse)
 }
