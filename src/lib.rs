@@ -820,13 +820,31 @@ fn build_unquoted(
         // the bodies it was made from (a session keeps its analyses instead).
         if let (None, Some(state)) = (&session, &produced.search_state) {
             let documents = &archive.documents;
+            let plan = prepared.search_patch.as_ref();
             scope.spawn(move || {
-                search::state::store(
-                    &options.root,
-                    prepared.salt,
-                    state,
-                    documents.iter().map(|d| (d.file.as_path(), d.body.text())),
-                )
+                // Only the edited bodies are added when the stored ones are
+                // those of the same documents.
+                let updated = plan.is_some_and(|plan| {
+                    let changed = documents
+                        .iter()
+                        .filter(|d| plan.old_bodies.contains_key(&d.file))
+                        .map(|d| (d.file.as_path(), d.body.text()));
+                    search::state::update(
+                        &options.root,
+                        prepared.salt,
+                        &plan.state.build,
+                        state,
+                        changed,
+                    )
+                });
+                if !updated {
+                    search::state::store(
+                        &options.root,
+                        prepared.salt,
+                        state,
+                        documents.iter().map(|d| (d.file.as_path(), d.body.text())),
+                    )
+                }
             });
         }
         // A session keeps its documents in memory instead (and serves many builds).

@@ -30,41 +30,104 @@ pub fn store<'a>(
     state: &SearchState,
     bodies: impl Iterator<Item = (&'a Path, std::io::Result<std::borrow::Cow<'a, str>>)>,
 ) {
+    store_state(root, salt, state);
+    // The bodies, then their table (see `write_table`).
+    crate::cache::replace_file(root, BODIES_FILE, |out| {
+        let mut head = Vec::new();
+        head.extend_from_slice(BODIES_MAGIC);
+        head.extend_from_slice(&salt.to_le_bytes());
+        out.write_all(&head)?;
+        let mut at = head.len() as u64;
+        let mut table = Vec::new();
+        for (path, text) in bodies {
+            let text = text?;
+            out.write_all(text.as_bytes())?;
+            let entry = (at, text.len() as u64, crc32fast::hash(text.as_bytes()));
+            table.push((path.to_path_buf(), entry));
+            at += text.len() as u64;
+        }
+        out.write_all(&table_bytes(&state.build, &table, at))
+    });
+}
+
+/// Writes the state of an index patched for `changed` bodies (file path,
+/// text) of the same documents as the stored bodies': the changed bodies and
+/// a new table are appended to the bodies file (the old table and bodies are
+/// left as garbage until the file is twice what it holds, then it is written
+/// again whole). A write cut short leaves a file whose table does not check,
+/// which costs the next build its patch only. `false` if the stored bodies
+/// are not there to update: the caller stores them whole.
+pub fn update<'a>(
+    root: &Path,
+    salt: u64,
+    old_build: &str,
+    state: &SearchState,
+    changed: impl Iterator<Item = (&'a Path, std::io::Result<std::borrow::Cow<'a, str>>)>,
+) -> bool {
+    let Some(old) = Bodies::load(root, salt, old_build) else {
+        return false;
+    };
+    let path = root.join(crate::cache::CACHE_DIR).join(BODIES_FILE);
+    let appended = (|| -> std::io::Result<bool> {
+        let mut file = std::fs::OpenOptions::new().append(true).open(&path)?;
+        let mut at = file.metadata()?.len();
+        let mut table = old.table;
+        let mut new = Vec::new();
+        for (doc, text) in changed {
+            let text = text?;
+            let entry = (at, text.len() as u64, crc32fast::hash(text.as_bytes()));
+            new.extend_from_slice(text.as_bytes());
+            at += text.len() as u64;
+            if table.insert(doc.to_path_buf(), entry).is_none() {
+                // Not a document the file has: written whole instead.
+                return Ok(false);
+            }
+        }
+        let live: u64 = table.values().map(|e| e.1).sum();
+        if at > 2 * live + (1 << 20) {
+            return Ok(false);
+        }
+        let mut table: Vec<(PathBuf, (u64, u64, u32))> = table.into_iter().collect();
+        table.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        new.extend_from_slice(&table_bytes(&state.build, &table, at));
+        file.write_all(&new)?;
+        Ok(true)
+    })();
+    match appended {
+        Ok(true) => {
+            store_state(root, salt, state);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn store_state(root: &Path, salt: u64, state: &SearchState) {
     crate::cache::replace_file(root, STATE_FILE, |out| {
         let bytes = encode_state(salt, state);
         out.write_all(&bytes)?;
         out.write_all(&crc32fast::hash(&bytes).to_le_bytes())
     });
-    // The bodies, then their table (path, where the body starts, its length,
-    // its CRC-32), then where the table starts: a reader reads the table and
-    // then only the bodies it needs.
-    crate::cache::replace_file(root, BODIES_FILE, |out| {
-        let mut head = Vec::new();
-        head.extend_from_slice(BODIES_MAGIC);
-        head.extend_from_slice(&salt.to_le_bytes());
-        push_str(&mut head, &state.build);
-        out.write_all(&head)?;
-        let mut at = head.len() as u64;
-        let mut table = Vec::new();
-        let mut count = 0;
-        for (path, text) in bodies {
-            let text = text?;
-            out.write_all(text.as_bytes())?;
-            push_str(&mut table, &path.to_string_lossy());
-            varint::push(&mut table, at);
-            varint::push(&mut table, text.len() as u64);
-            table.extend_from_slice(&crc32fast::hash(text.as_bytes()).to_le_bytes());
-            at += text.len() as u64;
-            count += 1;
-        }
-        let mut tail = Vec::new();
-        varint::push(&mut tail, count);
-        tail.extend_from_slice(&table);
-        let crc = crc32fast::hash(&tail);
-        out.write_all(&tail)?;
-        out.write_all(&crc.to_le_bytes())?;
-        out.write_all(&at.to_le_bytes())
-    });
+}
+
+/// The bodies file's table: the index's build hash, then per body (path,
+/// where it starts, its length, its CRC-32); then a CRC-32 of that, and
+/// where the table starts (`at`): a reader reads the table and then only the
+/// bodies it needs.
+fn table_bytes(build: &str, table: &[(PathBuf, (u64, u64, u32))], at: u64) -> Vec<u8> {
+    let mut tail = Vec::new();
+    push_str(&mut tail, build);
+    varint::push(&mut tail, table.len() as u64);
+    for (path, (start, length, crc)) in table {
+        push_str(&mut tail, &path.to_string_lossy());
+        varint::push(&mut tail, *start);
+        varint::push(&mut tail, *length);
+        tail.extend_from_slice(&crc.to_le_bytes());
+    }
+    let crc = crc32fast::hash(&tail);
+    tail.extend_from_slice(&crc.to_le_bytes());
+    tail.extend_from_slice(&at.to_le_bytes());
+    tail
 }
 
 /// The state stored for `salt`, if there is one and it is whole.
@@ -91,13 +154,9 @@ impl Bodies {
         let mut file =
             std::fs::File::open(root.join(crate::cache::CACHE_DIR).join(BODIES_FILE)).ok()?;
         let len = file.metadata().ok()?.len();
-        let mut head = vec![0; (16 + 8 + 1 + build.len()).min(len as usize)];
+        let mut head = [0; 24];
         file.read_exact(&mut head).ok()?;
-        let mut expected = Vec::new();
-        expected.extend_from_slice(BODIES_MAGIC);
-        expected.extend_from_slice(&salt.to_le_bytes());
-        push_str(&mut expected, build);
-        if head != expected {
+        if head[..16] != BODIES_MAGIC[..] || head[16..] != salt.to_le_bytes() {
             return None;
         }
         file.seek(SeekFrom::End(-8)).ok()?;
@@ -113,6 +172,9 @@ impl Bodies {
             return None;
         }
         let mut at = 0;
+        if read_str(table, &mut at)? != build {
+            return None;
+        }
         let count = varint::read(table, &mut at)?;
         let mut out = std::collections::HashMap::new();
         for _ in 0..count {
@@ -279,14 +341,41 @@ mod tests {
         assert_eq!(stored.get(Path::new("content/c.md")), None);
         assert!(Bodies::load(&dir, 9, "0000000000000000").is_none());
         assert!(Bodies::load(&dir, 8, "feedface00000000").is_none());
-        assert_eq!(load_state(&dir, 9), Some(state));
+        assert_eq!(load_state(&dir, 9), Some(state.clone()));
+        // An update appends the changed bodies under the new build's name.
+        let patched = SearchState {
+            build: "0000000000000001".into(),
+            ..state.clone()
+        };
+        let changed = [(b, "Zweiter, geändert.\n")];
+        assert!(update(
+            &dir,
+            9,
+            "feedface00000000",
+            &patched,
+            changed.iter().map(|(p, t)| (*p, Ok(std::borrow::Cow::Borrowed(*t)))),
+        ));
+        assert!(Bodies::load(&dir, 9, "feedface00000000").is_none());
+        let stored = Bodies::load(&dir, 9, "0000000000000001").expect("updated");
+        assert_eq!(stored.get(b).as_deref(), Some("Zweiter, geändert.\n"));
+        assert_eq!(stored.get(a).as_deref(), Some("First body.\n"));
+        assert_eq!(load_state(&dir, 9), Some(patched));
+        // A body the file does not have is refused: the caller writes it whole.
+        let unknown = [(Path::new("content/c.md"), "New.\n")];
+        assert!(!update(
+            &dir,
+            9,
+            "0000000000000001",
+            &state,
+            unknown.iter().map(|(p, t)| (*p, Ok(std::borrow::Cow::Borrowed(*t)))),
+        ));
         // A body changed on disk is not handed back.
         let path = dir.join(crate::cache::CACHE_DIR).join(BODIES_FILE);
         let mut bytes = std::fs::read(&path).unwrap();
         let at = bytes.windows(5).position(|w| w == b"First").unwrap();
         bytes[at] = b'f';
         std::fs::write(&path, bytes).unwrap();
-        let stored = Bodies::load(&dir, 9, "feedface00000000").expect("table intact");
+        let stored = Bodies::load(&dir, 9, "0000000000000001").expect("table intact");
         assert_eq!(stored.get(a), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
