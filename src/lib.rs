@@ -465,6 +465,7 @@ fn prepare(
     // takes the unchanged bodies' results from there instead of parsing them.
     let cache_folder = root.join(cache::CACHE_DIR);
     let links_file = cache_folder.join("links.bin");
+    let related_file = cache_folder.join("related.bin");
     let store_links = (session.is_none() && spill_folder.is_some() && cache_folder.is_dir())
         .then_some(links_file.as_path());
     let stored_links = match patching {
@@ -485,6 +486,11 @@ fn prepare(
         page_html: early_html,
         only: patching.map(|_| &only as &(dyn Fn(&document::Document) -> bool + Sync)),
         store: store_links,
+        related: store_links.zip(inputs_key.as_deref()).map(|_| {
+            let mut h = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&(salt, &inputs_key), &mut h);
+            (related_file.as_path(), std::hash::Hasher::finish(&h))
+        }),
     };
     let archive = match archive::link_reusing(config, documents, &originals, entities, reuse) {
         Ok(archive) if errors.is_empty() => archive,

@@ -607,6 +607,12 @@ fn a_body_edit_patches_the_search_index() {
         line.contains("index patched: 2 documents analysed"),
         "{line}"
     );
+    // A link added: related documents and backlinks change with it (the
+    // related documents stored by the last build are not taken).
+    edit(&site, EDITED, |t| {
+        t.replace("on its plans.", "on [its plans](doc:minutes-2019).")
+    });
+    patched("link added");
     // Many words added: the average length moves, every weight with it.
     edit(&site, EDITED, |t| t + &"\nMore text here.\n".repeat(40));
     let line = patched("long addition");

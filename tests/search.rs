@@ -272,6 +272,7 @@ fn archive_with(root: &Path, session: bool) -> annals::archive::Archive {
         page_html: false,
         only: None,
         store: None,
+        related: None,
     };
     annals::archive::link_reusing(config, documents, &Default::default(), entities, reuse)
         .expect("links")

@@ -121,6 +121,7 @@ fn archive(bodies: &[String]) -> annals::archive::Archive {
         page_html: false,
         only: None,
         store: None,
+        related: None,
     };
     annals::archive::link_reusing(config, documents, &Default::default(), Vec::new(), reuse)
         .expect("links")

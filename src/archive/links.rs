@@ -398,6 +398,10 @@ pub struct Reuse<'r> {
     /// Where to store this pass's link results for a later build's
     /// [`BodyCache::load`] (written in the background once the pass is done).
     pub store: Option<&'r Path>,
+    /// Where related documents are stored between builds, with the key of
+    /// everything they depend on but the links (see
+    /// [`super::related::related_stored`]).
+    pub related: Option<(&'r Path, u64)>,
 }
 
 /// Renders document `i`'s body for its page (see [`crate::render::body`]).

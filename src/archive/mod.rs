@@ -191,6 +191,7 @@ pub fn link(
         page_html: false,
         only: None,
         store: None,
+        related: None,
     };
     link_reusing(config, documents, originals, entities, reuse)
 }
@@ -297,6 +298,7 @@ pub fn link_reusing(
         entity_terms: &entity_terms,
         entity_count: entities.len(),
     };
+    let related_store = reuse.related;
     let render_body = |i: usize, text: &str| body_renderer.render(i, text);
     let page_html = reuse
         .page_html
@@ -357,7 +359,7 @@ pub fn link_reusing(
             }
         }
     }
-    archive.related = related::related(&related::RelatedInputs {
+    let related_inputs = related::RelatedInputs {
         documents: &archive.documents,
         taxonomies: &archive.taxonomies,
         doc_terms: &doc_terms,
@@ -365,7 +367,11 @@ pub fn link_reusing(
         mentioned_in: &archive.mentioned_in,
         entity_names: &entity_names,
         entity_terms: &entity_terms,
-    });
+    };
+    archive.related = match related_store {
+        Some((path, base)) => related::related_stored(&related_inputs, path, base),
+        None => related::related(&related_inputs),
+    };
     archive.correspondence = correspondence(&archive.documents);
     Ok(archive)
 }

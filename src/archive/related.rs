@@ -10,6 +10,8 @@ use super::{links::LinkIndex, Taxonomy};
 use crate::document::Document;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
 
 /// How many related documents a page shows.
 pub const MAX_RELATED: usize = 5;
@@ -43,6 +45,102 @@ pub struct RelatedInputs<'a> {
     pub entity_names: &'a [String],
     /// The term each entity is filed as, if any: (taxonomy, term).
     pub entity_terms: &'a [Option<(usize, usize)>],
+}
+
+/// [`related`], taken from the file at `path` when a build stored it there
+/// for the same inputs: `base` stands for everything it reads but the link
+/// index (a build's [`crate::incremental::inputs_key`], which covers the
+/// documents' front matter, the entities and the configuration), and the
+/// documents' links and mentions are hashed in here. Otherwise computed, and
+/// stored for the next build (in the background).
+pub fn related_stored(inputs: &RelatedInputs<'_>, path: &Path, base: u64) -> Vec<Vec<Related>> {
+    let key = {
+        let mut h = DefaultHasher::new();
+        base.hash(&mut h);
+        inputs.documents.len().hash(&mut h);
+        inputs.links.mentions.hash(&mut h);
+        inputs.links.outgoing.hash(&mut h);
+        for list in &inputs.links.backlinks {
+            list.len().hash(&mut h);
+            for b in list {
+                b.from.hash(&mut h);
+            }
+        }
+        h.finish()
+    };
+    if let Some(stored) = std::fs::read(path)
+        .ok()
+        .and_then(|bytes| decode(&bytes, key, inputs.documents.len()))
+    {
+        return stored;
+    }
+    let made = related(inputs);
+    let bytes = encode(key, &made);
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let tmp = path.with_extension("tmp");
+        if std::fs::write(&tmp, bytes).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+    });
+    made
+}
+
+/// The first bytes of stored related documents: a name and a format number.
+const MAGIC: &[u8; 16] = b"annals-related01";
+
+fn encode(key: u64, related: &[Vec<Related>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&key.to_le_bytes());
+    crate::varint::push(&mut out, related.len() as u64);
+    for list in related {
+        crate::varint::push(&mut out, list.len() as u64);
+        for r in list {
+            crate::varint::push(&mut out, r.document as u64);
+            crate::varint::push(&mut out, r.reason.len() as u64);
+            out.extend_from_slice(r.reason.as_bytes());
+            out.extend_from_slice(&r.score.to_le_bytes());
+        }
+    }
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+fn decode(bytes: &[u8], key: u64, documents: usize) -> Option<Vec<Vec<Related>>> {
+    let (body, crc) = bytes.split_at(bytes.len().checked_sub(4)?);
+    if crc32fast::hash(body).to_le_bytes() != crc
+        || body.get(..16)? != MAGIC
+        || body.get(16..24)? != key.to_le_bytes()
+    {
+        return None;
+    }
+    let mut at = 24;
+    let number = |at: &mut usize| usize::try_from(crate::varint::read(body, at)?).ok();
+    if number(&mut at)? != documents {
+        return None;
+    }
+    let mut out = Vec::with_capacity(documents);
+    for _ in 0..documents {
+        let count = number(&mut at).filter(|&n| n <= MAX_RELATED)?;
+        let mut list = Vec::with_capacity(count);
+        for _ in 0..count {
+            let document = number(&mut at).filter(|&n| n < documents)?;
+            let len = number(&mut at)?;
+            let reason = std::str::from_utf8(body.get(at..at.checked_add(len)?)?).ok()?;
+            at += len;
+            let score = f64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?);
+            at += 8;
+            list.push(Related {
+                document,
+                reason: reason.to_string(),
+                score,
+            });
+        }
+        out.push(list);
+    }
+    (at == body.len()).then_some(out)
 }
 
 /// Related documents for every document, computed in parallel.

@@ -353,7 +353,9 @@ mod tests {
             9,
             "feedface00000000",
             &patched,
-            changed.iter().map(|(p, t)| (*p, Ok(std::borrow::Cow::Borrowed(*t)))),
+            changed
+                .iter()
+                .map(|(p, t)| (*p, Ok(std::borrow::Cow::Borrowed(*t)))),
         ));
         assert!(Bodies::load(&dir, 9, "feedface00000000").is_none());
         let stored = Bodies::load(&dir, 9, "0000000000000001").expect("updated");
@@ -367,7 +369,9 @@ mod tests {
             9,
             "0000000000000001",
             &state,
-            unknown.iter().map(|(p, t)| (*p, Ok(std::borrow::Cow::Borrowed(*t)))),
+            unknown
+                .iter()
+                .map(|(p, t)| (*p, Ok(std::borrow::Cow::Borrowed(*t)))),
         ));
         // A body changed on disk is not handed back.
         let path = dir.join(crate::cache::CACHE_DIR).join(BODIES_FILE);
