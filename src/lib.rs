@@ -466,8 +466,8 @@ fn prepare(
     let cache_folder = root.join(cache::CACHE_DIR);
     let links_file = cache_folder.join("links.bin");
     let related_file = cache_folder.join("related.bin");
-    let store_links = (session.is_none() && spill_folder.is_some() && cache_folder.is_dir())
-        .then_some(links_file.as_path());
+    let building = matches!(body_html, BodyHtml::UnlessSameInputs { .. }) && session.is_none();
+    let store_links = (building && cache_folder.is_dir()).then_some(links_file.as_path());
     let stored_links = match patching {
         Some(_) => archive::links::BodyCache::load(&links_file, salt),
         None => archive::links::BodyCache::default(),

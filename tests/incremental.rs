@@ -640,3 +640,23 @@ fn a_body_edit_patches_the_search_index() {
         "{line}"
     );
 }
+
+/// `annals check` writes nothing into the site root, not even into the cache
+/// folder a build made, wherever its temporary file goes.
+#[test]
+fn check_leaves_the_root_as_it_found_it() {
+    let site = Site::new("basic");
+    site.build(&[]).assert_success();
+    edit(&site, EDITED, |t| t + "\nChecked, not built.\n");
+    let before = snapshot(&site.root);
+    let spill = tempfile::tempdir().expect("temporary folder");
+    let output = assert_cmd::Command::cargo_bin("annals")
+        .unwrap()
+        .env("ANNALS_SPILL_DIR", spill.path())
+        .args(["check", "--root"])
+        .arg(&site.root)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_same_tree(&before, &snapshot(&site.root), "the root after check");
+}

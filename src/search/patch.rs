@@ -401,7 +401,7 @@ pub fn patch(
     })
 }
 
-/// The distinct items of a list, in order of first sight.
+/// The distinct items of a list, sorted.
 fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> {
     items.collect()
 }
