@@ -15,6 +15,49 @@ use walkdir::WalkDir;
 
 /// The folder, inside the site root, where annals keeps its cache.
 pub const CACHE_DIR: &str = ".annals-cache";
+
+/// A cache file a stage made along the way, set aside (in the build's
+/// temporary file when it has one, else in memory) until the build has
+/// succeeded: a build that fails leaves the cache folder as it was.
+#[derive(Debug, Clone)]
+pub struct PendingFile {
+    /// Its name in the cache folder.
+    pub name: &'static str,
+    bytes: PendingBytes,
+}
+
+#[derive(Debug, Clone)]
+enum PendingBytes {
+    Spilled(crate::spill::SpilledBytes),
+    Held(std::sync::Arc<Vec<u8>>),
+}
+
+impl PendingFile {
+    /// `bytes`, to be written as `name` once the build has succeeded.
+    pub fn set_aside(
+        name: &'static str,
+        bytes: Vec<u8>,
+        spill: Option<&std::sync::Arc<crate::spill::Spill>>,
+    ) -> PendingFile {
+        let bytes = match spill.and_then(|s| crate::spill::SpilledBytes::put(s, &bytes)) {
+            Some(spilled) => PendingBytes::Spilled(spilled),
+            None => PendingBytes::Held(std::sync::Arc::new(bytes)),
+        };
+        PendingFile { name, bytes }
+    }
+
+    /// Writes it into `root`'s cache folder (see [`replace_file`]).
+    pub fn write(&self, root: &Path) {
+        let bytes = match &self.bytes {
+            PendingBytes::Spilled(s) => match s.read() {
+                Ok(bytes) => std::borrow::Cow::Owned(bytes),
+                Err(_) => return,
+            },
+            PendingBytes::Held(b) => std::borrow::Cow::Borrowed(b.as_slice()),
+        };
+        replace_file(root, self.name, |out| out.write_all(&bytes));
+    }
+}
 const STATE_FILE: &str = "build.json";
 
 /// What a successful build leaves for the next one.

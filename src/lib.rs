@@ -464,12 +464,12 @@ fn prepare(
     // every body's link results for the next; a build that patches the index
     // takes the unchanged bodies' results from there instead of parsing them.
     let cache_folder = root.join(cache::CACHE_DIR);
-    let links_file = cache_folder.join("links.bin");
-    let related_file = cache_folder.join("related.bin");
+    let links_file = cache_folder.join(archive::links::LINKS_FILE);
+    let related_file = cache_folder.join(archive::related::RELATED_FILE);
     let building = matches!(body_html, BodyHtml::UnlessSameInputs { .. }) && session.is_none();
-    let store_links = (building && cache_folder.is_dir()).then_some(links_file.as_path());
+    let store_links = building && cache_folder.is_dir();
     let stored_links = match patching {
-        Some(_) => archive::links::BodyCache::load(&links_file, salt),
+        Some(_) => archive::links::BodyCache::load(&links_file, salt, entities.len()),
         None => archive::links::BodyCache::default(),
     };
     let only = |doc: &document::Document| patching.is_some_and(|c| c.contains_key(&doc.file));
@@ -486,7 +486,7 @@ fn prepare(
         page_html: early_html,
         only: patching.map(|_| &only as &(dyn Fn(&document::Document) -> bool + Sync)),
         store: store_links,
-        related: store_links.zip(inputs_key.as_deref()).map(|_| {
+        related: inputs_key.as_deref().filter(|_| store_links).map(|_| {
             let mut h = std::hash::DefaultHasher::new();
             std::hash::Hash::hash(&(salt, &inputs_key), &mut h);
             (related_file.as_path(), std::hash::Hasher::finish(&h))
@@ -822,6 +822,9 @@ fn build_unquoted(
         // The site that was live is now the spare: its manifest moves along.
         scope.spawn(|| cache::store_manifests(&options.root, &manifest));
         scope.spawn(|| incremental::store(&options.root, &produced.records));
+        for file in &archive.cache_files {
+            scope.spawn(|| file.write(&options.root));
+        }
         // What the next build patches the search index from: its state and
         // the bodies it was made from (a session keeps its analyses instead).
         if let (None, Some(state)) = (&session, &produced.search_state) {

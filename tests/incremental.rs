@@ -660,3 +660,22 @@ fn check_leaves_the_root_as_it_found_it() {
     assert!(output.status.success(), "{output:?}");
     assert_same_tree(&before, &snapshot(&site.root), "the root after check");
 }
+
+/// A build that fails leaves the cache folder as it was: link results and
+/// related documents made on the way are written only once a build succeeds.
+#[test]
+fn a_failed_build_leaves_the_cache_as_it_was() {
+    let site = Site::new("basic");
+    site.build(&[]).assert_success();
+    site.build(&["--base-url", "https://example.org/other/"])
+        .assert_success();
+    let cache = site.root.join(".annals-cache");
+    assert!(cache.join("links.bin").is_file());
+    let before = snapshot(&cache);
+    edit(&site, EDITED, |t| {
+        t + "\nSee [nothing](doc:no-such-document).\n"
+    });
+    let (ok, stderr) = build_with_lines(&site);
+    assert!(!ok, "{stderr}");
+    assert_same_tree(&before, &snapshot(&cache), "the cache after a failed build");
+}

@@ -271,7 +271,7 @@ fn archive_with(root: &Path, session: bool) -> annals::archive::Archive {
         spill: None,
         page_html: false,
         only: None,
-        store: None,
+        store: false,
         related: None,
     };
     annals::archive::link_reusing(config, documents, &Default::default(), entities, reuse)

@@ -120,7 +120,7 @@ fn archive(bodies: &[String]) -> annals::archive::Archive {
         spill: None,
         page_html: false,
         only: None,
-        store: None,
+        store: false,
         related: None,
     };
     annals::archive::link_reusing(config, documents, &Default::default(), Vec::new(), reuse)

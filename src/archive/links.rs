@@ -240,11 +240,12 @@ impl BodyCache {
     }
 
     /// The link results stored in `path` by a build with the same `salt`
-    /// ([`Reuse::store`]); none if there are none, or the file is damaged.
-    pub fn load(path: &Path, salt: u64) -> BodyCache {
+    /// ([`Reuse::store`]); none if there are none, or the file is damaged or
+    /// names an entity past the archive's `entities`.
+    pub fn load(path: &Path, salt: u64, entities: usize) -> BodyCache {
         std::fs::read(path)
             .ok()
-            .and_then(|bytes| BodyCache::decode(&bytes, salt))
+            .and_then(|bytes| BodyCache::decode(&bytes, salt, entities))
             .unwrap_or_default()
     }
 
@@ -272,7 +273,7 @@ impl BodyCache {
         out
     }
 
-    fn decode(bytes: &[u8], salt: u64) -> Option<BodyCache> {
+    fn decode(bytes: &[u8], salt: u64, entities: usize) -> Option<BodyCache> {
         let (body, crc) = bytes.split_at(bytes.len().checked_sub(4)?);
         if crc32fast::hash(body).to_le_bytes() != crc
             || body.get(..16)? != LINKS_MAGIC
@@ -286,20 +287,13 @@ impl BodyCache {
         for _ in 0..count {
             let key = u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?);
             at += 8;
-            kept.insert(key, Arc::new(BodyLinks::decode(body, &mut at)?));
+            let links = BodyLinks::decode(body, &mut at)?;
+            if links.mentions.iter().any(|&m| m >= entities) {
+                return None;
+            }
+            kept.insert(key, Arc::new(links));
         }
         (at == body.len()).then_some(BodyCache { kept })
-    }
-
-    /// Writes `bytes` to `path`, replacing it whole (a failure only costs a
-    /// later build the shortcut).
-    fn write(path: &Path, bytes: &[u8]) {
-        let tmp = path.with_extension("tmp");
-        if std::fs::write(&tmp, bytes).is_ok() {
-            let _ = std::fs::rename(&tmp, path);
-        } else {
-            let _ = std::fs::remove_file(&tmp);
-        }
     }
 }
 
@@ -395,9 +389,9 @@ pub struct Reuse<'r> {
     /// on its own ([`crate::search::Analyses::only`]): a build that patches the
     /// live index needs the edited documents' analyses alone.
     pub only: Option<&'r (dyn Fn(&Document) -> bool + Sync)>,
-    /// Where to store this pass's link results for a later build's
-    /// [`BodyCache::load`] (written in the background once the pass is done).
-    pub store: Option<&'r Path>,
+    /// Whether to set this pass's link results aside for a later build's
+    /// [`BodyCache::load`] ([`LINKS_FILE`], written if the build succeeds).
+    pub store: bool,
     /// Where related documents are stored between builds, with the key of
     /// everything they depend on but the links (see
     /// [`super::related::related_stored`]).
@@ -415,7 +409,11 @@ pub type Indexed = (
     Analyses,
     Option<BodyCache>,
     Vec<Option<SpilledBytes>>,
+    Option<crate::cache::PendingFile>,
 );
+
+/// The cache file of stored link results.
+pub const LINKS_FILE: &str = "links.bin";
 
 /// Renders every body in parallel, checks every document link and anchor, and
 /// builds backlinks. `documents` are in the archive's final order. With
@@ -501,7 +499,13 @@ pub fn index(
                 .map(|(i, d)| {
                     let from = c * chunk + i;
                     let key = reuse.bodies.map_or(0, |_| body_key(from, d));
-                    let kept_links = reuse.bodies.and_then(|b| b.kept.get(&key).cloned());
+                    // Results stored by another process are checked against
+                    // this archive (a file that passed its CRC could still
+                    // name an entity it does not have).
+                    let kept_links = reuse
+                        .bodies
+                        .and_then(|b| b.kept.get(&key).cloned())
+                        .filter(|l| l.mentions.iter().all(|&m| m < entity_count));
                     let kept_analysis = (reuse.analysis)(d);
                     // Not analysed at all (see `Reuse::only`).
                     let skipped = reuse.only.is_some_and(|only| !only(d));
@@ -604,7 +608,7 @@ pub fn index(
     } else {
         Vec::new()
     };
-    if let Some(path) = reuse.store {
+    let pending = reuse.store.then(|| {
         let keyed = reuse.bodies.is_some();
         let entries: Vec<(u64, &BodyLinks)> = done
             .iter()
@@ -613,9 +617,8 @@ pub fn index(
             .map(|(from, (s, d))| (if keyed { s.0 } else { body_key(from, d) }, &*s.1))
             .collect();
         let bytes = BodyCache::encode(reuse.salt, &entries);
-        let path = path.to_path_buf();
-        std::thread::spawn(move || BodyCache::write(&path, &bytes));
-    }
+        crate::cache::PendingFile::set_aside(LINKS_FILE, bytes, reuse.spill)
+    });
     let next_cache = reuse.bodies.map(|_| BodyCache {
         kept: done
             .into_iter()
@@ -695,6 +698,7 @@ pub fn index(
         analyses,
         next_cache,
         page_bodies,
+        pending,
     ))
 }
 
@@ -887,6 +891,40 @@ pub fn shorten(text: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stored_link_results_read_back_and_name_only_known_entities() {
+        let links = super::BodyLinks {
+            anchors: vec!["p1".into(), "background".into()],
+            links: vec![(
+                super::BodyLink {
+                    dest: "doc:x#p2".into(),
+                    offset: 17,
+                    block: "p1".into(),
+                    text: "the note".into(),
+                },
+                "See the note.".into(),
+            )],
+            mentions: vec![0, 4],
+            problems: vec![(3, "a problem".into())],
+        };
+        let bytes = super::BodyCache::encode(7, &[(42, &links)]);
+        let back = super::BodyCache::decode(&bytes, 7, 5).expect("read back");
+        let kept = &back.kept[&42];
+        assert_eq!(
+            (&kept.anchors, &kept.links, &kept.mentions, &kept.problems),
+            (
+                &links.anchors,
+                &links.links,
+                &links.mentions,
+                &links.problems
+            )
+        );
+        // Another salt, a damaged file, or an entity the archive lacks: none.
+        assert!(super::BodyCache::decode(&bytes, 8, 5).is_none());
+        assert!(super::BodyCache::decode(&bytes[1..], 7, 5).is_none());
+        assert!(super::BodyCache::decode(&bytes, 7, 4).is_none());
+    }
+
     use super::*;
 
     fn maps() -> (HashMap<String, usize>, HashMap<PathBuf, usize>) {

@@ -107,6 +107,9 @@ pub struct Archive {
     pub correspondence: Vec<Correspondence>,
     /// Originals to publish, with the site path of each.
     pub attachments: Vec<(Original, String)>,
+    /// Cache files made while linking (stored link results, related
+    /// documents), for the build to write once it has succeeded.
+    pub cache_files: Vec<crate::cache::PendingFile>,
 }
 
 impl Archive {
@@ -190,7 +193,7 @@ pub fn link(
         spill: None,
         page_html: false,
         only: None,
-        store: None,
+        store: false,
         related: None,
     };
     link_reusing(config, documents, originals, entities, reuse)
@@ -311,7 +314,7 @@ pub fn link_reusing(
         reuse,
         page_html,
     );
-    let (links, search, bodies, page_bodies) = match indexed {
+    let (links, search, bodies, page_bodies, links_file) = match indexed {
         Ok(indexed) if errors.is_empty() => indexed,
         Ok(_) => return Err(errors),
         Err(link_errors) => {
@@ -348,6 +351,7 @@ pub fn link_reusing(
         related: Vec::new(),
         correspondence: Vec::new(),
         attachments,
+        cache_files: Vec::new(),
     };
     let doc_terms = archive.terms_of_documents();
     let entity_names: Vec<String> = archive.entities.iter().map(|e| e.name.clone()).collect();
@@ -368,10 +372,12 @@ pub fn link_reusing(
         entity_names: &entity_names,
         entity_terms: &entity_terms,
     };
-    archive.related = match related_store {
-        Some((path, base)) => related::related_stored(&related_inputs, path, base),
-        None => related::related(&related_inputs),
+    let related_file;
+    (archive.related, related_file) = match related_store {
+        Some((path, base)) => related::related_stored(&related_inputs, path, base, reuse.spill),
+        None => (related::related(&related_inputs), None),
     };
+    archive.cache_files = links_file.into_iter().chain(related_file).collect();
     archive.correspondence = correspondence(&archive.documents);
     Ok(archive)
 }

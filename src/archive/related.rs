@@ -52,8 +52,14 @@ pub struct RelatedInputs<'a> {
 /// index (a build's [`crate::incremental::inputs_key`], which covers the
 /// documents' front matter, the entities and the configuration), and the
 /// documents' links and mentions are hashed in here. Otherwise computed, and
-/// stored for the next build (in the background).
-pub fn related_stored(inputs: &RelatedInputs<'_>, path: &Path, base: u64) -> Vec<Vec<Related>> {
+/// set aside to be stored for the next build ([`RELATED_FILE`]) if this one
+/// succeeds.
+pub fn related_stored(
+    inputs: &RelatedInputs<'_>,
+    path: &Path,
+    base: u64,
+    spill: Option<&std::sync::Arc<crate::spill::Spill>>,
+) -> (Vec<Vec<Related>>, Option<crate::cache::PendingFile>) {
     let key = {
         let mut h = DefaultHasher::new();
         base.hash(&mut h);
@@ -72,19 +78,16 @@ pub fn related_stored(inputs: &RelatedInputs<'_>, path: &Path, base: u64) -> Vec
         .ok()
         .and_then(|bytes| decode(&bytes, key, inputs.documents.len()))
     {
-        return stored;
+        return (stored, None);
     }
     let made = related(inputs);
     let bytes = encode(key, &made);
-    let path = path.to_path_buf();
-    std::thread::spawn(move || {
-        let tmp = path.with_extension("tmp");
-        if std::fs::write(&tmp, bytes).is_ok() {
-            let _ = std::fs::rename(&tmp, &path);
-        }
-    });
-    made
+    let pending = crate::cache::PendingFile::set_aside(RELATED_FILE, bytes, spill);
+    (made, Some(pending))
 }
+
+/// The cache file of stored related documents.
+pub const RELATED_FILE: &str = "related.bin";
 
 /// The first bytes of stored related documents: a name and a format number.
 const MAGIC: &[u8; 16] = b"annals-related01";
