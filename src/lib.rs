@@ -976,61 +976,9 @@ fn produce(
     };
     // The search index first, while no page state is held: its assembly is the
     // build's largest working set, and the analyses it consumes are freed before
-    // the pages are rendered. Each file is handed to `write` as it is made, in
-    // parallel, instead of being collected with the other generated files.
-    let write_search = |file: render::OutputFile, sha256: &[u8; 32]| {
-        let entry = (file.path.clone(), load::hex(sha256));
-        write(&file, &entry.1).map(|()| entry)
-    };
-    let mut analysed = analyses.made;
-    // Patched in place when the plan holds (see [`SearchPatch`]), else
-    // assembled from every document's analysis.
-    let patched = match (
-        &prepared.search_patch,
-        reuse.and_then(|r| r.live.map(|l| (r, l))),
-    ) {
-        (Some(plan), Some((r, live))) => {
-            Some(patch_search(archive, plan, &analyses, live, write, r.keep))
-        }
-        _ => None,
-    };
-    let (searched, search_state, detail) = match patched {
-        Some(Ok((results, state, written))) => (
-            Ok(results),
-            Some(state),
-            format!("index patched: {analysed} documents analysed, {written} files written"),
-        ),
-        other => {
-            let assembled = match other {
-                // Every document analysed again (the link pass analysed the
-                // edited ones only).
-                Some(Err(refusal)) => {
-                    analysed = archive.documents.len();
-                    let detail = format!("{analysed} documents analysed ({refusal})");
-                    let result = search::write_index_state(
-                        archive,
-                        search::Analyses::default(),
-                        None,
-                        write_search,
-                    );
-                    (result, detail)
-                }
-                _ => {
-                    let result = search::write_index_state(
-                        archive,
-                        analyses,
-                        Some(&mut search_groups),
-                        write_search,
-                    );
-                    (result, format!("{analysed} documents analysed"))
-                }
-            };
-            match assembled {
-                (Ok((results, state)), detail) => (Ok(results), Some(state), detail),
-                (Err(e), detail) => (Err(e), None, detail),
-            }
-        }
-    };
+    // the pages are rendered.
+    let (searched, search_state, analysed, detail) =
+        search_index(prepared, analyses, &mut search_groups, reuse, write);
     stage_done(prepared.progress, "search", &detail, &mut clock);
     let previous = reuse.and_then(|r| (r.previous)());
     let pages = renderer.pages();
@@ -1215,6 +1163,76 @@ fn produce(
         previous,
         search_state,
     })
+}
+
+/// What [`search_index`] returns: each file's (site path, SHA-256) or why
+/// it could not be written, the state for the next patch, how many
+/// documents were analysed, and the search stage's line.
+type SearchMade = (
+    std::io::Result<Vec<Result<(String, String), Diagnostic>>>,
+    Option<search::patch::SearchState>,
+    usize,
+    String,
+);
+
+/// The search stage: the live index patched in place when the plan holds
+/// (see [`SearchPatch`]), else assembled from every document's analysis
+/// (made again here if the link pass analysed only the edited ones).
+fn search_index(
+    prepared: &Prepared,
+    analyses: search::Analyses,
+    search_groups: &mut Vec<search::KeptGroup>,
+    reuse: Option<&Reuse<'_>>,
+    write: &(dyn Fn(&render::OutputFile, &str) -> Result<(), Diagnostic> + Sync),
+) -> SearchMade {
+    let archive = &prepared.archive;
+    // Each file is handed to `write` as it is made, in parallel, instead of
+    // being collected with the other generated files.
+    let write_search = |file: render::OutputFile, sha256: &[u8; 32]| {
+        let entry = (file.path.clone(), load::hex(sha256));
+        write(&file, &entry.1).map(|()| entry)
+    };
+    let analysed = analyses.made;
+    let refusal = match (&prepared.search_patch, reuse) {
+        (
+            Some(plan),
+            Some(Reuse {
+                live: Some(live),
+                keep,
+                ..
+            }),
+        ) => match patch_search(archive, plan, &analyses, live, write, keep) {
+            Ok((results, state, written)) => {
+                let detail = format!(
+                    "index patched: {analysed} documents analysed, {written} files written"
+                );
+                return (Ok(results), Some(state), analysed, detail);
+            }
+            Err(refusal) => Some(refusal),
+        },
+        _ => None,
+    };
+    let (made, analysed, detail) = match refusal {
+        Some(refusal) => {
+            let analysed = archive.documents.len();
+            let made =
+                search::write_index_state(archive, search::Analyses::default(), None, write_search);
+            (
+                made,
+                analysed,
+                format!("{analysed} documents analysed ({refusal})"),
+            )
+        }
+        None => {
+            let made =
+                search::write_index_state(archive, analyses, Some(search_groups), write_search);
+            (made, analysed, format!("{analysed} documents analysed"))
+        }
+    };
+    match made {
+        Ok((results, state)) => (Ok(results), Some(state), analysed, detail),
+        Err(e) => (Err(e), None, analysed, detail),
+    }
 }
 
 /// Patches the live search index for the documents the link pass analysed
