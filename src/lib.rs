@@ -466,8 +466,7 @@ fn prepare(
     let cache_folder = root.join(cache::CACHE_DIR);
     let links_file = cache_folder.join(archive::links::LINKS_FILE);
     let related_file = cache_folder.join(archive::related::RELATED_FILE);
-    let building = matches!(body_html, BodyHtml::UnlessSameInputs { .. }) && session.is_none();
-    let store_links = building && cache_folder.is_dir();
+    let store_links = matches!(body_html, BodyHtml::UnlessSameInputs { .. }) && session.is_none();
     let stored_links = match patching {
         Some(_) => archive::links::BodyCache::load(&links_file, salt, entities.len()),
         None => archive::links::BodyCache::default(),
