@@ -1002,3 +1002,98 @@ fn pair_shard_bytes(shard: &BTreeMap<String, String>) -> Vec<u8> {
         .collect();
     index::pair_shard_json(&entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posting(doc: u32, weight: u8, part: u16, near: &str) -> Posting {
+        Posting {
+            doc,
+            weight,
+            part,
+            near: near.into(),
+        }
+    }
+
+    #[test]
+    fn posting_lists_read_back_as_the_assembly_writes_them() {
+        let lists = [
+            vec![posting(0, 63, 0, ""), posting(5, 1, 0, "")],
+            vec![posting(3, 20, 2, ""), posting(40_000, 7, 0, "")],
+            // Rare stems: a count of neighbour pairs, then four digits each.
+            vec![posting(1, 9, 0, "BAAAB"), posting(2, 9, 1, "CAAABABAC")],
+        ];
+        for list in lists {
+            let text = encode_postings(&list);
+            assert_eq!(decode_postings(&text), Some(list.clone()), "{text}");
+            assert_eq!(list_len(&text), Some(list.len()));
+            // The JSON text of a list is the assembly's, item for item.
+            let items: Vec<String> = serde_json::from_str(&text).unwrap();
+            assert_eq!(list_text(&items).as_deref(), Some(text.as_str()));
+        }
+        // Malformed lists are refused, not misread.
+        for bad in [
+            "",
+            "[]",
+            "[\"A\"]",
+            "[\"A\",\"BB\",\"\"]",
+            "[\"A\",\"B\",\"\",\"C\"]",
+        ] {
+            assert_eq!(decode_postings(bad), None, "{bad}");
+        }
+        assert_eq!(list_text(&["A\"".into(), "B".into(), "".into()]), None);
+    }
+
+    #[test]
+    fn numbers_read_one_at_a_time() {
+        let mut text = String::new();
+        for n in [0, 31, 32, 1_000_000] {
+            encode::push_number(&mut text, n);
+        }
+        let mut at = 0;
+        let read: Vec<u64> = std::iter::from_fn(|| read_number(text.as_bytes(), &mut at)).collect();
+        assert_eq!(read, [0, 31, 32, 1_000_000]);
+        assert_eq!(read_number(b"h", &mut 0), None, "a number cut short");
+    }
+
+    #[test]
+    fn pair_keys_and_snippet_paths_are_recognised() {
+        assert!(ordered_pair("member states"));
+        assert!(!ordered_pair("member"));
+        assert!(!ordered_pair("a b c"));
+        assert!(!ordered_pair("a\tb c"));
+        assert_eq!(snippet_doc("search/docs/12-3.json"), Some(12));
+        assert_eq!(snippet_doc("search/terms/k.json"), None);
+        assert_eq!(snippet_doc("search/docs/x-0.json"), None);
+    }
+
+    #[test]
+    fn a_document_is_taken_out_of_a_list_only_if_it_is_in_it() {
+        let mut list = vec![posting(1, 1, 0, ""), posting(4, 2, 0, "")];
+        assert!(remove_doc(&mut list, 2, "k").is_err());
+        assert!(remove_doc(&mut list, 4, "k").is_ok());
+        assert_eq!(list, [posting(1, 1, 0, "")]);
+        let edit = ListEdit {
+            gone: vec![1],
+            come: vec![posting(0, 5, 0, ""), posting(9, 6, 0, "")],
+        };
+        let text = encode_postings(&list);
+        let after = edit.apply("k", Some(&text)).unwrap().unwrap();
+        assert_eq!(
+            decode_postings(&after).unwrap(),
+            [posting(0, 5, 0, ""), posting(9, 6, 0, "")]
+        );
+        // A list left empty is no list; a document listed twice is refused.
+        let empty = ListEdit {
+            gone: vec![1],
+            come: Vec::new(),
+        };
+        assert_eq!(empty.apply("k", Some(&text)).unwrap(), None);
+        let twice = ListEdit {
+            gone: Vec::new(),
+            come: vec![posting(1, 5, 0, "")],
+        };
+        assert!(twice.apply("k", Some(&text)).is_err());
+    }
+}
