@@ -120,6 +120,9 @@ pub struct BuildReport {
     /// Document bodies rendered by the link pass; with a [`Session`], only those
     /// whose text or context changed since its last build.
     pub linked: usize,
+    /// Whether the live search index was patched for the edited bodies rather
+    /// than assembled again (see [`search::patch`]).
+    pub search_patched: bool,
 }
 
 /// Everything up to rendering: the checked archive and its theme.
@@ -176,9 +179,23 @@ impl SearchPatch {
         }
         let state = search::state::load_state(root, salt)?;
         let bodies = search::state::Bodies::load(root, salt, &state.build)?;
+        SearchPatch::with_old_bodies(state, &|file| bodies.get(file), documents, fresh)
+    }
+
+    /// The patch's starting point from `state` and the old body of each
+    /// document parsed afresh, if `old_body` has every one.
+    fn with_old_bodies(
+        state: search::patch::SearchState,
+        old_body: &dyn Fn(&Path) -> Option<String>,
+        documents: &[document::Document],
+        fresh: &HashSet<PathBuf>,
+    ) -> Option<SearchPatch> {
+        if fresh.len() > PATCH_AT_MOST {
+            return None;
+        }
         let mut old_bodies = HashMap::new();
         for doc in documents.iter().filter(|d| fresh.contains(&d.file)) {
-            let old = bodies.get(&doc.file)?;
+            let old = old_body(&doc.file)?;
             if doc.body.text().ok()?.as_ref() != old {
                 old_bodies.insert(doc.file.clone(), old);
             }
@@ -193,7 +210,10 @@ enum BodyHtml<'a> {
     /// In the link pass, from the same parse: every page will be rendered.
     Early,
     /// With each page: a session renders only the pages an edit changed.
-    Late,
+    Late {
+        /// The build options that change the output, for the inputs key.
+        output_options: &'a str,
+    },
     /// Early if this build's [`incremental::inputs_key`] differs from the
     /// previous build's (`None`: there is none), since every page is then
     /// rendered; late otherwise.
@@ -433,30 +453,40 @@ fn prepare(
     let (originals, original_errors) = load::read_originals(root, &documents);
     errors.extend(original_errors);
     let inputs_key = match (body_html, &theme) {
-        (BodyHtml::UnlessSameInputs { output_options, .. }, Some(theme)) => {
-            Some(incremental::key_text(incremental::inputs_key(
-                &config,
-                theme,
-                output_options,
-                &documents,
-                &entities,
-            )))
-        }
+        (
+            BodyHtml::UnlessSameInputs { output_options, .. } | BodyHtml::Late { output_options },
+            Some(theme),
+        ) => Some(incremental::key_text(incremental::inputs_key(
+            &config,
+            theme,
+            output_options,
+            &documents,
+            &entities,
+        ))),
         _ => None,
     };
     let early_html = match body_html {
         BodyHtml::Early => true,
-        BodyHtml::Late => false,
+        BodyHtml::Late { .. } => false,
         BodyHtml::UnlessSameInputs { previous, .. } => {
             previous.is_none() || previous != inputs_key.as_deref()
         }
     };
     // The same inputs as the live site's but for some bodies: its search
     // index may be patched (a session keeps its analyses instead).
-    let search_patch = match body_html {
-        BodyHtml::UnlessSameInputs { .. } if !early_html && session.is_none() => {
+    let search_patch = match (body_html, session) {
+        (BodyHtml::UnlessSameInputs { .. }, None) if !early_html => {
             SearchPatch::plan(root, salt, &documents, &fresh)
         }
+        // A session's last build kept its index's state and every document.
+        (BodyHtml::Late { .. }, Some(session)) => session
+            .search_state
+            .as_ref()
+            .filter(|(key, _)| Some(key) == inputs_key.as_ref())
+            .and_then(|(_, state)| {
+                let old_body = |file: &Path| session.parsed.body_of(salt, file);
+                SearchPatch::with_old_bodies(state.clone(), &old_body, &documents, &fresh)
+            }),
         _ => None,
     };
     let patching = search_patch.as_ref().map(|p| &p.old_bodies);
@@ -583,6 +613,7 @@ fn check_unquoted(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         analysed: produced.analysed,
         parsed: prepared.parsed,
         linked: prepared.archive.links.rendered,
+        search_patched: false,
     })
 }
 
@@ -633,6 +664,7 @@ fn build_unquoted(
                 analysed: 0,
                 parsed: 0,
                 linked: 0,
+                search_patched: false,
             });
         }
     }
@@ -665,7 +697,9 @@ fn build_unquoted(
     // the bodies' page HTML as it parses them.
     let previous_head = incremental::load_head(&options.root, &output_dir);
     let body_html = if session.is_some() {
-        BodyHtml::Late
+        BodyHtml::Late {
+            output_options: &output_options,
+        }
     } else {
         BodyHtml::UnlessSameInputs {
             previous: previous_head.as_ref().and_then(|p| p.inputs.as_deref()),
@@ -814,7 +848,7 @@ fn build_unquoted(
     produced.records.manifest = manifest.id.clone();
     produced.records.targets = targets;
     produced.records.paths = Some(paths);
-    produced.records.inputs = prepared.inputs_key.take();
+    produced.records.inputs = prepared.inputs_key.clone();
     // What the next build starts from, written side by side (each file on its
     // own, replaced whole).
     std::thread::scope(|scope| {
@@ -878,6 +912,10 @@ fn build_unquoted(
         let salt = prepared.salt;
         session.search.keep(salt, &archive.documents, &analyses);
         session.search.groups = std::mem::take(&mut produced.search_groups);
+        session.search_state = prepared
+            .inputs_key
+            .clone()
+            .zip(produced.search_state.take());
         let documents = archive.documents.iter().chain(&prepared.drafts);
         session.parsed.keep(salt, documents, &prepared.stamps);
         session.bodies = bodies.unwrap_or_default();
@@ -902,6 +940,7 @@ fn build_unquoted(
         analysed: produced.analysed,
         parsed: prepared.parsed,
         linked: archive.links.rendered,
+        search_patched: produced.search_patched,
     };
     // Freeing a large archive takes a noticeable share of a build (millions of
     // small allocations); do it off the critical path. A command-line build exits
@@ -944,6 +983,8 @@ struct Produced {
     previous: Option<incremental::PageRecords>,
     /// What the next build's patch of the search index starts from.
     search_state: Option<search::patch::SearchState>,
+    /// Whether the search index was patched (see [`search_index`]).
+    search_patched: bool,
 }
 
 /// Renders every page and generated file and hands each to `write` as soon as it
@@ -976,7 +1017,7 @@ fn produce(
     // The search index first, while no page state is held: its assembly is the
     // build's largest working set, and the analyses it consumes are freed before
     // the pages are rendered.
-    let (searched, search_state, analysed, detail) =
+    let (searched, search_state, analysed, detail, search_patched) =
         search_index(prepared, analyses, &mut search_groups, reuse, write);
     stage_done(prepared.progress, "search", &detail, &mut clock);
     let previous = reuse.and_then(|r| (r.previous)());
@@ -1161,17 +1202,20 @@ fn produce(
         search_groups,
         previous,
         search_state,
+        search_patched,
     })
 }
 
 /// What [`search_index`] returns: each file's (site path, SHA-256) or why
 /// it could not be written, the state for the next patch, how many
-/// documents were analysed, and the search stage's line.
+/// documents were analysed, the search stage's line, and whether the index
+/// was patched.
 type SearchMade = (
     std::io::Result<Vec<Result<(String, String), Diagnostic>>>,
     Option<search::patch::SearchState>,
     usize,
     String,
+    bool,
 );
 
 /// The search stage: the live index patched in place when the plan holds
@@ -1205,14 +1249,16 @@ fn search_index(
                 let detail = format!(
                     "index patched: {analysed} documents analysed, {written} files written"
                 );
-                return (Ok(results), Some(state), analysed, detail);
+                return (Ok(results), Some(state), analysed, detail, true);
             }
             Err(refusal) => Some(refusal),
         },
         _ => None,
     };
+    // A session's link pass handed every analysis on (its kept ones too).
+    let complete = analyses.documents.len() == archive.documents.len();
     let (made, analysed, detail) = match refusal {
-        Some(refusal) => {
+        Some(refusal) if !complete => {
             let analysed = archive.documents.len();
             let made =
                 search::write_index_state(archive, search::Analyses::default(), None, write_search);
@@ -1222,15 +1268,19 @@ fn search_index(
                 format!("{analysed} documents analysed ({refusal})"),
             )
         }
-        None => {
+        refusal => {
             let made =
                 search::write_index_state(archive, analyses, Some(search_groups), write_search);
-            (made, analysed, format!("{analysed} documents analysed"))
+            let detail = match refusal {
+                Some(refusal) => format!("{analysed} documents analysed ({refusal})"),
+                None => format!("{analysed} documents analysed"),
+            };
+            (made, analysed, detail)
         }
     };
     match made {
-        Ok((results, state)) => (Ok(results), Some(state), analysed, detail),
-        Err(e) => (Err(e), None, analysed, detail),
+        Ok((results, state)) => (Ok(results), Some(state), analysed, detail, false),
+        Err(e) => (Err(e), None, analysed, detail, false),
     }
 }
 

@@ -11,7 +11,10 @@
 //!   unchanged, is not rendered again;
 //! - the search analyses, by document content, and the search index's interned
 //!   groups, so that an edit interns only its own chunk again
-//!   ([`crate::search::AnalysisCache`]);
+//!   ([`crate::search::AnalysisCache`]); and the state of the index the last
+//!   build wrote, so that an edit of bodies alone patches the live index
+//!   instead ([`crate::search::patch`], the old bodies taken from the kept
+//!   documents);
 //! - the last successful build's archive and compiled templates, from which
 //!   [`Session::preview`] renders the pages of a body edit in milliseconds,
 //!   before the build that completes the site. Keeping it instead of freeing it
@@ -43,6 +46,11 @@ pub struct Session {
     /// The archive and compiled templates of the last successful build, for [`Session::preview`];
     /// taken at the start of every build, so a failed build leaves none.
     pub(crate) last: Option<LastBuild>,
+    /// The inputs key of the last successful build and the state of the search
+    /// index it wrote, so that a build with the same inputs but for some
+    /// bodies patches the index ([`crate::search::patch`]) instead of
+    /// assembling it again from every analysis.
+    pub(crate) search_state: Option<(String, crate::search::patch::SearchState)>,
 }
 
 /// What the last successful build of a session rendered its pages with.
@@ -193,6 +201,16 @@ impl ParsedCache {
             Some((kept, doc)) if *kept == stamp => Some(doc.clone()),
             _ => None,
         }
+    }
+
+    /// The body of the document last kept for `file`, whatever its file's
+    /// stamp now: a build whose file changed finds the old body here.
+    pub fn body_of(&self, salt: u64, file: &Path) -> Option<String> {
+        if salt != self.salt {
+            return None;
+        }
+        let (_, doc) = self.files.get(file)?;
+        doc.body.text().ok().map(|t| t.into_owned())
     }
 
     /// Replaces the cache's contents with a build's documents, each under the

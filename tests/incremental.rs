@@ -235,9 +235,11 @@ fn a_session_reparses_and_reanalyses_only_what_changed() {
     options.output = Some(site.out.clone());
     let mut session = annals::Session::default();
     // [parsed, analysed for search, documents, bodies rendered by the link pass]
+    let patched = std::cell::Cell::new(false);
     let mut build = |what: &str| {
         let report = annals::build_in(&options, Some(&mut session))
             .unwrap_or_else(|e| panic!("{what}: {e}"));
+        patched.set(report.search_patched);
         assert_same_tree(&clean_build_of(&site), &snapshot(&site.out), what);
         [
             report.parsed,
@@ -257,6 +259,13 @@ fn a_session_reparses_and_reanalyses_only_what_changed() {
     // One file read, one body rendered for links and search, one analysis.
     edit(&site, EDITED, |t| t + "\nA paragraph added in a session.\n");
     assert_eq!(build("body edit"), [1, 1, documents, 1]);
+    // Words replaced one for one (the average length stays): the session
+    // patches its live search index, to the same bytes.
+    edit(&site, EDITED, |t| {
+        t.replace("on its plans", "on zyxomatic warrants")
+    });
+    assert_eq!(build("words replaced"), [1, 1, documents, 1]);
+    assert!(patched.get(), "the session patched its index");
 
     // A new title is searchable: the body is rendered again for its analysis.
     edit(&site, EDITED, |t| {

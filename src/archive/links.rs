@@ -587,12 +587,19 @@ pub fn index(
         return Err(errors);
     }
     let analyses = match reuse.only {
-        Some(_) => Analyses {
+        // The selected documents' analyses; a session also keeps every
+        // other one it had.
+        Some(only) => Analyses {
             made: done.iter().filter(|s| s.3).count(),
-            only: (done.iter().enumerate())
-                .filter_map(|(i, s)| Some((i, s.2.clone()?)))
+            only: (done.iter().zip(documents).enumerate())
+                .filter(|(_, (_, d))| only(d))
+                .filter_map(|(i, (s, _))| Some((i, s.2.clone()?)))
                 .collect(),
-            ..Default::default()
+            documents: match done.iter().all(|s| s.2.is_some()) {
+                true => done.iter().filter_map(|s| s.2.clone()).collect(),
+                false => Vec::new(),
+            },
+            interned: Vec::new(),
         },
         None => Analyses {
             made: done.iter().filter(|s| s.3).count(),
