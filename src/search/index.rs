@@ -670,7 +670,7 @@ pub struct Layout {
 pub struct Totals {
     /// The documents' lengths, summed (whole numbers, so exact in any order).
     pub length: f64,
-    /// The pairs' share of the pair shards ([`pair_shard_count`]).
+    /// The pairs' share of the pair shards, which sets their number.
     pub pair_bytes: u64,
 }
 

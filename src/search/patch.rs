@@ -9,7 +9,7 @@
 //! number of pair shards. So when those hold, the index is the live one with
 //! the edited documents' old entries taken out of the shards that hold them
 //! and their new entries put in; term shards whose entries changed are cut
-//! again from where the cuts are known to hold ([`index::ShardCutter`] cuts by
+//! again from where the cuts are known to hold (the term shards are cut by
 //! key, so the cuts realign a shard or two later).
 //!
 //! The result is the same bytes as a full assembly of the edited archive; when
