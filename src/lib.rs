@@ -845,6 +845,10 @@ fn build_unquoted(
             format!("cannot replace the previous site: {e}"),
         ))
     })?;
+    // The published search files' stamps, for the next patch to check.
+    if let Some(state) = produced.search_state.as_mut() {
+        state.stamp(&output_dir);
+    }
     produced.records.manifest = manifest.id.clone();
     produced.records.targets = targets;
     produced.records.paths = Some(paths);
@@ -1299,6 +1303,11 @@ fn patch_search(
 ) -> Result<SearchPatched, String> {
     if analyses.only.len() != plan.old_bodies.len() {
         return Err("the edited documents were not all analysed".into());
+    }
+    // The files the patch does not read are taken from the live site as they
+    // are: each must be the one the last build published.
+    if !plan.state.unchanged_in(live) {
+        return Err("a live search file changed since it was published".into());
     }
     let old: Vec<(usize, search::DocumentAnalysis)> = analyses
         .only

@@ -44,6 +44,47 @@ pub struct SearchState {
     pub files: Vec<(String, [u8; 32])>,
     /// See [`FormCounts`].
     pub forms: FormCounts,
+    /// Each file's size and modification time in the live site, as they were
+    /// once the build that wrote them had published the site (one per file of
+    /// `files`; empty until then): a patch takes the files it does not read
+    /// from the live site, and is refused if one of them changed since.
+    pub stamps: Vec<FileStamp>,
+}
+
+/// A live file's size and modification time (nanoseconds since the epoch).
+pub type FileStamp = (u64, i128);
+
+/// The size and modification time of the file at `path`.
+pub fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta.modified().ok()?;
+    let nanos = match modified.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    };
+    Some((meta.len(), nanos))
+}
+
+impl SearchState {
+    /// Records each file's stamp in the site published at `site`.
+    pub fn stamp(&mut self, site: &std::path::Path) {
+        let stamps: Option<Vec<FileStamp>> = self
+            .files
+            .par_iter()
+            .map(|(path, _)| file_stamp(&site.join(path)))
+            .collect();
+        self.stamps = stamps.unwrap_or_default();
+    }
+
+    /// Whether every file of the site at `site` is still as it was stamped.
+    pub fn unchanged_in(&self, site: &std::path::Path) -> bool {
+        self.stamps.len() == self.files.len()
+            && self
+                .files
+                .par_iter()
+                .zip(&self.stamps)
+                .all(|((path, _), stamp)| file_stamp(&site.join(path)) == Some(*stamp))
+    }
 }
 
 /// One edited document: its number in the archive, and its analyses before
@@ -393,6 +434,7 @@ pub fn patch(
             .map(|f| (f.path().to_string(), *f.sha256()))
             .collect(),
         forms,
+        stamps: Vec::new(),
     };
     Ok(Patched {
         files,

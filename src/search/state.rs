@@ -18,7 +18,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 const STATE_FILE: &str = "search.bin";
-const STATE_MAGIC: &[u8; 16] = b"annals-search-01";
+const STATE_MAGIC: &[u8; 16] = b"annals-search-02";
 const BODIES_FILE: &str = "bodies.bin";
 const BODIES_MAGIC: &[u8; 16] = b"annals-bodies-01";
 
@@ -240,6 +240,11 @@ fn encode_state(salt: u64, state: &SearchState) -> Vec<u8> {
         push_str(&mut out, path);
         out.extend_from_slice(sha);
     }
+    varint::push(&mut out, state.stamps.len() as u64);
+    for (size, modified) in &state.stamps {
+        varint::push(&mut out, *size);
+        out.extend_from_slice(&modified.to_le_bytes());
+    }
     let forms = &state.forms;
     push_str(&mut out, &forms.text);
     varint::push(&mut out, forms.counts.len() as u64);
@@ -268,6 +273,14 @@ fn decode_state(bytes: &[u8], salt: u64) -> Option<SearchState> {
         at += 32;
         files.push((path, sha));
     }
+    let count = usize::try_from(varint::read(bytes, &mut at)?).ok()?;
+    let mut stamps = Vec::with_capacity(count.min(bytes.len()));
+    for _ in 0..count {
+        let size = varint::read(bytes, &mut at)?;
+        let modified = i128::from_le_bytes(bytes.get(at..at + 16)?.try_into().ok()?);
+        at += 16;
+        stamps.push((size, modified));
+    }
     let text = read_str(bytes, &mut at)?;
     let count = usize::try_from(varint::read(bytes, &mut at)?).ok()?;
     let mut ends = Vec::with_capacity(count.min(bytes.len()));
@@ -291,6 +304,7 @@ fn decode_state(bytes: &[u8], salt: u64) -> Option<SearchState> {
         totals: Totals { length, pair_bytes },
         files,
         forms: FormCounts { text, ends, counts },
+        stamps,
     })
 }
 
@@ -309,6 +323,7 @@ mod tests {
             },
             files: vec![("search/terms/k.json".into(), [7; 32])],
             forms: FormCounts::from_sorted([("regulations", "regul", 2)].into_iter()),
+            stamps: vec![(1234, -5_000_000_000)],
         };
         let bytes = encode_state(5, &state);
         assert_eq!(decode_state(&bytes, 5), Some(state));
