@@ -16,6 +16,32 @@ use walkdir::WalkDir;
 /// The folder, inside the site root, where annals keeps its cache.
 pub const CACHE_DIR: &str = ".annals-cache";
 
+/// The bytes of a cache file in its frame: `magic` (a name and a format
+/// number), a `key` saying what it was made for (a salt, a hash of inputs),
+/// the payload `write` appends, and a CRC-32 of everything before it.
+pub fn framed(magic: &[u8; 16], key: u64, write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&key.to_le_bytes());
+    write(&mut out);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The payload of a cache file [`framed`] with `magic` and `key`; `None` if
+/// the file is another's, damaged or cut short.
+pub fn unframed<'a>(bytes: &'a [u8], magic: &[u8; 16], key: u64) -> Option<&'a [u8]> {
+    let (body, crc) = bytes.split_at(bytes.len().checked_sub(4)?);
+    if crc32fast::hash(body).to_le_bytes() != crc
+        || body.get(..16)? != magic
+        || body.get(16..24)? != key.to_le_bytes()
+    {
+        return None;
+    }
+    body.get(24..)
+}
+
 /// A cache file a stage made along the way, set aside (in the build's
 /// temporary file when it has one, else in memory) until the build has
 /// succeeded: a build that fails leaves the cache folder as it was.
@@ -206,4 +232,25 @@ pub fn store_manifests(root: &Path, output: &crate::output::Manifest) {
     replace_file(root, OUTPUT_MANIFEST, |out| {
         serde_json::to_writer(out, output).map_err(std::io::Error::other)
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framed_files_read_back_only_whole_and_for_their_key() {
+        let bytes = framed(b"annals-test-0001", 7, |out| {
+            out.extend_from_slice(b"payload")
+        });
+        let payload: &[u8] = b"payload";
+        assert_eq!(unframed(&bytes, b"annals-test-0001", 7), Some(payload));
+        assert_eq!(unframed(&bytes, b"annals-test-0001", 8), None);
+        assert_eq!(unframed(&bytes, b"annals-test-0002", 7), None);
+        assert_eq!(
+            unframed(&bytes[..bytes.len() - 1], b"annals-test-0001", 7),
+            None
+        );
+        assert_eq!(unframed(b"", b"annals-test-0001", 7), None);
+    }
 }

@@ -158,6 +158,9 @@ struct SearchPatch {
     state: search::patch::SearchState,
     /// The old body of each document whose body changed, by file.
     old_bodies: HashMap<PathBuf, String>,
+    /// The stored bodies it read them from (none for a session), to which
+    /// the build appends the new ones.
+    stored: Option<search::state::Bodies>,
 }
 
 /// At most this many changed bodies are patched into the index; more, and it
@@ -179,7 +182,10 @@ impl SearchPatch {
         }
         let state = search::state::load_state(root, salt)?;
         let bodies = search::state::Bodies::load(root, salt, &state.build)?;
-        SearchPatch::with_old_bodies(state, &|file| bodies.get(file), documents, fresh)
+        let mut plan =
+            SearchPatch::with_old_bodies(state, &|file| bodies.get(file), documents, fresh)?;
+        plan.stored = Some(bodies);
+        Some(plan)
     }
 
     /// The patch's starting point from `state` and the old body of each
@@ -200,7 +206,11 @@ impl SearchPatch {
                 old_bodies.insert(doc.file.clone(), old);
             }
         }
-        Some(SearchPatch { state, old_bodies })
+        Some(SearchPatch {
+            state,
+            old_bodies,
+            stored: None,
+        })
     }
 }
 
@@ -871,17 +881,14 @@ fn build_unquoted(
                 // Only the edited bodies are added when the stored ones are
                 // those of the same documents.
                 let updated = plan.is_some_and(|plan| {
+                    let Some(stored) = &plan.stored else {
+                        return false;
+                    };
                     let changed = documents
                         .iter()
                         .filter(|d| plan.old_bodies.contains_key(&d.file))
                         .map(|d| (d.file.as_path(), d.body.text()));
-                    search::state::update(
-                        &options.root,
-                        prepared.salt,
-                        &plan.state.build,
-                        state,
-                        changed,
-                    )
+                    search::state::update(&options.root, prepared.salt, stored, state, changed)
                 });
                 if !updated {
                     search::state::store(

@@ -261,27 +261,18 @@ impl BodyCache {
                 out
             })
             .collect();
-        let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum::<usize>() + 32);
-        out.extend_from_slice(LINKS_MAGIC);
-        out.extend_from_slice(&salt.to_le_bytes());
-        crate::varint::push(&mut out, entries.len() as u64);
-        for chunk in chunks {
-            out.extend_from_slice(&chunk);
-        }
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
+        crate::cache::framed(LINKS_MAGIC, salt, |out| {
+            out.reserve(chunks.iter().map(Vec::len).sum::<usize>() + 16);
+            crate::varint::push(out, entries.len() as u64);
+            for chunk in chunks {
+                out.extend_from_slice(&chunk);
+            }
+        })
     }
 
     fn decode(bytes: &[u8], salt: u64, entities: usize) -> Option<BodyCache> {
-        let (body, crc) = bytes.split_at(bytes.len().checked_sub(4)?);
-        if crc32fast::hash(body).to_le_bytes() != crc
-            || body.get(..16)? != LINKS_MAGIC
-            || body.get(16..24)? != salt.to_le_bytes()
-        {
-            return None;
-        }
-        let mut at = 24;
+        let body = crate::cache::unframed(bytes, LINKS_MAGIC, salt)?;
+        let mut at = 0;
         let count = crate::varint::read(body, &mut at)?;
         let mut kept = HashMap::with_capacity(usize::try_from(count).ok()?.min(body.len()));
         for _ in 0..count {

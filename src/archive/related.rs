@@ -93,33 +93,23 @@ pub const RELATED_FILE: &str = "related.bin";
 const MAGIC: &[u8; 16] = b"annals-related01";
 
 fn encode(key: u64, related: &[Vec<Related>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&key.to_le_bytes());
-    crate::varint::push(&mut out, related.len() as u64);
-    for list in related {
-        crate::varint::push(&mut out, list.len() as u64);
-        for r in list {
-            crate::varint::push(&mut out, r.document as u64);
-            crate::varint::push(&mut out, r.reason.len() as u64);
-            out.extend_from_slice(r.reason.as_bytes());
-            out.extend_from_slice(&r.score.to_le_bytes());
+    crate::cache::framed(MAGIC, key, |out| {
+        crate::varint::push(out, related.len() as u64);
+        for list in related {
+            crate::varint::push(out, list.len() as u64);
+            for r in list {
+                crate::varint::push(out, r.document as u64);
+                crate::varint::push(out, r.reason.len() as u64);
+                out.extend_from_slice(r.reason.as_bytes());
+                out.extend_from_slice(&r.score.to_le_bytes());
+            }
         }
-    }
-    let crc = crc32fast::hash(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    })
 }
 
 fn decode(bytes: &[u8], key: u64, documents: usize) -> Option<Vec<Vec<Related>>> {
-    let (body, crc) = bytes.split_at(bytes.len().checked_sub(4)?);
-    if crc32fast::hash(body).to_le_bytes() != crc
-        || body.get(..16)? != MAGIC
-        || body.get(16..24)? != key.to_le_bytes()
-    {
-        return None;
-    }
-    let mut at = 24;
+    let body = crate::cache::unframed(bytes, MAGIC, key)?;
+    let mut at = 0;
     let number = |at: &mut usize| usize::try_from(crate::varint::read(body, at)?).ok();
     if number(&mut at)? != documents {
         return None;

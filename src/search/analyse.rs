@@ -130,14 +130,15 @@ impl WordMemo {
 }
 
 /// Distinct strings in one buffer: key `i` is `text[ends[i - 1]..ends[i]]`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Keys {
-    text: String,
-    ends: Vec<u32>,
+    pub(super) text: String,
+    pub(super) ends: Vec<u32>,
 }
 
 impl Keys {
-    fn push(&mut self, s: &str) -> u32 {
+    /// Adds `s`; returns its number.
+    pub(super) fn push(&mut self, s: &str) -> u32 {
         self.text.push_str(s);
         self.ends.push(self.text.len() as u32);
         (self.ends.len() - 1) as u32

@@ -694,8 +694,8 @@ pub(super) fn average_length(total: f64, documents: usize) -> f32 {
 /// in key order (no key holds a NUL, so that is the order of the strings).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormCounts {
-    pub(super) text: String,
-    pub(super) ends: Vec<u32>,
+    /// `word\0stem` per entry.
+    pub(super) entries: Keys,
     pub(super) counts: Vec<u32>,
 }
 
@@ -704,10 +704,7 @@ impl FormCounts {
     pub(super) fn from_sorted<'a>(pairs: impl Iterator<Item = (&'a str, &'a str, u32)>) -> Self {
         let mut out = FormCounts::default();
         for (w, s, n) in pairs {
-            out.text.push_str(w);
-            out.text.push('\0');
-            out.text.push_str(s);
-            out.ends.push(out.text.len() as u32);
+            out.entries.push(&format!("{w}\0{s}"));
             out.counts.push(n);
         }
         out
@@ -715,11 +712,7 @@ impl FormCounts {
 
     /// Entry `i`, `word\0stem`.
     pub(super) fn entry(&self, i: usize) -> &str {
-        let start = match i {
-            0 => 0,
-            _ => self.ends[i - 1] as usize,
-        };
-        &self.text[start..self.ends[i] as usize]
+        self.entries.get(i as u32)
     }
 
     /// How many entries there are.
@@ -766,8 +759,7 @@ impl FormCounts {
         let mut out = FormCounts::default();
         let mut push = |key: &str, n: u32| {
             if n > 0 {
-                out.text.push_str(key);
-                out.ends.push(out.text.len() as u32);
+                out.entries.push(key);
                 out.counts.push(n);
             }
         };

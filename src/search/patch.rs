@@ -508,6 +508,29 @@ fn remove_doc(list: &mut Vec<Posting>, doc: usize, key: &str) -> Result<(), Refu
     }
 }
 
+/// The live file at `path`, which must hash to `sha` (the state's record of
+/// it).
+fn read_checked(
+    live: &(dyn Fn(&str) -> Option<Vec<u8>> + Sync),
+    path: &str,
+    sha: Option<&[u8; 32]>,
+) -> Result<Vec<u8>, Refusal> {
+    let bytes = live(path).ok_or_else(|| format!("{path} cannot be read"))?;
+    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    if sha != Some(&digest) {
+        return Err(format!("{path} is not the one the state describes"));
+    }
+    Ok(bytes)
+}
+
+/// `read` of every shard number in `wanted`, in parallel.
+fn in_parallel<T: Send>(
+    wanted: BTreeSet<usize>,
+    read: impl Fn(usize) -> Result<T, Refusal> + Sync,
+) -> Result<Vec<(usize, T)>, Refusal> {
+    wanted.into_par_iter().map(|n| Ok((n, read(n)?))).collect()
+}
+
 /// A new file with its SHA-256.
 fn written(path: String, bytes: Vec<u8>) -> PatchedFile {
     let sha: [u8; 32] = Sha256::digest(&bytes).into();
@@ -697,11 +720,7 @@ impl<'a> TermShards<'a> {
     /// state.
     fn read_shard(&self, n: usize) -> Result<BTreeMap<String, Term>, Refusal> {
         let path = self.path(n);
-        let bytes = (self.live)(&path).ok_or_else(|| format!("{path} cannot be read"))?;
-        let sha: [u8; 32] = Sha256::digest(&bytes).into();
-        if sha != self.shas[n] {
-            return Err(format!("{path} is not the one the state describes"));
-        }
+        let bytes = read_checked(self.live, &path, self.shas.get(n))?;
         let file: TermShardFile =
             serde_json::from_slice(&bytes).map_err(|e| format!("{path}: {e}"))?;
         let mut entries: BTreeMap<String, Term> = BTreeMap::new();
@@ -725,10 +744,7 @@ impl<'a> TermShards<'a> {
             .map(|k| self.shard_of(k))
             .filter(|n| !self.read.contains_key(n))
             .collect();
-        let read: Vec<(usize, BTreeMap<String, Term>)> = wanted
-            .into_par_iter()
-            .map(|n| Ok((n, self.read_shard(n)?)))
-            .collect::<Result<_, Refusal>>()?;
+        let read = in_parallel(wanted, |n| self.read_shard(n))?;
         self.read.extend(read);
         Ok(())
     }
@@ -871,12 +887,10 @@ impl<'a> TermShards<'a> {
                     Shard::Kept(n) if self.names[n] == name => {
                         PatchedFile::Kept(path, self.shas[n])
                     }
-                    Shard::Kept(n) => {
-                        let live = self.path(n);
-                        let bytes =
-                            (self.live)(&live).ok_or_else(|| format!("{live} cannot be read"))?;
-                        written(path, bytes)
-                    }
+                    Shard::Kept(n) => written(
+                        path,
+                        read_checked(self.live, &self.path(n), self.shas.get(n))?,
+                    ),
                     Shard::New(entries) => {
                         let file = written(path, term_shard_bytes(&entries));
                         // Cut again the same way, with the same entries.
@@ -958,11 +972,7 @@ impl<'a> PairShards<'a> {
     /// Shard `n`, read from the live site and checked against the state.
     fn read_shard(&self, n: usize) -> Result<BTreeMap<String, String>, Refusal> {
         let path = format!("search/pairs/{n}.json");
-        let bytes = (self.live)(&path).ok_or_else(|| format!("{path} cannot be read"))?;
-        let sha: [u8; 32] = Sha256::digest(&bytes).into();
-        if self.shas.get(n) != Some(&sha) {
-            return Err(format!("{path} is not the one the state describes"));
-        }
+        let bytes = read_checked(self.live, &path, self.shas.get(n))?;
         let file: BTreeMap<String, Vec<String>> =
             serde_json::from_slice(&bytes).map_err(|e| format!("{path}: {e}"))?;
         let mut shard = BTreeMap::new();
@@ -984,10 +994,7 @@ impl<'a> PairShards<'a> {
             .map(|k| self.number(k))
             .filter(|n| !self.changed.contains_key(n))
             .collect();
-        let read: Vec<(usize, BTreeMap<String, String>)> = wanted
-            .into_par_iter()
-            .map(|n| Ok((n, self.read_shard(n)?)))
-            .collect::<Result<_, Refusal>>()?;
+        let read = in_parallel(wanted, |n| self.read_shard(n))?;
         self.changed.extend(read);
         Ok(())
     }

@@ -11,6 +11,7 @@
 //! another, or damaged (each ends with a CRC-32), is not used, and the index
 //! is then assembled in full.
 
+use super::analyse::Keys;
 use super::index::{FormCounts, Totals};
 use super::patch::SearchState;
 use crate::varint;
@@ -60,18 +61,15 @@ pub fn store<'a>(
 pub fn update<'a>(
     root: &Path,
     salt: u64,
-    old_build: &str,
+    old: &Bodies,
     state: &SearchState,
     changed: impl Iterator<Item = (&'a Path, std::io::Result<std::borrow::Cow<'a, str>>)>,
 ) -> bool {
-    let Some(old) = Bodies::load(root, salt, old_build) else {
-        return false;
-    };
     let path = root.join(crate::cache::CACHE_DIR).join(BODIES_FILE);
     let appended = (|| -> std::io::Result<bool> {
         let mut file = std::fs::OpenOptions::new().append(true).open(&path)?;
         let mut at = file.metadata()?.len();
-        let mut table = old.table;
+        let mut table = old.table.clone();
         let mut new = Vec::new();
         for (doc, text) in changed {
             let text = text?;
@@ -104,9 +102,7 @@ pub fn update<'a>(
 
 fn store_state(root: &Path, salt: u64, state: &SearchState) {
     crate::cache::replace_file(root, STATE_FILE, |out| {
-        let bytes = encode_state(salt, state);
-        out.write_all(&bytes)?;
-        out.write_all(&crc32fast::hash(&bytes).to_le_bytes())
+        out.write_all(&encode_state(salt, state))
     });
 }
 
@@ -133,11 +129,7 @@ fn table_bytes(build: &str, table: &[(PathBuf, (u64, u64, u32))], at: u64) -> Ve
 /// The state stored for `salt`, if there is one and it is whole.
 pub fn load_state(root: &Path, salt: u64) -> Option<SearchState> {
     let bytes = std::fs::read(root.join(crate::cache::CACHE_DIR).join(STATE_FILE)).ok()?;
-    let (body, crc) = bytes.split_at(bytes.len().checked_sub(4)?);
-    if crc32fast::hash(body).to_le_bytes() != crc {
-        return None;
-    }
-    decode_state(body, salt)
+    decode_state(&bytes, salt)
 }
 
 /// The stored bodies of the index whose build hash is `build`: read one by
@@ -228,38 +220,36 @@ fn read_str(bytes: &[u8], at: &mut usize) -> Option<String> {
 }
 
 fn encode_state(salt: u64, state: &SearchState) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(STATE_MAGIC);
-    out.extend_from_slice(&salt.to_le_bytes());
-    push_str(&mut out, &state.build);
-    varint::push(&mut out, state.documents as u64);
+    crate::cache::framed(STATE_MAGIC, salt, |out| encode_payload(state, out))
+}
+
+fn encode_payload(state: &SearchState, out: &mut Vec<u8>) {
+    push_str(out, &state.build);
+    varint::push(out, state.documents as u64);
     out.extend_from_slice(&state.totals.length.to_le_bytes());
-    varint::push(&mut out, state.totals.pair_bytes);
-    varint::push(&mut out, state.files.len() as u64);
+    varint::push(out, state.totals.pair_bytes);
+    varint::push(out, state.files.len() as u64);
     for (path, sha) in &state.files {
-        push_str(&mut out, path);
+        push_str(out, path);
         out.extend_from_slice(sha);
     }
-    varint::push(&mut out, state.stamps.len() as u64);
+    varint::push(out, state.stamps.len() as u64);
     for (size, modified) in &state.stamps {
-        varint::push(&mut out, *size);
+        varint::push(out, *size);
         out.extend_from_slice(&modified.to_le_bytes());
     }
     let forms = &state.forms;
-    push_str(&mut out, &forms.text);
-    varint::push(&mut out, forms.counts.len() as u64);
-    for (end, count) in forms.ends.iter().zip(&forms.counts) {
-        varint::push(&mut out, u64::from(*end));
-        varint::push(&mut out, u64::from(*count));
+    push_str(out, &forms.entries.text);
+    varint::push(out, forms.counts.len() as u64);
+    for (end, count) in forms.entries.ends.iter().zip(&forms.counts) {
+        varint::push(out, u64::from(*end));
+        varint::push(out, u64::from(*count));
     }
-    out
 }
 
 fn decode_state(bytes: &[u8], salt: u64) -> Option<SearchState> {
-    if bytes.get(..16)? != STATE_MAGIC || bytes.get(16..24)? != salt.to_le_bytes() {
-        return None;
-    }
-    let mut at = 24;
+    let bytes = crate::cache::unframed(bytes, STATE_MAGIC, salt)?;
+    let mut at = 0;
     let build = read_str(bytes, &mut at)?;
     let documents = usize::try_from(varint::read(bytes, &mut at)?).ok()?;
     let length = f64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?);
@@ -303,7 +293,10 @@ fn decode_state(bytes: &[u8], salt: u64) -> Option<SearchState> {
         documents,
         totals: Totals { length, pair_bytes },
         files,
-        forms: FormCounts { text, ends, counts },
+        forms: FormCounts {
+            entries: Keys { text, ends },
+            counts,
+        },
         stamps,
     })
 }
@@ -363,10 +356,11 @@ mod tests {
             ..state.clone()
         };
         let changed = [(b, "Zweiter, geändert.\n")];
+        let old = Bodies::load(&dir, 9, "feedface00000000").expect("stored");
         assert!(update(
             &dir,
             9,
-            "feedface00000000",
+            &old,
             &patched,
             changed
                 .iter()
@@ -379,10 +373,11 @@ mod tests {
         assert_eq!(load_state(&dir, 9), Some(patched));
         // A body the file does not have is refused: the caller writes it whole.
         let unknown = [(Path::new("content/c.md"), "New.\n")];
+        let old = Bodies::load(&dir, 9, "0000000000000001").expect("updated");
         assert!(!update(
             &dir,
             9,
-            "0000000000000001",
+            &old,
             &state,
             unknown
                 .iter()
