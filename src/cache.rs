@@ -2,7 +2,8 @@
 //!
 //! A build's inputs are the files under `content/` and `themes/`, `site.toml`, the
 //! options, and the annals binary itself. After a successful build their fingerprint
-//! (every file's path, size and modification time, hashed) is stored in
+//! (every file's path and [`FileStamp`](crate::load::FileStamp): size,
+//! modification and change times, inode; hashed) is stored in
 //! `<root>/.annals-cache/build.json` with the SHA-256 of the output's `urls.json`. The
 //! next build computes the fingerprint again (a `stat` per file, no reading); when it
 //! matches and the output is still the one that build wrote, there is nothing to do.
@@ -103,7 +104,14 @@ pub struct BuildState {
 
 /// The fingerprint of a build's inputs; `options` is a description of the options
 /// that change the output (base URL, drafts, output path).
+///
+/// A file changed in the last moments before the fingerprint is taken (see
+/// [`FileStamp::settled`](crate::load::FileStamp::settled)) could be written
+/// again without its stamp moving: such a fingerprint is made never to match,
+/// so that the next build looks at the files.
 pub fn fingerprint(root: &Path, options: &str) -> String {
+    let now = std::time::SystemTime::now();
+    let stat_into = |hasher: &mut Sha256, path: &Path| stat_into(hasher, path, now);
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     if let Ok(exe) = std::env::current_exe() {
@@ -136,15 +144,17 @@ pub fn fingerprint(root: &Path, options: &str) -> String {
     crate::load::hex(&hasher.finalize())
 }
 
-fn stat_into(hasher: &mut Sha256, path: &Path) {
+fn stat_into(hasher: &mut Sha256, path: &Path, now: std::time::SystemTime) {
     hasher.update(path.as_os_str().as_encoded_bytes());
     hasher.update([0]);
-    if let Ok(meta) = std::fs::metadata(path) {
-        hasher.update(meta.len().to_le_bytes());
-        if let Ok(modified) = meta.modified() {
-            if let Ok(since) = modified.duration_since(std::time::UNIX_EPOCH) {
-                hasher.update(since.as_nanos().to_le_bytes());
-            }
+    if let Some(stamp) = crate::load::FileStamp::of(path) {
+        hasher.update(stamp.to_bytes());
+        if !stamp.settled(now) {
+            let unique = now
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            hasher.update(unique.to_le_bytes());
+            hasher.update(std::process::id().to_le_bytes());
         }
     }
 }

@@ -378,7 +378,21 @@ fn prepare(
     } else {
         document::stored::StoredDocuments::default()
     };
-    let (parsed, read_errors) = load::read_each(&to_read, |source| {
+    // A build without a session takes each file whose stamp is the one the
+    // stored documents recorded without reading it (see `document::stored`),
+    // and notes the stamp of each file it reads, taken before reading it.
+    let stamped_at = std::time::SystemTime::now();
+    let unread = std::sync::atomic::AtomicUsize::new(0);
+    let parse_one = |(abs, rel): &(PathBuf, PathBuf)| {
+        let stamp = session
+            .is_none()
+            .then(|| load::FileStamp::of(abs))
+            .flatten();
+        if let Some((doc, digest)) = stamp.and_then(|s| stored.get_unread(rel, abs, &s)) {
+            unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(((Ok(doc), rel.clone(), None, digest, true), stamp));
+        }
+        let source = load::read_source(abs, rel)?;
         let digest = document::stored::source_digest(&source);
         let taken = stored.get(&digest, &source);
         let was_taken = taken.is_some();
@@ -393,10 +407,28 @@ fn prepare(
             .is_err()
             .then(|| document::front_matter::sniff_id(&source.text))
             .flatten();
-        (result, source.path, id, digest, was_taken)
-    });
+        let stamp = stamp.filter(|s| s.settled(stamped_at));
+        Ok(((result, source.path, id, digest, was_taken), stamp))
+    };
+    let mut parsed = Vec::with_capacity(to_read.len());
+    let mut cli_stamps = HashMap::new();
+    let read: Vec<Result<_, Diagnostic>> = to_read.par_iter().map(parse_one).collect();
+    for r in read {
+        match r {
+            Ok((p, stamp)) => {
+                if let Some(stamp) = stamp {
+                    cli_stamps.insert(p.1.clone(), stamp);
+                }
+                parsed.push(p);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    let stamps = match session {
+        Some(_) => stamps,
+        None => cli_stamps,
+    };
     drop(stored);
-    errors.extend(read_errors);
     let mut documents: Vec<document::Document> = reused.into_iter().flatten().collect();
     documents.reserve(parsed.len());
     let mut digests = HashMap::with_capacity(parsed.len());
@@ -445,7 +477,10 @@ fn prepare(
         "parse",
         &match taken {
             0 => format!("{} documents", documents.len()),
-            n => format!("{} documents, {n} as stored", documents.len()),
+            n => match unread.into_inner() {
+                0 => format!("{} documents, {n} as stored", documents.len()),
+                u => format!("{} documents, {n} as stored ({u} unread)", documents.len()),
+            },
         },
         &mut clock,
     );
@@ -904,11 +939,14 @@ fn build_unquoted(
         if session.is_none() {
             let documents = archive.documents.iter().chain(&prepared.drafts);
             let digests = &prepared.digests;
+            let stamps = &prepared.stamps;
             scope.spawn(move || {
                 document::stored::store(
                     &options.root,
                     prepared.salt,
-                    documents.filter_map(|d| Some((digests.get(&d.file)?, d))),
+                    documents.filter_map(|d| {
+                        Some((digests.get(&d.file)?, d, stamps.get(&d.file).copied()))
+                    }),
                 )
             });
         }

@@ -218,6 +218,88 @@ pub(crate) fn read_source(abs: &Path, rel: &Path) -> Result<SourceFile, Diagnost
     })
 }
 
+/// What identifies one version of a file without reading it. The change time
+/// and inode catch an edit that kept the size and restored the modification
+/// time; an edit is only ever missed if all four stay the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+    inode: u64,
+}
+
+/// How long after its last change a file's stamp is trusted by a later run.
+/// File times tick coarsely (a few milliseconds): a file written again within
+/// the same tick as it was stamped, at the same size, would keep its stamp.
+/// Git's index calls such entries "racy" and reads them again; so does this.
+const SETTLED_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl FileStamp {
+    /// The stamp of the file at `path`, or `None` if it cannot be read.
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+            inode: meta.ino(),
+        })
+    }
+
+    /// Whether the file last changed long enough before `now` (a time taken
+    /// before the file was stamped) that no later write can share its stamp.
+    pub fn settled(&self, now: std::time::SystemTime) -> bool {
+        let Ok(now) = now.duration_since(std::time::UNIX_EPOCH) else {
+            return false;
+        };
+        let Some(limit) = now.checked_sub(SETTLED_AFTER) else {
+            return false;
+        };
+        let before = |(secs, nanos): (i64, i64)| {
+            let (Ok(secs), Ok(nanos)) = (u64::try_from(secs), u32::try_from(nanos)) else {
+                return false;
+            };
+            std::time::Duration::new(secs, nanos.min(999_999_999)) < limit
+        };
+        before(self.modified) && before(self.changed)
+    }
+
+    /// The stamp as bytes, for a cache file.
+    pub fn to_bytes(&self) -> [u8; 48] {
+        let fields = [
+            self.len,
+            self.modified.0 as u64,
+            self.modified.1 as u64,
+            self.changed.0 as u64,
+            self.changed.1 as u64,
+            self.inode,
+        ];
+        let mut out = [0; 48];
+        for (slot, field) in out.chunks_exact_mut(8).zip(fields) {
+            slot.copy_from_slice(&field.to_le_bytes());
+        }
+        out
+    }
+
+    /// The stamp [`FileStamp::to_bytes`] wrote.
+    pub fn from_bytes(bytes: &[u8; 48]) -> FileStamp {
+        let mut fields = [0u64; 6];
+        for (field, slot) in fields.iter_mut().zip(bytes.chunks_exact(8)) {
+            let mut b = [0; 8];
+            b.copy_from_slice(slot);
+            *field = u64::from_le_bytes(b);
+        }
+        FileStamp {
+            len: fields[0],
+            modified: (fields[1] as i64, fields[2] as i64),
+            changed: (fields[3] as i64, fields[4] as i64),
+            inode: fields[5],
+        }
+    }
+}
+
 /// `path` relative to `root`, for messages; unchanged if it is not under `root`.
 pub fn relative(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
@@ -351,4 +433,38 @@ pub fn load_entities(root: &Path, config: &Config) -> (Vec<(usize, SourceFile)>,
         }
     }
     (found, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn a_stamp_survives_its_bytes_and_settles_after_two_seconds() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("a.md");
+        std::fs::write(&file, "text").expect("write");
+        let stamp = FileStamp::of(&file).expect("stamped");
+        assert_eq!(FileStamp::from_bytes(&stamp.to_bytes()), stamp);
+        // Just written: a write in the same tick could keep the stamp.
+        let now = SystemTime::now();
+        assert!(!stamp.settled(now));
+        assert!(!stamp.settled(now + Duration::from_millis(1500)));
+        assert!(stamp.settled(now + Duration::from_secs(3)));
+        // A modification time put back does not settle a file: its change
+        // time is still now.
+        let f = std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .expect("open");
+        f.set_modified(now - Duration::from_secs(3600))
+            .expect("set time");
+        let touched = FileStamp::of(&file).expect("stamped");
+        assert_ne!(touched, stamp);
+        assert!(!touched.settled(SystemTime::now()));
+        // Another size, another stamp.
+        std::fs::write(&file, "longer text").expect("write");
+        assert_ne!(FileStamp::of(&file), Some(touched));
+    }
 }

@@ -157,30 +157,7 @@ pub(crate) fn build_identity(options: &BuildOptions) -> String {
     )
 }
 
-/// What identifies one version of a file without reading it. The change time
-/// and inode catch an edit that kept the size and restored the modification
-/// time; an edit is only ever missed if all four stay the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStamp {
-    len: u64,
-    modified: (i64, i64),
-    changed: (i64, i64),
-    inode: u64,
-}
-
-impl FileStamp {
-    /// The stamp of the file at `path`, or `None` if it cannot be read.
-    pub fn of(path: &Path) -> Option<FileStamp> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(path).ok()?;
-        Some(FileStamp {
-            len: meta.len(),
-            modified: (meta.mtime(), meta.mtime_nsec()),
-            changed: (meta.ctime(), meta.ctime_nsec()),
-            inode: meta.ino(),
-        })
-    }
-}
+pub use crate::load::FileStamp;
 
 /// Parsed documents by file (the path relative to the root, as documents name
 /// it), with the stamp each file had *before* it was read: a file changed while

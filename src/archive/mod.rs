@@ -16,6 +16,7 @@ use crate::document::{slugify, Document};
 use crate::entity::Entity;
 use crate::load::Original;
 use crate::markdown::Autolinker;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -73,6 +74,10 @@ pub struct Archive {
     pub by_file: HashMap<PathBuf, usize>,
     /// Taxonomies in configured order.
     pub taxonomies: Vec<Taxonomy>,
+    /// For each document, the (taxonomy index, term index) pairs it is filed
+    /// under, in the order the document lists them; built once, for related
+    /// documents and for every document page.
+    pub doc_terms: Vec<Vec<(usize, usize)>>,
     /// Documents and events by year and month.
     pub timeline: Timeline,
     /// Links between documents and backlinks; mentions of entities.
@@ -130,27 +135,29 @@ impl Archive {
         self.documents[at].body = body;
         Some(changed)
     }
+}
 
-    /// For each document, the (taxonomy index, term index) pairs it is filed under, in
-    /// the order the document lists them; built once for all document pages.
-    pub fn terms_of_documents(&self) -> Vec<Vec<(usize, usize)>> {
-        let mut out = vec![Vec::new(); self.documents.len()];
-        for (ti, tax) in self.taxonomies.iter().enumerate() {
+/// For each document, the (taxonomy index, term index) pairs it is filed
+/// under, in the order the document lists them (see [`Archive::doc_terms`]).
+fn terms_of_documents(documents: &[Document], taxonomies: &[Taxonomy]) -> Vec<Vec<(usize, usize)>> {
+    {
+        let mut out = vec![Vec::new(); documents.len()];
+        for (ti, tax) in taxonomies.iter().enumerate() {
             for (ki, term) in tax.terms.iter().enumerate() {
                 for &d in &term.documents {
                     out[d].push((ti, ki));
                 }
             }
         }
-        for (d, list) in out.iter_mut().enumerate() {
+        out.par_iter_mut().enumerate().for_each(|(d, list)| {
             if list.len() < 2 {
-                continue;
+                return;
             }
-            let doc = &self.documents[d];
+            let doc = &documents[d];
             // Where the document writes each term, looked up once: a document may
             // list thousands of terms, and a scan per comparison is quadratic.
             let mut written: HashMap<(usize, String), usize> = HashMap::new();
-            for (ti, tax) in self.taxonomies.iter().enumerate() {
+            for (ti, tax) in taxonomies.iter().enumerate() {
                 for (pos, name) in doc
                     .terms
                     .get(&tax.config.key)
@@ -162,16 +169,28 @@ impl Archive {
                 }
             }
             list.sort_by_cached_key(|&(ti, ki)| {
-                let key = (ti, term_key(&self.taxonomies[ti].terms[ki].name));
+                let key = (ti, term_key(&taxonomies[ti].terms[ki].name));
                 (ti, written.get(&key).copied().unwrap_or(usize::MAX))
             });
-        }
+        });
         out
     }
 }
 
 /// How terms compare: case-insensitively, with runs of white space folded.
 pub fn term_key(term: &str) -> String {
+    // Most terms are ASCII: one pass and one allocation (a Unicode term keeps
+    // `to_lowercase`, whose final sigma depends on the word around it).
+    if term.is_ascii() {
+        let mut key = String::with_capacity(term.len());
+        for word in term.split_whitespace() {
+            if !key.is_empty() {
+                key.push(' ');
+            }
+            key.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        }
+        return key;
+    }
     term.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -270,24 +289,40 @@ pub fn link_reusing(
         .map(|(i, d)| (d.file.clone(), i))
         .collect();
 
-    let taxonomies: Vec<Taxonomy> = config
-        .taxonomies
-        .iter()
-        .map(|tc| {
-            let own: Vec<(usize, &Entity)> = entities
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.taxonomy == tc.key)
+    // The taxonomies, and apart from them the timeline and the mentions
+    // automaton: independent, so built side by side.
+    let ((taxonomies, taxonomy_errors), (timeline, autolinker)) = rayon::join(
+        || {
+            let built: Vec<(Taxonomy, Vec<Diagnostic>)> = config
+                .taxonomies
+                .par_iter()
+                .map(|tc| {
+                    let own: Vec<(usize, &Entity)> = entities
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, e)| e.taxonomy == tc.key)
+                        .collect();
+                    let mut errors = Vec::new();
+                    let taxonomy = build_taxonomy(tc, &documents, &own, &mut errors);
+                    (taxonomy, errors)
+                })
                 .collect();
-            build_taxonomy(tc, &documents, &own, &mut errors)
-        })
-        .collect();
-
+            let (taxonomies, errors): (Vec<Taxonomy>, Vec<Vec<Diagnostic>>) =
+                built.into_iter().unzip();
+            (taxonomies, errors.into_iter().flatten().collect::<Vec<_>>())
+        },
+        || {
+            rayon::join(
+                || Timeline::build(&documents),
+                // The bodies' links are checked even after an error above (a
+                // duplicate id resolves to its first file meanwhile), so that
+                // one run reports them all.
+                || autolinker(&config, &documents, &entities),
+            )
+        },
+    );
+    errors.extend(taxonomy_errors);
     check_aliases(&documents, &taxonomies, &mut errors);
-    let timeline = Timeline::build(&documents);
-    // The bodies' links are checked even after an error above (a duplicate id
-    // resolves to its first file meanwhile), so that one run reports them all.
-    let autolinker = autolinker(&config, &documents, &entities);
     // A build that renders every page makes the bodies' page HTML in the link
     // pass, from the same parse (see [`crate::render::body`]).
     let entity_terms = crate::render::body::entity_terms(&taxonomies);
@@ -328,8 +363,22 @@ pub fn link_reusing(
             mentioned_in[e].push(d);
         }
     }
-    let correspondents = correspondents(&documents, &entities);
-    let events_naming = events_naming(&documents, &autolinker, entities.len());
+    // What the pages list beside each document and entity: independent
+    // passes over the documents, side by side.
+    let (((correspondents, events_naming), correspondence), doc_terms) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || correspondents(&documents, &entities),
+                        || events_naming(&documents, &autolinker, entities.len()),
+                    )
+                },
+                || correspondence(&documents),
+            )
+        },
+        || terms_of_documents(&documents, &taxonomies),
+    );
     attachments.sort_by(|a, b| a.1.cmp(&b.1));
     let mut archive = Archive {
         config,
@@ -337,6 +386,7 @@ pub fn link_reusing(
         by_id,
         by_file,
         taxonomies,
+        doc_terms,
         timeline,
         links,
         search,
@@ -349,11 +399,10 @@ pub fn link_reusing(
         events_naming,
         autolinker,
         related: Vec::new(),
-        correspondence: Vec::new(),
+        correspondence,
         attachments,
         cache_files: Vec::new(),
     };
-    let doc_terms = archive.terms_of_documents();
     let entity_names: Vec<String> = archive.entities.iter().map(|e| e.name.clone()).collect();
     let mut entity_terms: Vec<Option<(usize, usize)>> = vec![None; archive.entities.len()];
     for (ti, tax) in archive.taxonomies.iter().enumerate() {
@@ -366,7 +415,7 @@ pub fn link_reusing(
     let related_inputs = related::RelatedInputs {
         documents: &archive.documents,
         taxonomies: &archive.taxonomies,
-        doc_terms: &doc_terms,
+        doc_terms: &archive.doc_terms,
         links: &archive.links,
         mentioned_in: &archive.mentioned_in,
         entity_names: &entity_names,
@@ -378,7 +427,6 @@ pub fn link_reusing(
         None => (related::related(&related_inputs), None),
     };
     archive.cache_files = links_file.into_iter().chain(related_file).collect();
-    archive.correspondence = correspondence(&archive.documents);
     Ok(archive)
 }
 

@@ -23,6 +23,17 @@ enum Held {
     /// On disk, with the text's [`digest`], so that hashing the body (the page
     /// keys of every build do) reads nothing back.
     Spilled(SpilledBytes, u64),
+    /// Still in its source file, as the last `len` bytes of the file at
+    /// `path`, whose text had the [`digest`] `digest` when the file was
+    /// stamped (see [`crate::document::stored`]): a build that took the
+    /// document from the cache by its file's stamp reads the body only if
+    /// some stage needs it, and a file changed since is an error, never a
+    /// silently different body.
+    InFile {
+        path: Arc<std::path::Path>,
+        len: usize,
+        digest: u64,
+    },
 }
 
 /// A number standing for a text: what a body hashes as, held or spilled.
@@ -40,6 +51,22 @@ impl Body {
             Held::Spilled(s, _) => String::from_utf8(s.read()?)
                 .map(Cow::Owned)
                 .map_err(std::io::Error::other),
+            Held::InFile { path, len, digest } => read_tail(path, *len, *digest).map(Cow::Owned),
+        }
+    }
+
+    /// The body of a file not read yet: its last `len` bytes, whose text has
+    /// the [`Body::digest`] `digest`.
+    pub fn in_file(path: Arc<std::path::Path>, len: usize, digest: u64) -> Body {
+        Body(Held::InFile { path, len, digest })
+    }
+
+    /// A number standing for the text, equal for equal texts (within one
+    /// build of annals), taken without reading a body set aside.
+    pub fn digest(&self) -> u64 {
+        match &self.0 {
+            Held::Text(t) => digest(t),
+            Held::Spilled(_, d) | Held::InFile { digest: d, .. } => *d,
         }
     }
 
@@ -54,7 +81,7 @@ impl Body {
 
     /// Whether the text is on disk.
     pub fn is_spilled(&self) -> bool {
-        matches!(self.0, Held::Spilled(..))
+        matches!(self.0, Held::Spilled(..) | Held::InFile { .. })
     }
 
     /// The text's length in bytes.
@@ -62,6 +89,7 @@ impl Body {
         match &self.0 {
             Held::Text(t) => t.len(),
             Held::Spilled(s, _) => s.len(),
+            Held::InFile { len, .. } => *len,
         }
     }
 
@@ -69,6 +97,29 @@ impl Body {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The last `len` bytes of the file at `path`, if their text has the
+/// [`digest`] `expected`.
+fn read_tail(path: &std::path::Path, len: usize, expected: u64) -> std::io::Result<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let changed = || {
+        std::io::Error::other(format!(
+            "{} changed while the site was being built; build again",
+            path.display()
+        ))
+    };
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    let start = size.checked_sub(len as u64).ok_or_else(changed)?;
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = vec![0; len];
+    file.read_exact(&mut bytes)?;
+    let text = String::from_utf8(bytes).map_err(|_| changed())?;
+    if digest(&text) != expected {
+        return Err(changed());
+    }
+    Ok(text)
 }
 
 impl From<String> for Body {
@@ -94,6 +145,9 @@ impl std::fmt::Debug for Body {
         match &self.0 {
             Held::Text(t) => t.fmt(f),
             Held::Spilled(s, _) => write!(f, "<body of {} bytes, spilled>", s.len()),
+            Held::InFile { path, len, .. } => {
+                write!(f, "<body of {len} bytes, at the end of {}>", path.display())
+            }
         }
     }
 }
@@ -101,11 +155,7 @@ impl std::fmt::Debug for Body {
 /// Hashed as its text's [`digest`], which a spilled body keeps: no read.
 impl Hash for Body {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let d = match &self.0 {
-            Held::Text(t) => digest(t),
-            Held::Spilled(_, d) => *d,
-        };
-        state.write_u64(d);
+        state.write_u64(self.digest());
     }
 }
 
@@ -113,10 +163,10 @@ impl Hash for Body {
 /// equals none, not even itself.
 impl PartialEq for Body {
     fn eq(&self, other: &Body) -> bool {
-        if let (Held::Spilled(_, a), Held::Spilled(_, b)) = (&self.0, &other.0) {
-            if a != b {
-                return false;
-            }
+        if !matches!((&self.0, &other.0), (Held::Text(_), Held::Text(_)))
+            && self.digest() != other.digest()
+        {
+            return false;
         }
         match (self.text(), other.text()) {
             (Ok(a), Ok(b)) => a == b,
@@ -161,6 +211,35 @@ mod tests {
         assert_eq!(spilled, *text.as_str());
         assert_eq!(hash(&spilled), hash(&kept));
         assert_ne!(spilled, Body::from("other"));
+    }
+
+    #[test]
+    fn a_body_in_its_file_is_read_only_while_the_file_holds_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("doc.md");
+        let text = "---\nid: a\n---\nThe body, *données*.\n";
+        std::fs::write(&path, text).expect("write");
+        let body_text = "The body, *données*.\n";
+        let kept = Body::from(body_text);
+        let in_file = Body::in_file(path.as_path().into(), body_text.len(), kept.digest());
+        assert!(in_file.is_spilled());
+        assert_eq!(in_file.text().unwrap(), body_text);
+        assert_eq!(in_file.len(), body_text.len());
+        assert_eq!(hash(&in_file), hash(&kept));
+        assert_eq!(in_file, kept);
+        // Changed since, at the same length or not: an error, never the new text.
+        for changed in [text.replace("body", "bode"), format!("{text}More.\n")] {
+            std::fs::write(&path, changed).expect("write");
+            let e = in_file.text().expect_err("the file changed");
+            assert!(
+                e.to_string()
+                    .contains("changed while the site was being built"),
+                "{e}"
+            );
+            assert_ne!(in_file, kept);
+        }
+        std::fs::remove_file(&path).expect("remove");
+        assert!(in_file.text().is_err());
     }
 
     #[test]

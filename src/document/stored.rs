@@ -18,13 +18,21 @@
 //! parse would make. Files with errors are never kept: they are parsed again,
 //! and their errors reported again, by every build.
 //!
+//! A file need not even be read: the file also records, per document file
+//! that had settled when it was read (see [`FileStamp::settled`]), its stamp
+//! (size, modification and change times, inode) and what a parse derives from
+//! its text besides the stored fields. A file whose stamp is unchanged is taken
+//! without reading it, and its body is read from it only if a stage needs it,
+//! checked against the digest it had ([`Body::in_file`]). `annals serve` has
+//! trusted the same stamps since its first version; Git's index does too.
+//!
 //! The file is written after a successful build, from that build's documents
 //! (drafts included), and ends with a CRC-32 of its bytes. A file that cannot be
 //! read, is truncated or changed, or holds an entry that does not decode costs
 //! only the shortcut: the documents concerned are parsed.
 
-use super::{Document, Event, KeyPosition, PartialDate, Provenance};
-use crate::load::SourceFile;
+use super::{Body, Document, Event, KeyPosition, PartialDate, Provenance};
+use crate::load::{FileStamp, SourceFile};
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -34,7 +42,7 @@ use std::path::{Path, PathBuf};
 const FILE: &str = "parsed.bin";
 /// The file's first bytes: a name and a format number, changed whenever the
 /// encoding below changes.
-const MAGIC: &[u8; 16] = b"annals-parsed-03";
+const MAGIC: &[u8; 16] = b"annals-parsed-04";
 
 /// What identifies a document's source: its path and text.
 pub type SourceDigest = [u8; 16];
@@ -60,6 +68,42 @@ pub fn source_digest(source: &SourceFile) -> SourceDigest {
 pub struct StoredDocuments {
     file: Option<std::fs::File>,
     entries: FxHashMap<SourceDigest, (u64, usize)>,
+    unread: FxHashMap<PathBuf, Unread>,
+}
+
+/// What a document file that had settled when a build read it was then: its
+/// stamp, its digest, and what a parse derives from its text besides the
+/// stored fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Unread {
+    stamp: FileStamp,
+    digest: SourceDigest,
+    front_matter_hash: u64,
+    body_line: usize,
+    body_len: usize,
+    body_digest: u64,
+}
+
+/// What [`decode`] takes from the file's text rather than the stored entry.
+struct FromText {
+    file: PathBuf,
+    body: Body,
+    front_matter_hash: u64,
+    body_line: usize,
+}
+
+impl FromText {
+    /// As a parse of `source` derives them.
+    fn of(source: &SourceFile) -> Option<FromText> {
+        let split = super::front_matter::split(&source.text).ok()?;
+        let file = source.path.clone();
+        Some(FromText {
+            body: Body::from(split.body),
+            front_matter_hash: super::front_matter_hash(&file, &source.text, split.body),
+            body_line: split.body_line,
+            file,
+        })
+    }
 }
 
 impl StoredDocuments {
@@ -120,6 +164,39 @@ impl StoredDocuments {
             }
             entries.insert(digest, (start, entry_len));
         }
+        let count = frames.number()?;
+        let mut unread = FxHashMap::default();
+        unread.reserve(count.min(usize::try_from(body / 64).unwrap_or(0)));
+        for _ in 0..count {
+            let path_len = frames.number()?;
+            if path_len > 4096 {
+                return None;
+            }
+            let mut path = vec![0; path_len];
+            frames.take(&mut path)?;
+            let path = PathBuf::from(String::from_utf8(path).ok()?);
+            let mut stamp = [0; 48];
+            frames.take(&mut stamp)?;
+            let mut digest: SourceDigest = [0; 16];
+            frames.take(&mut digest)?;
+            let mut front_matter_hash = [0; 8];
+            frames.take(&mut front_matter_hash)?;
+            let body_line = frames.number()?;
+            let body_len = frames.number()?;
+            let mut body_digest = [0; 8];
+            frames.take(&mut body_digest)?;
+            let entry = Unread {
+                stamp: FileStamp::from_bytes(&stamp),
+                digest,
+                front_matter_hash: u64::from_le_bytes(front_matter_hash),
+                body_line,
+                body_len,
+                body_digest: u64::from_le_bytes(body_digest),
+            };
+            if entries.contains_key(&entry.digest) {
+                unread.insert(path, entry);
+            }
+        }
         let at = frames.at;
         drop(frames);
         if at != body {
@@ -128,6 +205,7 @@ impl StoredDocuments {
         Some(StoredDocuments {
             file: Some(file),
             entries,
+            unread,
         })
     }
 
@@ -144,11 +222,37 @@ impl StoredDocuments {
     /// The document of `source`, whose digest is `digest`, if it is stored and
     /// decodes.
     pub fn get(&self, digest: &SourceDigest, source: &SourceFile) -> Option<Document> {
+        decode(&self.entry(digest)?, FromText::of(source)?)
+    }
+
+    /// The document of the file `rel` (at `abs`), without reading it, if the
+    /// file still has the stamp `stamp` it had when a build stored it, and
+    /// its digest (under which a later build stores it again).
+    pub fn get_unread(
+        &self,
+        rel: &Path,
+        abs: &Path,
+        stamp: &FileStamp,
+    ) -> Option<(Document, SourceDigest)> {
+        let unread = self.unread.get(rel).filter(|u| u.stamp == *stamp)?;
+        let from_text = FromText {
+            file: rel.to_path_buf(),
+            body: Body::in_file(abs.into(), unread.body_len, unread.body_digest),
+            front_matter_hash: unread.front_matter_hash,
+            body_line: unread.body_line,
+        };
+        Some((
+            decode(&self.entry(&unread.digest)?, from_text)?,
+            unread.digest,
+        ))
+    }
+
+    fn entry(&self, digest: &SourceDigest) -> Option<Vec<u8>> {
         use std::os::unix::fs::FileExt;
         let &(start, len) = self.entries.get(digest)?;
         let mut entry = vec![0; len];
         self.file.as_ref()?.read_exact_at(&mut entry, start).ok()?;
-        decode(&entry, source)
+        Some(entry)
     }
 }
 
@@ -182,15 +286,16 @@ impl<R: std::io::BufRead + std::io::Seek> Frames<R> {
     }
 }
 
-/// Writes the file for `salt` from `documents` (each with its source digest),
-/// replacing the previous one only once the new one is complete. A failure
-/// only costs the next build its shortcut.
+/// Writes the file for `salt` from `documents` (each with its source digest,
+/// and its file's stamp if the file had settled when it was read), replacing
+/// the previous one only once the new one is complete. A failure only costs
+/// the next build its shortcut.
 pub fn store<'d>(
     root: &Path,
     salt: u64,
-    documents: impl Iterator<Item = (&'d SourceDigest, &'d Document)>,
+    documents: impl Iterator<Item = (&'d SourceDigest, &'d Document, Option<FileStamp>)>,
 ) {
-    let documents: Vec<(&SourceDigest, &Document)> = documents.collect();
+    let documents: Vec<(&SourceDigest, &Document, Option<FileStamp>)> = documents.collect();
     crate::cache::replace_file(root, FILE, |out| {
         let mut crc = crc32fast::Hasher::new();
         let mut head = Vec::new();
@@ -201,16 +306,34 @@ pub fn store<'d>(
         crc.update(&head);
         let mut entry = Vec::new();
         let mut encoded = Vec::new();
-        for (digest, doc) in documents {
+        for (digest, doc, _) in &documents {
             encoded.clear();
             encode(doc, &mut encoded);
             entry.clear();
-            entry.extend_from_slice(digest);
+            entry.extend_from_slice(*digest);
             push_number(&mut entry, encoded.len());
             entry.extend_from_slice(&encoded);
             out.write_all(&entry)?;
             crc.update(&entry);
         }
+        // The stamps of the files that may be taken unread next time.
+        let stamped: Vec<(&str, &SourceDigest, &Document, FileStamp)> = documents
+            .iter()
+            .filter_map(|(digest, doc, stamp)| Some((doc.file.to_str()?, *digest, *doc, (*stamp)?)))
+            .collect();
+        entry.clear();
+        push_number(&mut entry, stamped.len());
+        for (path, digest, doc, stamp) in stamped {
+            push_str(&mut entry, path);
+            entry.extend_from_slice(&stamp.to_bytes());
+            entry.extend_from_slice(digest);
+            entry.extend_from_slice(&doc.front_matter_hash.to_le_bytes());
+            push_number(&mut entry, doc.body_line);
+            push_number(&mut entry, doc.body.len());
+            entry.extend_from_slice(&doc.body.digest().to_le_bytes());
+        }
+        out.write_all(&entry)?;
+        crc.update(&entry);
         out.write_all(&crc.finalize().to_le_bytes())
     });
 }
@@ -503,10 +626,9 @@ impl<'b> Reader<'b> {
     }
 }
 
-/// The document stored as `entry` for `source`, with its body and front-matter
-/// hash taken from `source` as a parse would.
-fn decode(entry: &[u8], source: &SourceFile) -> Option<Document> {
-    let split = super::front_matter::split(&source.text).ok()?;
+/// The document stored as `entry`, with its body, front-matter hash and
+/// file taken from `from_text`.
+fn decode(entry: &[u8], from_text: FromText) -> Option<Document> {
     let mut r = Reader::new(entry);
     let id = r.string()?;
     let title = r.string()?;
@@ -565,7 +687,12 @@ fn decode(entry: &[u8], source: &SourceFile) -> Option<Document> {
     if r.at != entry.len() {
         return None;
     }
-    let file: PathBuf = source.path.clone();
+    let FromText {
+        file,
+        body,
+        front_matter_hash,
+        body_line,
+    } = from_text;
     Some(Document {
         id,
         title,
@@ -583,9 +710,9 @@ fn decode(entry: &[u8], source: &SourceFile) -> Option<Document> {
         aliases,
         draft,
         extra,
-        body: super::Body::from(split.body),
-        front_matter_hash: super::front_matter_hash(&file, &source.text, split.body),
-        body_line: split.body_line,
+        body,
+        front_matter_hash,
+        body_line,
         file,
         key_positions,
     })
@@ -628,7 +755,8 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{path}: {e:?}"));
             let mut entry = Vec::new();
             encode(&parsed, &mut entry);
-            let taken = decode(&entry, &src).expect("decodes");
+            let of = |src| FromText::of(src).expect("splits");
+            let taken = decode(&entry, of(&src)).expect("decodes");
             assert_eq!(taken, parsed, "{path}");
             // Floats to the bit (equality of `Value` compares them so, too).
             if let Some(x) = parsed.extra.get("precise") {
@@ -640,11 +768,58 @@ mod tests {
             assert_eq!(taken.body_line, parsed.body_line);
             // Every truncation, and any trailing byte, is refused, never a panic.
             for cut in 0..entry.len() {
-                assert!(decode(&entry[..cut], &src).is_none(), "{path} cut at {cut}");
+                assert!(
+                    decode(&entry[..cut], of(&src)).is_none(),
+                    "{path} cut at {cut}"
+                );
             }
             entry.push(0);
-            assert!(decode(&entry, &src).is_none());
+            assert!(decode(&entry, of(&src)).is_none());
         }
+    }
+
+    #[test]
+    fn a_file_with_its_stored_stamp_is_taken_unread() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = config();
+        let rel = Path::new("content/documents/full.md");
+        let abs = dir.path().join("full.md");
+        let text = format!("\u{feff}{FULL}");
+        std::fs::write(&abs, &text).expect("write");
+        let src = source("content/documents/full.md", FULL);
+        let doc = crate::document::parse_document(&src, &config).expect("parses");
+        let digest = source_digest(&src);
+        let stamp = FileStamp::of(&abs).expect("stamped");
+        let other = crate::document::parse_document(
+            &source(
+                "content/documents/min.md",
+                "---\nid: min\ntitle: T\ndate: 2001\n---\n",
+            ),
+            &config,
+        )
+        .expect("parses");
+        store(
+            dir.path(),
+            7,
+            [(&digest, &doc, Some(stamp)), (&[1; 16], &other, None)].into_iter(),
+        );
+        let stored = StoredDocuments::load(dir.path(), 7);
+        assert_eq!(stored.len(), 2);
+        let (taken, taken_digest) = stored.get_unread(rel, &abs, &stamp).expect("taken unread");
+        assert_eq!(taken_digest, digest);
+        assert!(taken.body.is_spilled(), "the body is left in the file");
+        assert_eq!(taken, doc);
+        assert_eq!(taken.front_matter_hash, doc.front_matter_hash);
+        assert_eq!(taken.body_line, doc.body_line);
+        // A document stored without a stamp is only ever taken by its text.
+        let min = Path::new("content/documents/min.md");
+        assert!(stored.get_unread(min, &abs, &stamp).is_none());
+        // Another stamp is another file.
+        std::fs::write(&abs, format!("{text}More.\n")).expect("write");
+        let edited = FileStamp::of(&abs).expect("stamped");
+        assert!(stored.get_unread(rel, &abs, &edited).is_none());
+        // The document taken before the edit no longer reads its body.
+        assert!(taken.body.text().is_err());
     }
 
     #[test]
@@ -654,7 +829,7 @@ mod tests {
         let src = source("content/documents/full.md", FULL);
         let doc = crate::document::parse_document(&src, &config).expect("parses");
         let digest = source_digest(&src);
-        store(dir.path(), 7, [(&digest, &doc)].into_iter());
+        store(dir.path(), 7, [(&digest, &doc, None)].into_iter());
         let stored = StoredDocuments::load(dir.path(), 7);
         assert_eq!(stored.len(), 1);
         assert_eq!(stored.get(&digest, &src), Some(doc));

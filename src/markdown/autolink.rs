@@ -27,16 +27,19 @@ impl Autolinker {
             .collect();
         // Standard semantics, for overlapping search: a longest match that is not a
         // whole word must not hide a shorter one that is (see `find`).
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(case_insensitive)
-            .build(patterns.iter().map(|(p, _)| p.as_str()))
-            .ok();
-        let leftmost = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(case_insensitive)
-            .build(patterns.iter().map(|(p, _)| p.as_str()))
-            .ok();
+        // The two automata are independent; an archive's references make
+        // them tens of thousands of patterns, so they are built side by side.
+        let build = |kind| {
+            AhoCorasickBuilder::new()
+                .match_kind(kind)
+                .ascii_case_insensitive(case_insensitive)
+                .build(patterns.iter().map(|(p, _)| p.as_str()))
+                .ok()
+        };
+        let (automaton, leftmost) = rayon::join(
+            || build(MatchKind::Standard),
+            || build(MatchKind::LeftmostLongest),
+        );
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&(&patterns, case_insensitive), &mut hasher);
         Autolinker {

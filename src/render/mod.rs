@@ -84,7 +84,6 @@ pub struct RenderParts {
     /// (about 4 KB a document) are then made only after the search index, whose
     /// assembly is the build's peak, has freed its memory.
     summaries: std::sync::OnceLock<Vec<Value>>,
-    doc_terms: Vec<Vec<(usize, usize)>>,
     /// The term of each entity: entity index -> (taxonomy, term).
     entity_terms: std::collections::HashMap<usize, (usize, usize)>,
     /// The published original of each document that has one: (URL, original).
@@ -173,7 +172,6 @@ impl<'a> Renderer<'a> {
         let parts = RenderParts {
             tera,
             summaries: std::sync::OnceLock::new(),
-            doc_terms: archive.terms_of_documents(),
             entity_terms: body::entity_terms(&archive.taxonomies),
             originals: archive
                 .attachments
@@ -568,7 +566,7 @@ impl<'a> Renderer<'a> {
             })
             .collect();
         let mut taxonomies: Vec<DocumentTerms> = Vec::new();
-        for &(ti, ki) in &self.parts.doc_terms[i] {
+        for &(ti, ki) in &self.archive.doc_terms[i] {
             let tax = &a.taxonomies[ti];
             let term = &tax.terms[ki];
             let link = LinkView {
@@ -647,7 +645,7 @@ impl<'a> Renderer<'a> {
                             self.parts
                                 .entity_terms
                                 .get(e)
-                                .is_none_or(|t| !self.parts.doc_terms[i].contains(t))
+                                .is_none_or(|t| !self.archive.doc_terms[i].contains(t))
                         })
                         .filter_map(|&e| a.entities.get(e).map(|x| x.name.clone()))
                         .collect::<Vec<_>>(),
