@@ -43,6 +43,22 @@ pub fn unframed<'a>(bytes: &'a [u8], magic: &[u8; 16], key: u64) -> Option<&'a [
     body.get(24..)
 }
 
+/// Appends a string to a cache file's bytes: its length (see
+/// [`crate::varint`]), then its bytes.
+pub fn push_str(out: &mut Vec<u8>, s: &str) {
+    crate::varint::push(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// The string [`push_str`] wrote at `at` in `bytes`, and `at` moved past it.
+pub fn read_str<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a str> {
+    let len = usize::try_from(crate::varint::read(bytes, at)?).ok()?;
+    let end = at.checked_add(len)?;
+    let s = std::str::from_utf8(bytes.get(*at..end)?).ok()?;
+    *at = end;
+    Some(s)
+}
+
 /// A cache file a stage made along the way, set aside (in the build's
 /// temporary file when it has one, else in memory) until the build has
 /// succeeded: a build that fails leaves the cache folder as it was.
@@ -209,22 +225,20 @@ pub fn replace_file(
     }
 }
 
-const OUTPUT_MANIFEST: &str = "output-manifest.json";
-const SPARE_MANIFEST: &str = "spare-manifest.json";
+const OUTPUT_MANIFEST: &str = "output-manifest.bin";
+const SPARE_MANIFEST: &str = "spare-manifest.bin";
 
 /// What the site of manifest `id` holds, from the last two sites' manifests
 /// (the live output's, then the spare's: the site before it, kept beside the
 /// output for reuse). A large site's manifest lists hundreds of thousands of
 /// files, so only the one asked for is read whole: each file begins with its id.
 pub fn load_holdings(root: &Path, id: &str) -> Option<crate::output::Holdings> {
-    let start = format!("{{\"id\":\"{id}\"");
     [SPARE_MANIFEST, OUTPUT_MANIFEST].iter().find_map(|name| {
-        let text = std::fs::read(root.join(CACHE_DIR).join(name)).ok()?;
-        if !text.starts_with(start.as_bytes()) {
+        let bytes = std::fs::read(root.join(CACHE_DIR).join(name)).ok()?;
+        if crate::output::Manifest::id_of(&bytes) != Some(id) {
             return None;
         }
-        let holds: crate::output::Holdings = serde_json::from_slice(&text).ok()?;
-        (holds.id() == id).then_some(holds)
+        crate::output::Holdings::decode(&bytes)
     })
 }
 
@@ -239,9 +253,11 @@ pub fn store_manifests(root: &Path, output: &crate::output::Manifest) {
     if std::fs::rename(dir.join(OUTPUT_MANIFEST), dir.join(SPARE_MANIFEST)).is_err() {
         let _ = std::fs::remove_file(dir.join(SPARE_MANIFEST));
     }
-    replace_file(root, OUTPUT_MANIFEST, |out| {
-        serde_json::to_writer(out, output).map_err(std::io::Error::other)
-    });
+    replace_file(root, OUTPUT_MANIFEST, |out| out.write_all(&output.encode()));
+    // Their names before they were binary, left by an older annals.
+    for old in ["output-manifest.json", "spare-manifest.json", "pages.json"] {
+        let _ = std::fs::remove_file(dir.join(old));
+    }
 }
 
 #[cfg(test)]

@@ -180,7 +180,7 @@ impl PageKeys {
 }
 
 /// What a build recorded about its pages, for the next build.
-#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct PageRecords {
     /// The manifest id of the site these pages belong to: the records are only
     /// used while the live output is that site.
@@ -191,14 +191,11 @@ pub struct PageRecords {
     /// of pages since removed may remain), or `None` if unknown. A build that
     /// takes pages from the site without reading them checks these against its
     /// files instead.
-    #[serde(default)]
     pub targets: Option<Vec<String>>,
     /// The build's [`inputs_key`], as a key text (see [`key_text`]).
-    #[serde(default)]
     pub inputs: Option<String>,
     /// The [`paths_key`] of the site's files: a build that makes the same
     /// files knows that the links of the pages it keeps still resolve.
-    #[serde(default)]
     pub paths: Option<String>,
 }
 
@@ -215,20 +212,117 @@ pub fn paths_key<'p>(paths: impl Iterator<Item = &'p str>) -> String {
 }
 
 /// One page's record.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PageRecord {
-    /// The page's key (hex, so the JSON stays exact).
+    /// The page's key (see [`key_text`]).
     pub key: String,
     /// The files the page produced: (site path, SHA-256).
     pub files: Vec<(String, String)>,
 }
 
-const RECORDS_FILE: &str = "pages.json";
+const RECORDS_FILE: &str = "pages.bin";
 const HEAD_FILE: &str = "pages-head.json";
+/// The records file's first bytes: a name and a format number.
+const RECORDS_MAGIC: &[u8; 16] = b"annals-pages--01";
 
 /// The previous build's records, if they describe the site now at `output`.
 pub fn load(root: &Path, output: &Path) -> Option<PageRecords> {
-    read_records(root, RECORDS_FILE, output, |r: &PageRecords| &r.manifest)
+    let bytes = std::fs::read(root.join(crate::cache::CACHE_DIR).join(RECORDS_FILE)).ok()?;
+    let records = PageRecords::decode(&bytes)?;
+    (crate::output::marker_id(output).as_deref() == Some(records.manifest.as_str()))
+        .then_some(records)
+}
+
+impl PageRecords {
+    /// The records as their cache file's bytes: every string with its length
+    /// (see [`crate::cache::push_str`]), in a [`crate::cache::framed`] frame.
+    /// A large site's records are tens of megabytes, read and written by
+    /// every build; JSON took several times as long.
+    fn encode(&self) -> Vec<u8> {
+        use crate::cache::push_str;
+        let push_number = |out: &mut Vec<u8>, n: usize| crate::varint::push(out, n as u64);
+        let push_opt = |out: &mut Vec<u8>, s: Option<&str>| match s {
+            None => out.push(0),
+            Some(s) => {
+                out.push(1);
+                push_str(out, s);
+            }
+        };
+        crate::cache::framed(RECORDS_MAGIC, 0, |out| {
+            push_str(out, &self.manifest);
+            push_opt(out, self.inputs.as_deref());
+            push_opt(out, self.paths.as_deref());
+            match &self.targets {
+                None => out.push(0),
+                Some(targets) => {
+                    out.push(1);
+                    push_number(out, targets.len());
+                    for t in targets {
+                        push_str(out, t);
+                    }
+                }
+            }
+            push_number(out, self.pages.len());
+            for (path, record) in &self.pages {
+                push_str(out, path);
+                push_str(out, &record.key);
+                push_number(out, record.files.len());
+                for (site_path, sha256) in &record.files {
+                    push_str(out, site_path);
+                    push_str(out, sha256);
+                }
+            }
+        })
+    }
+
+    /// The records [`PageRecords::encode`] wrote; `None` if the bytes are
+    /// damaged or cut short.
+    fn decode(bytes: &[u8]) -> Option<PageRecords> {
+        let payload = crate::cache::unframed(bytes, RECORDS_MAGIC, 0)?;
+        let at = &mut 0;
+        let text = |at: &mut usize| crate::cache::read_str(payload, at).map(str::to_string);
+        // A count, checked against what is left (every item takes a byte at
+        // least), so that a damaged count never reserves a huge list.
+        let count = |at: &mut usize| {
+            let n = usize::try_from(crate::varint::read(payload, at)?).ok()?;
+            (n <= payload.len().saturating_sub(*at)).then_some(n)
+        };
+        let flag = |at: &mut usize| {
+            let b = *payload.get(*at)?;
+            *at += 1;
+            match b {
+                0 => Some(false),
+                1 => Some(true),
+                _ => None,
+            }
+        };
+        let manifest = text(at)?;
+        let inputs = if flag(at)? { Some(text(at)?) } else { None };
+        let paths = if flag(at)? { Some(text(at)?) } else { None };
+        let targets = if flag(at)? {
+            let n = count(at)?;
+            Some((0..n).map(|_| text(at)).collect::<Option<Vec<String>>>()?)
+        } else {
+            None
+        };
+        let n = count(at)?;
+        let mut pages = HashMap::with_capacity(n);
+        for _ in 0..n {
+            let path = text(at)?;
+            let key = text(at)?;
+            let files = (0..count(at)?)
+                .map(|_| Some((text(at)?, text(at)?)))
+                .collect::<Option<Vec<(String, String)>>>()?;
+            pages.insert(path, PageRecord { key, files });
+        }
+        (*at == payload.len()).then_some(PageRecords {
+            manifest,
+            pages,
+            targets,
+            inputs,
+            paths,
+        })
+    }
 }
 
 /// The records file `name` read as `T`, if the site whose manifest id
@@ -270,7 +364,7 @@ pub fn load_head(root: &Path, output: &Path) -> Option<RecordsHead> {
 /// another site than the live one and is not used.
 pub fn store(root: &Path, records: &PageRecords) {
     crate::cache::replace_file(root, RECORDS_FILE, |out| {
-        serde_json::to_writer(out, records).map_err(std::io::Error::other)
+        std::io::Write::write_all(out, &records.encode())
     });
     let head = RecordsHead {
         manifest: records.manifest.clone(),
@@ -284,4 +378,51 @@ pub fn store(root: &Path, records: &PageRecords) {
 /// A key as recorded.
 pub fn key_text(key: u64) -> String {
     format!("{key:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_read_back_as_written_and_damage_is_refused() {
+        let mut pages = HashMap::new();
+        for n in 0..300 {
+            pages.insert(
+                format!("documents/doc-{n}/"),
+                PageRecord {
+                    key: key_text(n * 7919),
+                    files: (0..n % 3)
+                        .map(|f| (format!("documents/doc-{n}/{f}.html"), "ab".repeat(32)))
+                        .collect(),
+                },
+            );
+        }
+        pages.insert(
+            "a \"quoted\" path/é/".into(),
+            PageRecord {
+                key: String::new(),
+                files: Vec::new(),
+            },
+        );
+        for records in [
+            PageRecords {
+                manifest: "m".repeat(64),
+                pages,
+                targets: Some(vec!["documents/".into(), String::new()]),
+                inputs: Some(key_text(1)),
+                paths: Some("p".into()),
+            },
+            PageRecords::default(),
+        ] {
+            let bytes = records.encode();
+            assert_eq!(PageRecords::decode(&bytes), Some(records.clone()));
+            for cut in (0..bytes.len()).step_by(97).chain([bytes.len() - 1]) {
+                assert_eq!(PageRecords::decode(&bytes[..cut]), None, "cut at {cut}");
+            }
+            let mut changed = bytes.clone();
+            changed[bytes.len() / 2] ^= 1;
+            assert_eq!(PageRecords::decode(&changed), None);
+        }
+    }
 }

@@ -161,13 +161,15 @@ struct TermShardFile {
     words: BTreeMap<String, Vec<String>>,
 }
 
-/// A document's entry in a posting list.
+/// A document's entry in a posting list; its neighbours' text is borrowed
+/// from the list's live text or from the analysis (a common stem's list has
+/// thousands of entries, each read and written again by an edit).
 #[derive(Debug, Clone, PartialEq)]
-struct Posting {
+struct Posting<'t> {
     doc: u32,
     weight: u8,
     part: u16,
-    near: String,
+    near: &'t str,
 }
 
 /// Why a patch was not made (the index is then assembled in full).
@@ -271,7 +273,7 @@ pub fn patch(
                     doc: *doc as u32,
                     weight: *weight,
                     part: *part,
-                    near: near.clone(),
+                    near: near.as_str(),
                 };
                 (key.as_str(), posting)
             })
@@ -331,7 +333,7 @@ pub fn patch(
                     doc: *doc as u32,
                     weight: *weight,
                     part: *part,
-                    near: String::new(),
+                    near: "",
                 };
                 (key.as_str(), posting)
             })
@@ -451,12 +453,12 @@ fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> {
 /// What happens to one posting list: the documents whose entries go, and the
 /// entries that come.
 #[derive(Default)]
-struct ListEdit {
+struct ListEdit<'t> {
     gone: Vec<usize>,
-    come: Vec<Posting>,
+    come: Vec<Posting<'t>>,
 }
 
-impl ListEdit {
+impl ListEdit<'_> {
     /// The list's JSON text after the edit (`None` if no document is left),
     /// from its live text.
     fn apply(&self, key: &str, live: Option<&str>) -> Result<Option<String>, Refusal> {
@@ -484,8 +486,8 @@ impl ListEdit {
 /// and those that come (key, entry).
 fn edits<'a>(
     gone: impl Iterator<Item = (&'a str, usize)>,
-    come: impl Iterator<Item = (&'a str, Posting)>,
-) -> BTreeMap<&'a str, ListEdit> {
+    come: impl Iterator<Item = (&'a str, Posting<'a>)>,
+) -> BTreeMap<&'a str, ListEdit<'a>> {
     let mut out: BTreeMap<&str, ListEdit> = BTreeMap::new();
     for (key, doc) in gone {
         out.entry(key).or_default().gone.push(doc);
@@ -497,7 +499,7 @@ fn edits<'a>(
 }
 
 /// Takes document `doc`'s entry out of `key`'s list, which must have one.
-fn remove_doc(list: &mut Vec<Posting>, doc: usize, key: &str) -> Result<(), Refusal> {
+fn remove_doc(list: &mut Vec<Posting<'_>>, doc: usize, key: &str) -> Result<(), Refusal> {
     let at = list.partition_point(|p| (p.doc as usize) < doc);
     match list.get(at) {
         Some(p) if p.doc as usize == doc => {
@@ -606,7 +608,7 @@ fn list_len(text: &str) -> Option<usize> {
 }
 
 /// A posting list from its JSON text (see [`index::push_postings`]).
-fn decode_postings(text: &str) -> Option<Vec<Posting>> {
+fn decode_postings(text: &str) -> Option<Vec<Posting<'_>>> {
     let items = list_items(text)?;
     let docs = encode::decode_ascending(items[0])?;
     let weights: Vec<u8> = items[1]
@@ -620,7 +622,7 @@ fn decode_postings(text: &str) -> Option<Vec<Posting>> {
     if weights.len() != docs.len() || parts.len() != docs.len() {
         return None;
     }
-    let mut near = vec![String::new(); docs.len()];
+    let mut near = vec![""; docs.len()];
     if let Some(text) = items.get(3) {
         let bytes = text.as_bytes();
         let mut at = 0;
@@ -628,7 +630,7 @@ fn decode_postings(text: &str) -> Option<Vec<Posting>> {
             let start = at;
             let count = read_number(bytes, &mut at)?;
             at = at.checked_add(usize::try_from(count).ok()?.checked_mul(4)?)?;
-            *piece = text.get(start..at)?.to_string();
+            *piece = text.get(start..at)?;
         }
         if at != bytes.len() {
             return None;
@@ -649,12 +651,12 @@ fn decode_postings(text: &str) -> Option<Vec<Posting>> {
         .collect()
 }
 
-fn encode_postings(list: &[Posting]) -> String {
+fn encode_postings(list: &[Posting<'_>]) -> String {
     let mut out = String::new();
     index::push_postings(
         &mut out,
         list.iter().map(|p| (p.doc, p.weight, p.part)),
-        list.iter().map(|p| p.near.as_str()),
+        list.iter().map(|p| p.near),
     );
     out
 }
@@ -1056,12 +1058,12 @@ fn pair_shard_bytes(shard: &BTreeMap<String, String>) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn posting(doc: u32, weight: u8, part: u16, near: &str) -> Posting {
+    fn posting(doc: u32, weight: u8, part: u16, near: &str) -> Posting<'_> {
         Posting {
             doc,
             weight,
             part,
-            near: near.into(),
+            near,
         }
     }
 
