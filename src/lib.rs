@@ -877,7 +877,13 @@ fn build_unquoted(
         };
     }
     let checked = verify_links(&links, &produced, archive)?;
-    let url_list = urls::manifest(&archive.config.base_url(), produced.entries.clone());
+    let url_list = urls::manifest(
+        &archive.config.base_url(),
+        produced
+            .entries
+            .iter()
+            .map(|(p, s)| (p.as_str(), s.as_str())),
+    );
     let url_list_sha256 = sha256_hex(&url_list.bytes);
     write(&url_list, &url_list_sha256).map_err(Diagnostics::from)?;
     produced

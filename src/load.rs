@@ -250,6 +250,12 @@ impl FileStamp {
 
     /// Whether the file last changed long enough before `now` (a time taken
     /// before the file was stamped) that no later write can share its stamp.
+    ///
+    /// Judged by the change time alone: the kernel sets it to the current
+    /// time on every write and on every change of the modification time, so
+    /// a modification time in the future (an archive unpacked from a machine
+    /// whose clock ran ahead) or far in the past neither hides a later write
+    /// nor keeps the file unsettled for ever.
     pub fn settled(&self, now: std::time::SystemTime) -> bool {
         let Ok(now) = now.duration_since(std::time::UNIX_EPOCH) else {
             return false;
@@ -263,7 +269,7 @@ impl FileStamp {
             };
             std::time::Duration::new(secs, nanos.min(999_999_999)) < limit
         };
-        before(self.modified) && before(self.changed)
+        before(self.changed)
     }
 
     /// The stamp as bytes, for a cache file.
@@ -452,8 +458,8 @@ mod tests {
         assert!(!stamp.settled(now));
         assert!(!stamp.settled(now + Duration::from_millis(1500)));
         assert!(stamp.settled(now + Duration::from_secs(3)));
-        // A modification time put back does not settle a file: its change
-        // time is still now.
+        // A modification time put back (or ahead) does not settle a file,
+        // nor keep it unsettled: its change time is what counts.
         let f = std::fs::File::options()
             .write(true)
             .open(&file)
@@ -463,6 +469,11 @@ mod tests {
         let touched = FileStamp::of(&file).expect("stamped");
         assert_ne!(touched, stamp);
         assert!(!touched.settled(SystemTime::now()));
+        f.set_modified(now + Duration::from_secs(3600 * 24 * 365))
+            .expect("set time");
+        let ahead = FileStamp::of(&file).expect("stamped");
+        assert!(!ahead.settled(SystemTime::now()));
+        assert!(ahead.settled(SystemTime::now() + Duration::from_secs(3)));
         // Another size, another stamp.
         std::fs::write(&file, "longer text").expect("write");
         assert_ne!(FileStamp::of(&file), Some(touched));

@@ -32,13 +32,7 @@ pub struct UrlList {
 
 /// The URL path a file is served at: `x/index.html` is served as `x/`.
 pub fn url_path(file_path: &str) -> String {
-    if file_path == "index.html" {
-        return String::new();
-    }
-    match file_path.strip_suffix("/index.html") {
-        Some(dir) => format!("{dir}/"),
-        None => file_path.to_string(),
-    }
+    url_path_of(file_path).into_owned()
 }
 
 /// Whether a file is part of the permanent, citable surface of the site. Theme
@@ -52,25 +46,54 @@ pub fn is_permanent(file_path: &str) -> bool {
 }
 
 /// Builds `urls.json` from (file path, sha256) pairs.
-pub fn manifest(base_url: &str, mut entries: Vec<(String, String)>) -> OutputFile {
-    entries.retain(|(p, _)| is_permanent(p));
-    let mut urls: Vec<PublishedUrl> = entries
+///
+/// Written by hand, byte for byte as `serde_json`'s pretty printer writes a
+/// [`UrlList`] (a test holds it to that): a large site lists hundreds of
+/// thousands of URLs, and every build writes the list again.
+pub fn manifest<'e>(
+    base_url: &str,
+    entries: impl IntoIterator<Item = (&'e str, &'e str)>,
+) -> OutputFile {
+    let mut urls: Vec<(std::borrow::Cow<'e, str>, &'e str)> = entries
         .into_iter()
-        .map(|(p, sha256)| PublishedUrl {
-            path: url_path(&p),
-            sha256,
-        })
+        .filter(|(p, _)| is_permanent(p))
+        .map(|(p, sha256)| (url_path_of(p), sha256))
         .collect();
-    urls.sort_by(|a, b| a.path.cmp(&b.path));
-    urls.dedup_by(|a, b| a.path == b.path);
-    let list = UrlList {
-        base_url: base_url.to_string(),
-        urls,
+    urls.sort_by(|a, b| a.0.cmp(&b.0));
+    urls.dedup_by(|a, b| a.0 == b.0);
+    let mut out = Vec::with_capacity(64 + urls.len() * 128);
+    let string = |out: &mut Vec<u8>, s: &str| {
+        // Escaping a string into a vector cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
     };
-    let json = serde_json::to_string_pretty(&list).unwrap_or_default();
+    out.extend_from_slice(b"{\n  \"base_url\": ");
+    string(&mut out, base_url);
+    out.extend_from_slice(b",\n  \"urls\": [");
+    for (i, (path, sha256)) in urls.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\n    {\n      \"path\": ");
+        string(&mut out, path);
+        out.extend_from_slice(b",\n      \"sha256\": ");
+        string(&mut out, sha256);
+        out.extend_from_slice(b"\n    }");
+    }
+    if !urls.is_empty() {
+        out.extend_from_slice(b"\n  ");
+    }
+    out.extend_from_slice(b"]\n}\n");
     OutputFile {
         path: URLS_FILE.into(),
-        bytes: (json + "\n").into_bytes(),
+        bytes: out,
+    }
+}
+
+/// [`url_path`], borrowing where the path is the file's.
+fn url_path_of(file_path: &str) -> std::borrow::Cow<'_, str> {
+    match file_path.strip_suffix("index.html") {
+        Some(dir) if dir.is_empty() || dir.ends_with('/') => std::borrow::Cow::Borrowed(dir),
+        _ => std::borrow::Cow::Borrowed(file_path),
     }
 }
 
@@ -158,6 +181,47 @@ mod tests {
         assert!(!is_permanent("static/style.css"));
         assert!(!is_permanent("search/terms/ab.json"));
         assert!(is_permanent("search/index.html"));
+    }
+
+    #[test]
+    fn the_list_is_written_as_serde_json_writes_it() {
+        let sha = |n: u8| format!("{n:02x}").repeat(32);
+        let files: Vec<(String, String)> = vec![
+            ("index.html".into(), sha(1)),
+            ("documents/b/index.html".into(), sha(2)),
+            ("documents/a/index.html".into(), sha(3)),
+            ("documents/a/cite.bib".into(), sha(4)),
+            ("static/style.css".into(), sha(5)),
+            ("search/terms/x.json".into(), sha(6)),
+            ("search/index.html".into(), sha(7)),
+            ("a \"quoted\" \\ é\u{1}/index.html".into(), sha(8)),
+            ("xindex.html".into(), sha(9)),
+            // A path listed twice keeps its first digest.
+            ("documents/a/index.html".into(), sha(10)),
+        ];
+        for (base, files) in [
+            ("https://x.org/a \"b\"/", &files[..]),
+            ("/", &files[4..6]),
+            ("/", &[][..]),
+        ] {
+            let written = manifest(base, files.iter().map(|(p, s)| (p.as_str(), s.as_str())));
+            let mut urls: Vec<PublishedUrl> = files
+                .iter()
+                .filter(|(p, _)| is_permanent(p))
+                .map(|(p, s)| PublishedUrl {
+                    path: url_path(p),
+                    sha256: s.clone(),
+                })
+                .collect();
+            urls.sort_by(|a, b| a.path.cmp(&b.path));
+            urls.dedup_by(|a, b| a.path == b.path);
+            let list = UrlList {
+                base_url: base.into(),
+                urls,
+            };
+            let expected = serde_json::to_string_pretty(&list).unwrap() + "\n";
+            assert_eq!(String::from_utf8(written.bytes).unwrap(), expected);
+        }
     }
 
     #[test]

@@ -838,12 +838,10 @@ pub fn body_diagnostic(doc: &Document, offset: usize, message: impl Into<String>
     d
 }
 
-/// The error of a body that a build set aside on disk and cannot read back.
+/// The error of a body that a build cannot read back: from its temporary
+/// file, or from the document's own file, changed since it was stamped.
 pub fn unreadable_body(doc: &Document, e: &std::io::Error) -> Diagnostic {
-    let mut d = Diagnostic::file(
-        doc.file.clone(),
-        format!("cannot read the body back from the build's temporary file: {e}"),
-    );
+    let mut d = Diagnostic::file(doc.file.clone(), format!("cannot read the body: {e}"));
     d.line = doc.body_line;
     d.column = 1;
     d
