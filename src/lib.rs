@@ -695,10 +695,13 @@ fn build_unquoted(
         .as_deref()
         .is_some_and(|p| p.contains("://"));
     if let Some(state) = cache::load(&options.root) {
-        let intact = state.output == output_dir
-            && cache::file_sha256(&output_dir.join(urls::URLS_FILE)).as_deref()
-                == Some(state.urls_sha256.as_str());
-        if state.inputs == inputs && intact && !remote_previous {
+        // (The output is hashed only when the inputs match: it is megabytes.)
+        let intact = || {
+            state.output == output_dir
+                && cache::file_sha256(&output_dir.join(urls::URLS_FILE)).as_deref()
+                    == Some(state.urls_sha256.as_str())
+        };
+        if state.inputs == inputs && !remote_previous && intact() {
             return Ok(BuildReport {
                 documents: state.documents,
                 pages: state.pages,

@@ -63,8 +63,15 @@ pub fn manifest<'e>(
     urls.dedup_by(|a, b| a.0 == b.0);
     let mut out = Vec::with_capacity(64 + urls.len() * 128);
     let string = |out: &mut Vec<u8>, s: &str| {
-        // Escaping a string into a vector cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
+        // Paths and digests almost never need escaping: copied as they are.
+        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            out.push(b'"');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+        } else {
+            // Escaping a string into a vector cannot fail.
+            let _ = serde_json::to_writer(&mut *out, s);
+        }
     };
     out.extend_from_slice(b"{\n  \"base_url\": ");
     string(&mut out, base_url);

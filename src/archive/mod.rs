@@ -272,12 +272,26 @@ pub fn link_reusing(
         }
     }
 
-    documents.sort_by(|a, b| {
+    // Newest first (a stable sort: ties keep file order). `file_order` lists
+    // the documents' new places in file order, so that the passes that walk
+    // them in file order compare no paths again.
+    let mut newest_first: Vec<usize> = (0..documents.len()).collect();
+    newest_first.sort_by(|&a, &b| {
+        let (a, b) = (&documents[a], &documents[b]);
         b.date
             .sort_key()
             .cmp(&a.date.sort_key())
             .then_with(|| a.id.cmp(&b.id))
     });
+    let mut file_order = vec![0; documents.len()];
+    for (place, &was) in newest_first.iter().enumerate() {
+        file_order[was] = place;
+    }
+    let mut slots: Vec<Option<Document>> = documents.into_iter().map(Some).collect();
+    let documents: Vec<Document> = newest_first
+        .iter()
+        .filter_map(|&was| slots[was].take())
+        .collect();
     let by_id: HashMap<String, usize> = documents
         .iter()
         .enumerate()
@@ -303,7 +317,7 @@ pub fn link_reusing(
                         .filter(|(_, e)| e.taxonomy == tc.key)
                         .collect();
                     let mut errors = Vec::new();
-                    let taxonomy = build_taxonomy(tc, &documents, &own, &mut errors);
+                    let taxonomy = build_taxonomy(tc, &documents, &file_order, &own, &mut errors);
                     (taxonomy, errors)
                 })
                 .collect();
@@ -430,9 +444,13 @@ pub fn link_reusing(
     Ok(archive)
 }
 
+/// The terms of taxonomy `tc`: those of its entity files, then those the
+/// documents list, walked in file order (`file_order`: the documents' places,
+/// file by file) for a deterministic display name.
 fn build_taxonomy(
     tc: &TaxonomyConfig,
     documents: &[Document],
+    file_order: &[usize],
     entities: &[(usize, &Entity)],
     errors: &mut Vec<Diagnostic>,
 ) -> Taxonomy {
@@ -496,9 +514,7 @@ fn build_taxonomy(
     }
     // Walk documents in file order for a deterministic display name, but record
     // indexes in the archive's newest-first order.
-    let mut order: Vec<usize> = (0..documents.len()).collect();
-    order.sort_by(|&a, &b| documents[a].file.cmp(&documents[b].file));
-    for &d in &order {
+    for &d in file_order {
         let doc = &documents[d];
         let Some(names) = doc.terms.get(&tc.key) else {
             continue;
