@@ -43,22 +43,6 @@ pub fn unframed<'a>(bytes: &'a [u8], magic: &[u8; 16], key: u64) -> Option<&'a [
     body.get(24..)
 }
 
-/// Appends a string to a cache file's bytes: its length (see
-/// [`crate::varint`]), then its bytes.
-pub fn push_str(out: &mut Vec<u8>, s: &str) {
-    crate::varint::push(out, s.len() as u64);
-    out.extend_from_slice(s.as_bytes());
-}
-
-/// The string [`push_str`] wrote at `at` in `bytes`, and `at` moved past it.
-pub fn read_str<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a str> {
-    let len = usize::try_from(crate::varint::read(bytes, at)?).ok()?;
-    let end = at.checked_add(len)?;
-    let s = std::str::from_utf8(bytes.get(*at..end)?).ok()?;
-    *at = end;
-    Some(s)
-}
-
 /// A cache file a stage made along the way, set aside (in the build's
 /// temporary file when it has one, else in memory) until the build has
 /// succeeded: a build that fails leaves the cache folder as it was.

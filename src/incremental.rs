@@ -235,31 +235,20 @@ pub fn load(root: &Path, output: &Path) -> Option<PageRecords> {
 
 impl PageRecords {
     /// The records as their cache file's bytes: every string with its length
-    /// (see [`crate::cache::push_str`]), in a [`crate::cache::framed`] frame.
+    /// (see [`crate::bytes`]), in a [`crate::cache::framed`] frame.
     /// A large site's records are tens of megabytes, read and written by
     /// every build; JSON took several times as long.
     fn encode(&self) -> Vec<u8> {
-        use crate::cache::push_str;
-        let push_number = |out: &mut Vec<u8>, n: usize| crate::varint::push(out, n as u64);
-        let push_opt = |out: &mut Vec<u8>, s: Option<&str>| match s {
-            None => out.push(0),
-            Some(s) => {
-                out.push(1);
-                push_str(out, s);
-            }
-        };
+        use crate::bytes::{push_number, push_opt_str, push_str, push_strs};
         crate::cache::framed(RECORDS_MAGIC, 0, |out| {
             push_str(out, &self.manifest);
-            push_opt(out, self.inputs.as_deref());
-            push_opt(out, self.paths.as_deref());
+            push_opt_str(out, self.inputs.as_deref());
+            push_opt_str(out, self.paths.as_deref());
             match &self.targets {
                 None => out.push(0),
                 Some(targets) => {
                     out.push(1);
-                    push_number(out, targets.len());
-                    for t in targets {
-                        push_str(out, t);
-                    }
+                    push_strs(out, targets);
                 }
             }
             push_number(out, self.pages.len());
@@ -278,44 +267,26 @@ impl PageRecords {
     /// The records [`PageRecords::encode`] wrote; `None` if the bytes are
     /// damaged or cut short.
     fn decode(bytes: &[u8]) -> Option<PageRecords> {
-        let payload = crate::cache::unframed(bytes, RECORDS_MAGIC, 0)?;
-        let at = &mut 0;
-        let text = |at: &mut usize| crate::cache::read_str(payload, at).map(str::to_string);
-        // A count, checked against what is left (every item takes a byte at
-        // least), so that a damaged count never reserves a huge list.
-        let count = |at: &mut usize| {
-            let n = usize::try_from(crate::varint::read(payload, at)?).ok()?;
-            (n <= payload.len().saturating_sub(*at)).then_some(n)
+        let mut r = crate::bytes::Reader::new(crate::cache::unframed(bytes, RECORDS_MAGIC, 0)?);
+        let manifest = r.string()?;
+        let inputs = r.opt_string()?;
+        let paths = r.opt_string()?;
+        let targets = match r.byte()? {
+            0 => None,
+            1 => Some(r.strings()?),
+            _ => return None,
         };
-        let flag = |at: &mut usize| {
-            let b = *payload.get(*at)?;
-            *at += 1;
-            match b {
-                0 => Some(false),
-                1 => Some(true),
-                _ => None,
-            }
-        };
-        let manifest = text(at)?;
-        let inputs = if flag(at)? { Some(text(at)?) } else { None };
-        let paths = if flag(at)? { Some(text(at)?) } else { None };
-        let targets = if flag(at)? {
-            let n = count(at)?;
-            Some((0..n).map(|_| text(at)).collect::<Option<Vec<String>>>()?)
-        } else {
-            None
-        };
-        let n = count(at)?;
+        let n = r.count()?;
         let mut pages = HashMap::with_capacity(n);
         for _ in 0..n {
-            let path = text(at)?;
-            let key = text(at)?;
-            let files = (0..count(at)?)
-                .map(|_| Some((text(at)?, text(at)?)))
+            let path = r.string()?;
+            let key = r.string()?;
+            let files = (0..r.count()?)
+                .map(|_| Some((r.string()?, r.string()?)))
                 .collect::<Option<Vec<(String, String)>>>()?;
             pages.insert(path, PageRecord { key, files });
         }
-        (*at == payload.len()).then_some(PageRecords {
+        r.is_done().then_some(PageRecords {
             manifest,
             pages,
             targets,

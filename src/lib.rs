@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod archive;
+pub mod bytes;
 pub mod cache;
 pub mod cite;
 pub mod config;
@@ -130,8 +131,11 @@ struct Prepared {
     archive: archive::Archive,
     theme: theme::Theme,
     progress: Progress,
-    /// With a session: each listed document file's stamp, taken before reading it.
-    stamps: HashMap<PathBuf, session::FileStamp>,
+    /// Each listed document file's stamp, taken before reading it.
+    stamps: HashMap<PathBuf, load::FileStamp>,
+    /// When the stamps were taken (a stamp is stored for the next build only
+    /// if its file had settled by then: see [`load::FileStamp::settled`]).
+    stamped_at: std::time::SystemTime,
     /// Documents parsed by this build (the others came from the session or the
     /// stored documents).
     parsed: usize,
@@ -341,17 +345,17 @@ fn prepare(
         &format!("{} files", files.len()),
         &mut clock,
     );
-    // A session hands back the documents of files unchanged since it parsed them
-    // (stamped before anything is read, so an edit made meanwhile is seen next
-    // time); the other files are read and parsed.
+    // Every file is stamped before anything is read, so that an edit made
+    // meanwhile is seen next time. A session hands back the documents of files
+    // unchanged since it parsed them; a build without one takes those of files
+    // unchanged since the last build stored them (see `document::stored`); the
+    // other files are read and parsed.
     let salt = search::cache_salt(&config);
-    let stamps: HashMap<PathBuf, session::FileStamp> = match session {
-        Some(_) => files
-            .par_iter()
-            .filter_map(|(abs, rel)| Some((rel.clone(), session::FileStamp::of(abs)?)))
-            .collect(),
-        None => HashMap::new(),
-    };
+    let stamped_at = std::time::SystemTime::now();
+    let stamps: HashMap<PathBuf, load::FileStamp> = files
+        .par_iter()
+        .filter_map(|(abs, rel)| Some((rel.clone(), load::FileStamp::of(abs)?)))
+        .collect();
     let reused: Vec<Option<document::Document>> = files
         .par_iter()
         .map(|(_, rel)| {
@@ -378,19 +382,15 @@ fn prepare(
     } else {
         document::stored::StoredDocuments::default()
     };
-    // A build without a session takes each file whose stamp is the one the
-    // stored documents recorded without reading it (see `document::stored`),
-    // and notes the stamp of each file it reads, taken before reading it.
-    let stamped_at = std::time::SystemTime::now();
     let unread = std::sync::atomic::AtomicUsize::new(0);
     let parse_one = |(abs, rel): &(PathBuf, PathBuf)| {
-        let stamp = session
-            .is_none()
-            .then(|| load::FileStamp::of(abs))
-            .flatten();
-        if let Some((doc, digest)) = stamp.and_then(|s| stored.get_unread(rel, abs, &s)) {
+        let unchanged = stamps
+            .get(rel)
+            .filter(|_| session.is_none())
+            .and_then(|stamp| stored.get_unread(rel, abs, stamp));
+        if let Some((doc, digest)) = unchanged {
             unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Ok(((Ok(doc), rel.clone(), None, digest, true), stamp));
+            return Ok((Ok(doc), rel.clone(), None, digest, true));
         }
         let source = load::read_source(abs, rel)?;
         let digest = document::stored::source_digest(&source);
@@ -407,27 +407,16 @@ fn prepare(
             .is_err()
             .then(|| document::front_matter::sniff_id(&source.text))
             .flatten();
-        let stamp = stamp.filter(|s| s.settled(stamped_at));
-        Ok(((result, source.path, id, digest, was_taken), stamp))
+        Ok((result, source.path, id, digest, was_taken))
     };
     let mut parsed = Vec::with_capacity(to_read.len());
-    let mut cli_stamps = HashMap::new();
     let read: Vec<Result<_, Diagnostic>> = to_read.par_iter().map(parse_one).collect();
     for r in read {
         match r {
-            Ok((p, stamp)) => {
-                if let Some(stamp) = stamp {
-                    cli_stamps.insert(p.1.clone(), stamp);
-                }
-                parsed.push(p);
-            }
+            Ok(p) => parsed.push(p),
             Err(d) => errors.push(d),
         }
     }
-    let stamps = match session {
-        Some(_) => stamps,
-        None => cli_stamps,
-    };
     drop(stored);
     let mut documents: Vec<document::Document> = reused.into_iter().flatten().collect();
     documents.reserve(parsed.len());
@@ -603,6 +592,7 @@ fn prepare(
             theme,
             progress: options.progress,
             stamps,
+            stamped_at,
             parsed,
             drafts,
             digests,
@@ -949,13 +939,15 @@ fn build_unquoted(
             let documents = archive.documents.iter().chain(&prepared.drafts);
             let digests = &prepared.digests;
             let stamps = &prepared.stamps;
+            let settled = |d: &document::Document| {
+                let stamp = stamps.get(&d.file).copied();
+                stamp.filter(|s| s.settled(prepared.stamped_at))
+            };
             scope.spawn(move || {
                 document::stored::store(
                     &options.root,
                     prepared.salt,
-                    documents.filter_map(|d| {
-                        Some((digests.get(&d.file)?, d, stamps.get(&d.file).copied()))
-                    }),
+                    documents.filter_map(|d| Some((digests.get(&d.file)?, d, settled(d)))),
                 )
             });
         }

@@ -450,12 +450,13 @@ const MANIFEST_MAGIC: &[u8; 16] = b"annals-manifest1";
 impl Manifest {
     /// The manifest's cache file bytes (see [`MANIFEST_MAGIC`]).
     pub fn encode(&self) -> Vec<u8> {
+        use crate::bytes::{push_number, push_str};
         crate::cache::framed(MANIFEST_MAGIC, 0, |out| {
-            crate::cache::push_str(out, &self.id);
-            crate::varint::push(out, self.files.len() as u64);
+            push_str(out, &self.id);
+            push_number(out, self.files.len());
             for (path, sha256) in &self.files {
-                crate::cache::push_str(out, path);
-                crate::cache::push_str(out, sha256);
+                push_str(out, path);
+                push_str(out, sha256);
             }
         })
     }
@@ -463,8 +464,7 @@ impl Manifest {
     /// The id of the manifest whose cache file `bytes` are, read without
     /// checking the rest of the file.
     pub fn id_of(bytes: &[u8]) -> Option<&str> {
-        let mut at = 24;
-        crate::cache::read_str(bytes, &mut at)
+        crate::bytes::Reader::new(bytes.get(24..)?).str()
     }
 }
 
@@ -472,16 +472,12 @@ impl Holdings {
     /// The holdings listed by a manifest's cache file ([`Manifest::encode`]);
     /// `None` if the file is damaged or cut short.
     pub fn decode(bytes: &[u8]) -> Option<Holdings> {
-        let payload = crate::cache::unframed(bytes, MANIFEST_MAGIC, 0)?;
-        let mut at = 0;
-        let mut holds = Holdings::new(crate::cache::read_str(payload, &mut at)?.to_string());
-        let count = crate::varint::read(payload, &mut at)?;
-        for _ in 0..count {
-            let path = crate::cache::read_str(payload, &mut at)?;
-            let sha256 = crate::cache::read_str(payload, &mut at)?;
-            holds.add(path, sha256)?;
+        let mut r = crate::bytes::Reader::new(crate::cache::unframed(bytes, MANIFEST_MAGIC, 0)?);
+        let mut holds = Holdings::new(r.string()?);
+        for _ in 0..r.count()? {
+            holds.add(r.str()?, r.str()?)?;
         }
-        if at != payload.len() {
+        if !r.is_done() {
             return None;
         }
         holds.shrink();

@@ -140,41 +140,39 @@ impl Archive {
 /// For each document, the (taxonomy index, term index) pairs it is filed
 /// under, in the order the document lists them (see [`Archive::doc_terms`]).
 fn terms_of_documents(documents: &[Document], taxonomies: &[Taxonomy]) -> Vec<Vec<(usize, usize)>> {
-    {
-        let mut out = vec![Vec::new(); documents.len()];
-        for (ti, tax) in taxonomies.iter().enumerate() {
-            for (ki, term) in tax.terms.iter().enumerate() {
-                for &d in &term.documents {
-                    out[d].push((ti, ki));
-                }
+    let mut out = vec![Vec::new(); documents.len()];
+    for (ti, tax) in taxonomies.iter().enumerate() {
+        for (ki, term) in tax.terms.iter().enumerate() {
+            for &d in &term.documents {
+                out[d].push((ti, ki));
             }
         }
-        out.par_iter_mut().enumerate().for_each(|(d, list)| {
-            if list.len() < 2 {
-                return;
-            }
-            let doc = &documents[d];
-            // Where the document writes each term, looked up once: a document may
-            // list thousands of terms, and a scan per comparison is quadratic.
-            let mut written: HashMap<(usize, String), usize> = HashMap::new();
-            for (ti, tax) in taxonomies.iter().enumerate() {
-                for (pos, name) in doc
-                    .terms
-                    .get(&tax.config.key)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    written.entry((ti, term_key(name))).or_insert(pos);
-                }
-            }
-            list.sort_by_cached_key(|&(ti, ki)| {
-                let key = (ti, term_key(&taxonomies[ti].terms[ki].name));
-                (ti, written.get(&key).copied().unwrap_or(usize::MAX))
-            });
-        });
-        out
     }
+    out.par_iter_mut().enumerate().for_each(|(d, list)| {
+        if list.len() < 2 {
+            return;
+        }
+        let doc = &documents[d];
+        // Where the document writes each term, looked up once: a document may
+        // list thousands of terms, and a scan per comparison is quadratic.
+        let mut written: HashMap<(usize, String), usize> = HashMap::new();
+        for (ti, tax) in taxonomies.iter().enumerate() {
+            for (pos, name) in doc
+                .terms
+                .get(&tax.config.key)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                written.entry((ti, term_key(name))).or_insert(pos);
+            }
+        }
+        list.sort_by_cached_key(|&(ti, ki)| {
+            let key = (ti, term_key(&taxonomies[ti].terms[ki].name));
+            (ti, written.get(&key).copied().unwrap_or(usize::MAX))
+        });
+    });
+    out
 }
 
 /// How terms compare: case-insensitively, with runs of white space folded.

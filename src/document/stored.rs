@@ -32,6 +32,7 @@
 //! only the shortcut: the documents concerned are parsed.
 
 use super::{Body, Document, Event, KeyPosition, PartialDate, Provenance};
+use crate::bytes::{push_number, push_opt_str, push_str, push_strs, Reader};
 use crate::load::{FileStamp, SourceFile};
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
@@ -338,33 +339,6 @@ pub fn store<'d>(
     });
 }
 
-/// Appends a length or count (see [`crate::varint`]).
-fn push_number(out: &mut Vec<u8>, n: usize) {
-    crate::varint::push(out, n as u64);
-}
-
-fn push_str(out: &mut Vec<u8>, s: &str) {
-    push_number(out, s.len());
-    out.extend_from_slice(s.as_bytes());
-}
-
-fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        None => out.push(0),
-        Some(s) => {
-            out.push(1);
-            push_str(out, s);
-        }
-    }
-}
-
-fn push_strs(out: &mut Vec<u8>, list: &[String]) {
-    push_number(out, list.len());
-    for s in list {
-        push_str(out, s);
-    }
-}
-
 fn push_date(out: &mut Vec<u8>, date: &PartialDate) {
     out.extend_from_slice(&date.year.to_le_bytes());
     out.push(date.month.map_or(0, |m| m.saturating_add(1)));
@@ -515,62 +489,15 @@ fn encode(doc: &Document, out: &mut Vec<u8>) {
     }
 }
 
-/// Reads what [`encode`] wrote; `None` at the first thing out of place.
-struct Reader<'b> {
-    bytes: &'b [u8],
-    at: usize,
+/// The fields of a stored document beyond those every cache file has.
+trait DocumentFields {
+    fn date(&mut self) -> Option<PartialDate>;
+    fn opt_date(&mut self) -> Option<Option<PartialDate>>;
+    fn value(&mut self, depth: usize) -> Option<serde_json::Value>;
 }
 
-impl<'b> Reader<'b> {
-    fn new(bytes: &'b [u8]) -> Reader<'b> {
-        Reader { bytes, at: 0 }
-    }
-
-    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
-        let end = self.at.checked_add(n)?;
-        let out = self.bytes.get(self.at..end)?;
-        self.at = end;
-        Some(out)
-    }
-
-    fn eight(&mut self) -> Option<[u8; 8]> {
-        self.take(8)?.try_into().ok()
-    }
-
-    fn byte(&mut self) -> Option<u8> {
-        Some(self.take(1)?[0])
-    }
-
-    fn number(&mut self) -> Option<usize> {
-        usize::try_from(crate::varint::read(self.bytes, &mut self.at)?).ok()
-    }
-
-    fn string(&mut self) -> Option<String> {
-        let len = self.number()?;
-        let bytes = self.take(len)?;
-        std::str::from_utf8(bytes).ok().map(str::to_string)
-    }
-
-    fn opt_string(&mut self) -> Option<Option<String>> {
-        match self.byte()? {
-            0 => Some(None),
-            1 => self.string().map(Some),
-            _ => None,
-        }
-    }
-
-    /// A list's length, checked against what is left (each item takes a byte
-    /// at least), so that a corrupt length never reserves a huge list.
-    fn count(&mut self) -> Option<usize> {
-        let n = self.number()?;
-        (n <= self.bytes.len() - self.at).then_some(n)
-    }
-
-    fn strings(&mut self) -> Option<Vec<String>> {
-        let n = self.count()?;
-        (0..n).map(|_| self.string()).collect()
-    }
-
+/// Reads what [`encode`] wrote; `None` at the first thing out of place.
+impl DocumentFields for Reader<'_> {
     fn date(&mut self) -> Option<PartialDate> {
         let year = i16::from_le_bytes(self.take(2)?.try_into().ok()?);
         let part = |b: u8| b.checked_sub(1);
@@ -684,7 +611,7 @@ fn decode(entry: &[u8], from_text: FromText) -> Option<Document> {
             })
         })
         .collect::<Option<Vec<KeyPosition>>>()?;
-    if r.at != entry.len() {
+    if !r.is_done() {
         return None;
     }
     let FromText {

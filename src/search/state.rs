@@ -14,6 +14,7 @@
 use super::analyse::Keys;
 use super::index::{FormCounts, Totals};
 use super::patch::SearchState;
+use crate::bytes::push_str;
 use crate::varint;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -207,16 +208,13 @@ fn read_at(file: &std::fs::File, buf: &mut [u8], at: u64) -> std::io::Result<()>
     file.read_exact(buf)
 }
 
-fn push_str(out: &mut Vec<u8>, s: &str) {
-    varint::push(out, s.len() as u64);
-    out.extend_from_slice(s.as_bytes());
-}
-
+/// The string [`push_str`] wrote at `at`, and `at` moved past it.
 fn read_str(bytes: &[u8], at: &mut usize) -> Option<String> {
-    let len = usize::try_from(varint::read(bytes, at)?).ok()?;
-    let s = std::str::from_utf8(bytes.get(*at..at.checked_add(len)?)?).ok()?;
-    *at += len;
-    Some(s.to_string())
+    let mut r = crate::bytes::Reader::new(bytes);
+    r.at = *at;
+    let s = r.string()?;
+    *at = r.at;
+    Some(s)
 }
 
 fn encode_state(salt: u64, state: &SearchState) -> Vec<u8> {
