@@ -9,7 +9,10 @@
 //! matches and the output is still the one that build wrote, there is nothing to do.
 //! Delete `.annals-cache/` (or the output) to force a full build; the benchmark does.
 
+use crate::load::FileStamp;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
@@ -102,23 +105,36 @@ pub struct BuildState {
     pub pages: usize,
 }
 
+/// The fingerprint of a build's inputs, and the stamps it was made from.
+pub struct Fingerprint {
+    /// The hash of every input's path and stamp (hex).
+    pub key: String,
+    /// The stamp of each file under `content/` and `themes/`, by its path
+    /// (the site root joined with the path inside it), taken before any of
+    /// them is read: the parse stage takes these instead of stamping the
+    /// files again.
+    pub stamps: HashMap<PathBuf, FileStamp>,
+    /// When the stamps were taken (see [`FileStamp::settled`]).
+    pub at: std::time::SystemTime,
+}
+
 /// The fingerprint of a build's inputs; `options` is a description of the options
 /// that change the output (base URL, drafts, output path).
 ///
 /// A file changed in the last moments before the fingerprint is taken (see
-/// [`FileStamp::settled`](crate::load::FileStamp::settled)) could be written
-/// again without its stamp moving: such a fingerprint is made never to match,
-/// so that the next build looks at the files.
-pub fn fingerprint(root: &Path, options: &str) -> String {
-    let now = std::time::SystemTime::now();
-    let stat_into = |hasher: &mut Sha256, path: &Path| stat_into(hasher, path, now);
-    let mut hasher = Sha256::new();
-    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
-    if let Ok(exe) = std::env::current_exe() {
-        stat_into(&mut hasher, &exe);
+/// [`FileStamp::settled`]) could be written again without its stamp moving:
+/// such a fingerprint is made never to match, so that the next build looks at
+/// the files.
+pub fn fingerprint(root: &Path, options: &str) -> Fingerprint {
+    /// One entry of the walk, in walk order.
+    enum Seen {
+        File(PathBuf),
+        /// A folder or a link, and whether it is a link.
+        Other(PathBuf, bool),
+        Error(String),
     }
-    hasher.update(options.as_bytes());
-    stat_into(&mut hasher, &root.join(crate::config::CONFIG_FILE));
+    let now = std::time::SystemTime::now();
+    let mut seen = Vec::new();
     for dir in ["content", "themes"] {
         for entry in WalkDir::new(root.join(dir))
             .follow_links(true)
@@ -126,28 +142,68 @@ pub fn fingerprint(root: &Path, options: &str) -> String {
         {
             // Folders, links and unreadable entries count too: a new symbolic-link
             // loop or dangling link is a content error the next build must report.
-            match entry {
-                Ok(entry) if entry.file_type().is_file() => {
-                    stat_into(&mut hasher, entry.path());
-                }
+            seen.push(match entry {
+                Ok(entry) if entry.file_type().is_file() => Seen::File(entry.into_path()),
                 Ok(entry) => {
-                    hasher.update(entry.path().as_os_str().as_encoded_bytes());
-                    hasher.update([1, u8::from(entry.path_is_symlink())]);
+                    let link = entry.path_is_symlink();
+                    Seen::Other(entry.into_path(), link)
                 }
-                Err(e) => {
-                    hasher.update(e.to_string().as_bytes());
-                    hasher.update([2]);
+                Err(e) => Seen::Error(e.to_string()),
+            });
+        }
+    }
+    // The walk reads folders one after another; the files are stamped on
+    // every core.
+    let stamped: Vec<Option<FileStamp>> = seen
+        .par_iter()
+        .map(|s| match s {
+            Seen::File(path) => FileStamp::of(path),
+            _ => None,
+        })
+        .collect();
+    let mut hasher = Sha256::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    if let Ok(exe) = std::env::current_exe() {
+        stamp_into(&mut hasher, &exe, FileStamp::of(&exe), now);
+    }
+    hasher.update(options.as_bytes());
+    let config = root.join(crate::config::CONFIG_FILE);
+    stamp_into(&mut hasher, &config, FileStamp::of(&config), now);
+    let mut stamps = HashMap::with_capacity(seen.len());
+    for (entry, stamp) in seen.into_iter().zip(stamped) {
+        match entry {
+            Seen::File(path) => {
+                stamp_into(&mut hasher, &path, stamp, now);
+                if let Some(stamp) = stamp {
+                    stamps.insert(path, stamp);
                 }
+            }
+            Seen::Other(path, link) => {
+                hasher.update(path.as_os_str().as_encoded_bytes());
+                hasher.update([1, u8::from(link)]);
+            }
+            Seen::Error(e) => {
+                hasher.update(e.as_bytes());
+                hasher.update([2]);
             }
         }
     }
-    crate::load::hex(&hasher.finalize())
+    Fingerprint {
+        key: crate::load::hex(&hasher.finalize()),
+        stamps,
+        at: now,
+    }
 }
 
-fn stat_into(hasher: &mut Sha256, path: &Path, now: std::time::SystemTime) {
+fn stamp_into(
+    hasher: &mut Sha256,
+    path: &Path,
+    stamp: Option<FileStamp>,
+    now: std::time::SystemTime,
+) {
     hasher.update(path.as_os_str().as_encoded_bytes());
     hasher.update([0]);
-    if let Some(stamp) = crate::load::FileStamp::of(path) {
+    if let Some(stamp) = stamp {
         hasher.update(stamp.to_bytes());
         if !stamp.settled(now) {
             let unique = now
@@ -262,5 +318,33 @@ mod tests {
             None
         );
         assert_eq!(unframed(b"", b"annals-test-0001", 7), None);
+    }
+
+    #[test]
+    fn the_fingerprint_stamps_every_input_file_and_never_matches_a_fresh_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            "content/documents/2019/a.md",
+            "content/documents/2019/scan.pdf",
+            "content/topics/x.md",
+            "themes/default/templates/base.html",
+        ];
+        for file in files {
+            std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
+            std::fs::write(root.join(file), file).unwrap();
+        }
+        let first = fingerprint(root, "options");
+        let mut stamped: Vec<&Path> = first.stamps.keys().map(PathBuf::as_path).collect();
+        stamped.sort();
+        let expected: Vec<PathBuf> = files.iter().map(|f| root.join(f)).collect();
+        assert_eq!(stamped, expected.iter().map(PathBuf::as_path).collect::<Vec<_>>());
+        assert_eq!(
+            first.stamps[&root.join(files[0])],
+            FileStamp::of(&root.join(files[0])).unwrap()
+        );
+        // Files written just now have not settled: the same files give another
+        // fingerprint, so that the next build looks at them.
+        assert_ne!(fingerprint(root, "options").key, first.key);
     }
 }

@@ -308,6 +308,32 @@ fn spill_folder_override() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// The inputs' fingerprint, and the document files listed meanwhile (a
+/// folder walk, on the other core): the parse stage takes the stamps the
+/// fingerprint was made from instead of stamping the files again.
+struct Scanned {
+    /// The listing of [`load::list_documents`].
+    listing: (Vec<(PathBuf, PathBuf)>, Vec<Diagnostic>),
+    fingerprint: cache::Fingerprint,
+    /// When the scan began (the load stage's time counts it).
+    began: Instant,
+}
+
+impl Scanned {
+    fn scan(root: &Path, fingerprint_options: &str) -> Self {
+        let began = Instant::now();
+        let (fingerprint, listing) = rayon::join(
+            || cache::fingerprint(root, fingerprint_options),
+            || load::list_documents(root),
+        );
+        Scanned {
+            listing,
+            fingerprint,
+            began,
+        }
+    }
+}
+
 /// Loads, parses and links the archive. `spill_folder` is where a build without
 /// a session sets bodies and snippet files aside (see [`spill`]): the cache
 /// folder (or the root) for `build`, the system's temporary folder (`None`) for `check`, which
@@ -319,9 +345,10 @@ fn prepare(
     spill_folder: Option<&Path>,
     body_html: BodyHtml<'_>,
     use_stored: bool,
+    scanned: Option<Scanned>,
 ) -> Result<Prepared, Diagnostics> {
     let root = &options.root;
-    let mut clock = Instant::now();
+    let mut clock = scanned.as_ref().map_or_else(Instant::now, |s| s.began);
     let mut errors: Vec<Diagnostic> = Vec::new();
     let config = load::load_config(root).map_err(Diagnostics::sorted)?;
     let config = match &options.base_url {
@@ -337,7 +364,15 @@ fn prepare(
             None
         }
     };
-    let (files, load_errors) = load::list_documents(root);
+    // Stamped before anything is read (see below).
+    let (listing, by_path, stamped_at) = match scanned {
+        Some(s) => (s.listing, s.fingerprint.stamps, s.fingerprint.at),
+        None => {
+            let at = std::time::SystemTime::now();
+            (load::list_documents(root), HashMap::new(), at)
+        }
+    };
+    let (files, load_errors) = listing;
     errors.extend(load_errors);
     stage_done(
         options.progress,
@@ -346,16 +381,20 @@ fn prepare(
         &mut clock,
     );
     // Every file is stamped before anything is read, so that an edit made
-    // meanwhile is seen next time. A session hands back the documents of files
-    // unchanged since it parsed them; a build without one takes those of files
-    // unchanged since the last build stored them (see `document::stored`); the
-    // other files are read and parsed.
+    // meanwhile is seen next time (a build has the stamps its fingerprint was
+    // made from). A session hands back the documents of files unchanged since
+    // it parsed them; a build without one takes those of files unchanged since
+    // the last build stored them (see `document::stored`); the other files are
+    // read and parsed.
     let salt = search::cache_salt(&config);
-    let stamped_at = std::time::SystemTime::now();
     let stamps: HashMap<PathBuf, load::FileStamp> = files
         .par_iter()
-        .filter_map(|(abs, rel)| Some((rel.clone(), load::FileStamp::of(abs)?)))
+        .filter_map(|(abs, rel)| {
+            let stamp = by_path.get(abs).copied();
+            Some((rel.clone(), stamp.or_else(|| load::FileStamp::of(abs))?))
+        })
         .collect();
+    drop(by_path);
     let reused: Vec<Option<document::Document>> = files
         .par_iter()
         .map(|(_, rel)| {
@@ -618,6 +657,7 @@ fn check_unquoted(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         spill_folder_override().as_deref(),
         BodyHtml::Early,
         false,
+        None,
     )?;
     let analyses = std::mem::take(&mut prepared.archive.search);
     let renderer =
@@ -676,10 +716,11 @@ fn build_unquoted(
     let output_dir = options.output_dir();
     // Nothing changed since the last successful build into this output: done.
     let output_options = format!("{:?}|{}", options.base_url, options.drafts);
-    let inputs = cache::fingerprint(
+    let scanned = Scanned::scan(
         &options.root,
         &format!("{output_options}|{output_dir:?}|{:?}", options.previous),
     );
+    let inputs = scanned.fingerprint.key.clone();
     let remote_previous = options
         .previous
         .as_deref()
@@ -751,6 +792,7 @@ fn build_unquoted(
         body_html,
         // A session's own documents serve every build after its first.
         session.as_deref().is_none_or(|s| s.parsed.is_empty()),
+        Some(scanned),
     )?;
     let mut clock = Instant::now();
     // The search stage consumes the analyses; a session keeps them for the next
