@@ -338,7 +338,10 @@ mod tests {
         let mut stamped: Vec<&Path> = first.stamps.keys().map(PathBuf::as_path).collect();
         stamped.sort();
         let expected: Vec<PathBuf> = files.iter().map(|f| root.join(f)).collect();
-        assert_eq!(stamped, expected.iter().map(PathBuf::as_path).collect::<Vec<_>>());
+        assert_eq!(
+            stamped,
+            expected.iter().map(PathBuf::as_path).collect::<Vec<_>>()
+        );
         assert_eq!(
             first.stamps[&root.join(files[0])],
             FileStamp::of(&root.join(files[0])).unwrap()

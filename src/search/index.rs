@@ -661,6 +661,8 @@ pub struct Layout {
     pub totals: Totals,
     /// How many documents have each word form whose stem differs from it.
     pub forms: FormCounts,
+    /// The stems counted common ([`is_common`]), sorted.
+    pub common: Vec<String>,
 }
 
 /// Sums over every document that decide how all of them are weighted and
@@ -1236,6 +1238,13 @@ pub fn assemble_in_ranges<R: Send>(
         }
     }
     let rare: Vec<bool> = df.iter().map(|&n| !is_common(n, docs.len())).collect();
+    // (The strings are sorted: so are these.)
+    let common: Vec<String> = strings
+        .iter()
+        .zip(&rare)
+        .filter(|(_, rare)| !**rare)
+        .map(|(s, _)| s.to_string())
+        .collect();
     let hashes: Vec<u16> = strings.par_iter().map(|s| word_hash(s)).collect();
     // Folded words whose stem differs from them, with each stem and the number
     // of documents that have the word with that stem (a patch of the index
@@ -1433,6 +1442,7 @@ pub fn assemble_in_ranges<R: Send>(
                 pair_bytes: pair_bytes as u64,
             },
             forms: form_counts,
+            common,
         },
         results,
     )

@@ -573,6 +573,7 @@ fn finish<R: Send>(
         totals: layout.totals,
         files,
         forms: layout.forms,
+        common: layout.common,
         stamps: Vec::new(),
     };
     Ok((results, state))

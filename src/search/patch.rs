@@ -44,6 +44,11 @@ pub struct SearchState {
     pub files: Vec<(String, [u8; 32])>,
     /// See [`FormCounts`].
     pub forms: FormCounts,
+    /// The stems the index counts common ([`index::is_common`]), sorted. No
+    /// patch changes them (one that would is refused), so that a patch knows
+    /// which of an edited document's stems are rare without reading their
+    /// lists.
+    pub common: Vec<String>,
     /// Each file's size and modification time in the live site, as they were
     /// once the build that wrote them had published the site (one per file of
     /// `files`; empty until then): a patch takes the files it does not read
@@ -217,7 +222,7 @@ pub fn patch(
     }
 
     let mut terms = TermShards::new(&manifest.terms, state, live)?;
-    // Every stem and word form of the changes, old and new, with its shard.
+    // How many more or fewer documents have each stem of the changes.
     let mut df_change: BTreeMap<&str, i64> = BTreeMap::new();
     for c in changes {
         for s in distinct(index::stem_keys(c.old)) {
@@ -227,29 +232,35 @@ pub fn patch(
             *df_change.entry(s).or_default() += 1;
         }
     }
-    let form_words: BTreeSet<&str> = changes
+    // No stem may turn common or rare: the lists of those whose count moves
+    // are read to check it (and that the state counts them as the live
+    // index does); the others stay as the state counts them.
+    let common = |key: &str| {
+        state
+            .common
+            .binary_search_by(|c| c.as_str().cmp(key))
+            .is_ok()
+    };
+    let moved: Vec<(&str, i64)> = df_change
         .iter()
-        .flat_map(|c| index::form_keys(c.old).chain(index::form_keys(c.new)))
-        .map(|(w, _)| w)
+        .filter(|(_, change)| **change != 0)
+        .map(|(key, change)| (*key, *change))
         .collect();
-    let keys: BTreeSet<&str> = df_change.keys().copied().chain(form_words).collect();
-    terms.load_for(keys.iter().copied())?;
-    // Document frequencies before, from the live lists; no stem may turn
-    // common or rare.
-    let mut df_before: HashMap<&str, usize> = HashMap::new();
-    for (&key, &change) in &df_change {
+    terms.load_for(moved.iter().map(|(key, _)| *key))?;
+    for &(key, change) in &moved {
         let df = terms.df(key)?;
+        if index::is_common(df, documents) != common(key) {
+            return Err(format!(
+                "the state counts `{key}` otherwise than the live index"
+            ));
+        }
         let after =
             usize::try_from(df as i64 + change).map_err(|_| "a stem's count fell below zero")?;
         if index::is_common(df, documents) != index::is_common(after, documents) {
             return Err(format!("`{key}` turned common or rare"));
         }
-        df_before.insert(key, df);
     }
-    let rare = |key: &str| {
-        let df = df_before.get(key).copied().unwrap_or(0);
-        !index::is_common(df, documents)
-    };
+    let rare = |key: &str| !common(key);
     let footprints: Vec<(usize, Footprint, Footprint)> = changes
         .iter()
         .map(|c| {
@@ -261,24 +272,25 @@ pub fn patch(
         })
         .collect();
 
-    // Stems: each list loses the document's old entry and gains its new one;
-    // lists are independent, so they are edited in parallel.
-    let stem_edits = edits(
-        footprints
-            .iter()
-            .flat_map(|(doc, old, _)| old.stems.iter().map(move |s| (s.0.as_str(), *doc))),
-        footprints.iter().flat_map(|(doc, _, new)| {
-            new.stems.iter().map(move |(key, weight, part, near)| {
-                let posting = Posting {
-                    doc: *doc as u32,
-                    weight: *weight,
-                    part: *part,
-                    near: near.as_str(),
-                };
-                (key.as_str(), posting)
-            })
-        }),
-    );
+    // Stems: each list loses the document's old entry and gains its new one,
+    // unless the two are the same (most of an edited document's weights come
+    // out as they were): only the lists that change are read. Lists are
+    // independent, so they are edited in parallel.
+    let stem_edits = edits(footprints.iter().flat_map(|(doc, old, new)| {
+        let (gone, come) = differing(&old.stems, &new.stems);
+        let gone = gone.into_iter().map(|s| (s.0.as_str(), *doc));
+        let come = come.into_iter().map(|(key, weight, part, near)| {
+            let posting = Posting {
+                doc: *doc as u32,
+                weight: *weight,
+                part: *part,
+                near: near.as_str(),
+            };
+            (key.as_str(), posting)
+        });
+        gone.map(ListChange::Gone).chain(come.map(ListChange::Come))
+    }));
+    terms.load_for(stem_edits.keys().copied())?;
     let edited: Vec<(&str, Option<String>)> = stem_edits
         .par_iter()
         .map(|(key, edit)| {
@@ -289,7 +301,8 @@ pub fn patch(
     for (key, postings) in edited {
         terms.set_postings(key, postings);
     }
-    // Word forms: an entry goes when the last document with it loses it.
+    // Word forms: an entry goes when the last document with it loses it, and
+    // comes with the first.
     let mut form_change: BTreeMap<(String, String), i64> = BTreeMap::new();
     for (_, old, new) in &footprints {
         for f in &old.forms {
@@ -299,6 +312,7 @@ pub fn patch(
             *form_change.entry(f.clone()).or_default() += 1;
         }
     }
+    let mut flipped: Vec<(&str, &str, bool)> = Vec::new();
     for ((word, stem), &change) in &form_change {
         let before = i64::from(state.forms.count(word, stem));
         let after = before + change;
@@ -306,8 +320,12 @@ pub fn patch(
             return Err(format!("the count of `{word}` fell below zero"));
         }
         if (before > 0) != (after > 0) {
-            terms.set_form(word, stem, after > 0)?;
+            flipped.push((word, stem, after > 0));
         }
+    }
+    terms.load_for(flipped.iter().map(|(word, _, _)| *word))?;
+    for (word, stem, present) in flipped {
+        terms.set_form(word, stem, present)?;
     }
     let forms = state
         .forms
@@ -315,33 +333,26 @@ pub fn patch(
         .ok_or("a form's count fell below zero")?;
     let (term_files, first_keys) = terms.cut()?;
 
-    // Pairs of common words.
+    // Pairs of common words, the same way.
     let mut pairs = PairShards::new(manifest.pairs, state, live)?;
-    pairs.load_for(
-        footprints
-            .iter()
-            .flat_map(|(_, old, new)| old.pairs.iter().chain(&new.pairs))
-            .map(|p| p.0.as_str()),
-    )?;
-    let pair_edits = edits(
-        footprints
-            .iter()
-            .flat_map(|(doc, old, _)| old.pairs.iter().map(move |p| (p.0.as_str(), *doc))),
-        footprints.iter().flat_map(|(doc, _, new)| {
-            new.pairs.iter().map(move |(key, weight, part)| {
-                let posting = Posting {
-                    doc: *doc as u32,
-                    weight: *weight,
-                    part: *part,
-                    near: "",
-                };
-                (key.as_str(), posting)
-            })
-        }),
-    );
+    let pair_edits = edits(footprints.iter().flat_map(|(doc, old, new)| {
+        let (gone, come) = differing(&old.pairs, &new.pairs);
+        let gone = gone.into_iter().map(|p| (p.0.as_str(), *doc));
+        let come = come.into_iter().map(|(key, weight, part)| {
+            let posting = Posting {
+                doc: *doc as u32,
+                weight: *weight,
+                part: *part,
+                near: "",
+            };
+            (key.as_str(), posting)
+        });
+        gone.map(ListChange::Gone).chain(come.map(ListChange::Come))
+    }));
     if let Some(key) = pair_edits.keys().find(|k| !ordered_pair(k)) {
         return Err(format!("`{key}` is not two plain words"));
     }
+    pairs.load_for(pair_edits.keys().copied())?;
     let edited: Vec<(&str, Option<String>)> = pair_edits
         .par_iter()
         .map(|(key, edit)| Ok((*key, edit.apply(key, pairs.get(key))?)))
@@ -436,6 +447,7 @@ pub fn patch(
             .map(|f| (f.path().to_string(), *f.sha256()))
             .collect(),
         forms,
+        common: state.common.clone(),
         stamps: Vec::new(),
     };
     Ok(Patched {
@@ -482,20 +494,35 @@ impl ListEdit<'_> {
     }
 }
 
-/// The edits of the lists, by key, from the entries that go (key, document)
-/// and those that come (key, entry).
-fn edits<'a>(
-    gone: impl Iterator<Item = (&'a str, usize)>,
-    come: impl Iterator<Item = (&'a str, Posting<'a>)>,
-) -> BTreeMap<&'a str, ListEdit<'a>> {
+/// One entry of a posting list that goes or comes.
+enum ListChange<'a> {
+    /// The list `key` loses the document's entry: (key, document).
+    Gone((&'a str, usize)),
+    /// The list `key` gains an entry: (key, entry).
+    Come((&'a str, Posting<'a>)),
+}
+
+/// The edits of the lists, by key.
+fn edits<'a>(changes: impl Iterator<Item = ListChange<'a>>) -> BTreeMap<&'a str, ListEdit<'a>> {
     let mut out: BTreeMap<&str, ListEdit> = BTreeMap::new();
-    for (key, doc) in gone {
-        out.entry(key).or_default().gone.push(doc);
-    }
-    for (key, posting) in come {
-        out.entry(key).or_default().come.push(posting);
+    for change in changes {
+        match change {
+            ListChange::Gone((key, doc)) => out.entry(key).or_default().gone.push(doc),
+            ListChange::Come((key, posting)) => out.entry(key).or_default().come.push(posting),
+        }
     }
     out
+}
+
+/// A document's entries before that are not among its entries after, and
+/// those after that are not among those before.
+fn differing<'a, T: Eq + std::hash::Hash>(old: &'a [T], new: &'a [T]) -> (Vec<&'a T>, Vec<&'a T>) {
+    let before: std::collections::HashSet<&T> = old.iter().collect();
+    let after: std::collections::HashSet<&T> = new.iter().collect();
+    (
+        old.iter().filter(|e| !after.contains(e)).collect(),
+        new.iter().filter(|e| !before.contains(e)).collect(),
+    )
 }
 
 /// Takes document `doc`'s entry out of `key`'s list, which must have one.
@@ -1117,6 +1144,17 @@ mod tests {
         assert_eq!(snippet_doc("search/docs/12-3.json"), Some(12));
         assert_eq!(snippet_doc("search/terms/k.json"), None);
         assert_eq!(snippet_doc("search/docs/x-0.json"), None);
+    }
+
+    #[test]
+    fn only_the_entries_that_differ_are_edited() {
+        let old = [("court", 3), ("judge", 5), ("police", 2)];
+        let new = [("court", 3), ("judge", 6), ("warrant", 1)];
+        let (gone, come) = differing(&old, &new);
+        assert_eq!(gone, [&("judge", 5), &("police", 2)]);
+        assert_eq!(come, [&("judge", 6), &("warrant", 1)]);
+        let (gone, come) = differing(&old, &old);
+        assert!(gone.is_empty() && come.is_empty());
     }
 
     #[test]

@@ -14,13 +14,13 @@
 use super::analyse::Keys;
 use super::index::{FormCounts, Totals};
 use super::patch::SearchState;
-use crate::bytes::push_str;
+use crate::bytes::{push_str, push_strs};
 use crate::varint;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 const STATE_FILE: &str = "search.bin";
-const STATE_MAGIC: &[u8; 16] = b"annals-search-02";
+const STATE_MAGIC: &[u8; 16] = b"annals-search-03";
 const BODIES_FILE: &str = "bodies.bin";
 const BODIES_MAGIC: &[u8; 16] = b"annals-bodies-01";
 
@@ -243,6 +243,7 @@ fn encode_payload(state: &SearchState, out: &mut Vec<u8>) {
         varint::push(out, u64::from(*end));
         varint::push(out, u64::from(*count));
     }
+    push_strs(out, &state.common);
 }
 
 fn decode_state(bytes: &[u8], salt: u64) -> Option<SearchState> {
@@ -283,7 +284,10 @@ fn decode_state(bytes: &[u8], salt: u64) -> Option<SearchState> {
         ends.push(end);
         counts.push(u32::try_from(varint::read(bytes, &mut at)?).ok()?);
     }
-    if at != bytes.len() {
+    let mut reader = crate::bytes::Reader::new(bytes);
+    reader.at = at;
+    let common = reader.strings()?;
+    if reader.at != bytes.len() || !common.is_sorted() {
         return None;
     }
     Some(SearchState {
@@ -295,6 +299,7 @@ fn decode_state(bytes: &[u8], salt: u64) -> Option<SearchState> {
             entries: Keys { text, ends },
             counts,
         },
+        common,
         stamps,
     })
 }
@@ -314,6 +319,7 @@ mod tests {
             },
             files: vec![("search/terms/k.json".into(), [7; 32])],
             forms: FormCounts::from_sorted([("regulations", "regul", 2)].into_iter()),
+            common: vec!["commiss".into(), "member".into()],
             stamps: vec![(1234, -5_000_000_000)],
         };
         let bytes = encode_state(5, &state);
