@@ -570,19 +570,22 @@ fn prepare(
     let links_file = cache_folder.join(archive::links::LINKS_FILE);
     let related_file = cache_folder.join(archive::related::RELATED_FILE);
     let store_links = matches!(body_html, BodyHtml::UnlessSameInputs { .. }) && session.is_none();
-    let stored_links = match patching {
-        Some(_) => archive::links::BodyCache::load(&links_file, salt, entities.len()),
-        None => archive::links::BodyCache::default(),
-    };
+    // Read while the archive is linked up to the pass that needs them (a
+    // session holds its own).
+    let stored_links = patching
+        .filter(|_| session.is_none())
+        .map(|_| archive::links::StoredBodies::read(links_file, salt, entities.len()));
     let only = |doc: &document::Document| patching.is_some_and(|c| c.contains_key(&doc.file));
     // The link stage renders every body for its links and analyses it for search
     // then; analyses a session kept from the last build are not made again.
     let kept = |doc: &document::Document| session.and_then(|s| s.search.get(salt, doc));
     let reuse = archive::links::Reuse {
         analysis: &kept,
-        bodies: session
-            .map(|s| &s.bodies)
-            .or(patching.map(|_| &stored_links)),
+        bodies: match (session, &stored_links) {
+            (Some(s), _) => Some(archive::links::KeptBodies::Held(&s.bodies)),
+            (None, Some(stored)) => Some(archive::links::KeptBodies::Stored(stored)),
+            (None, None) => None,
+        },
         salt,
         spill: spill.as_ref(),
         page_html: early_html,

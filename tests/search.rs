@@ -266,7 +266,7 @@ fn archive_with(root: &Path, session: bool) -> annals::archive::Archive {
     let bodies = annals::archive::links::BodyCache::default();
     let reuse = annals::archive::links::Reuse {
         analysis: &|_| None,
-        bodies: session.then_some(&bodies),
+        bodies: session.then_some(annals::archive::links::KeptBodies::Held(&bodies)),
         salt: 0,
         spill: None,
         page_html: false,

@@ -115,7 +115,7 @@ fn archive(bodies: &[String]) -> annals::archive::Archive {
     let bodies = annals::archive::links::BodyCache::default();
     let reuse = annals::archive::links::Reuse {
         analysis: &|_| None,
-        bodies: Some(&bodies),
+        bodies: Some(annals::archive::links::KeptBodies::Held(&bodies)),
         salt: 0,
         spill: None,
         page_html: false,

@@ -365,7 +365,7 @@ pub struct Reuse<'r> {
     /// Kept link results; with `Some` (a session), the pass also returns its own
     /// for the next build and keeps every document's search analysis whole (for
     /// the session's cache) instead of interning them per chunk.
-    pub bodies: Option<&'r BodyCache>,
+    pub bodies: Option<KeptBodies<'r>>,
     /// What the binary and configuration contribute to the keys
     /// ([`crate::search::cache_salt`]).
     pub salt: u64,
@@ -387,6 +387,50 @@ pub struct Reuse<'r> {
     /// everything they depend on but the links (see
     /// [`super::related::related_stored`]).
     pub related: Option<(&'r Path, u64)>,
+}
+
+/// Link results kept from an earlier build (see [`Reuse::bodies`]).
+#[derive(Clone, Copy)]
+pub enum KeptBodies<'r> {
+    /// A session's, at hand.
+    Held(&'r BodyCache),
+    /// The last build's, being read from the cache folder.
+    Stored(&'r StoredBodies),
+}
+
+impl<'r> KeptBodies<'r> {
+    fn get(self) -> &'r BodyCache {
+        match self {
+            KeptBodies::Held(cache) => cache,
+            KeptBodies::Stored(stored) => stored.get(),
+        }
+    }
+}
+
+/// The link results of [`BodyCache::load`], read on another thread while the
+/// archive is linked up to the pass that needs them.
+pub struct StoredBodies {
+    reading: std::sync::Mutex<Option<std::thread::JoinHandle<BodyCache>>>,
+    read: std::sync::OnceLock<BodyCache>,
+}
+
+impl StoredBodies {
+    /// Starts reading the results stored in `path` (see [`BodyCache::load`]).
+    pub fn read(path: std::path::PathBuf, salt: u64, entities: usize) -> StoredBodies {
+        let reading = std::thread::spawn(move || BodyCache::load(&path, salt, entities));
+        StoredBodies {
+            reading: std::sync::Mutex::new(Some(reading)),
+            read: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The results, once read (none if the reading failed).
+    pub fn get(&self) -> &BodyCache {
+        self.read.get_or_init(|| {
+            let reading = self.reading.lock().ok().and_then(|mut r| r.take());
+            reading.and_then(|r| r.join().ok()).unwrap_or_default()
+        })
+    }
 }
 
 /// Renders document `i`'s body for its page (see [`crate::render::body`]).
@@ -446,7 +490,8 @@ pub fn index(
     let chunk = search::chunk_size(documents.len());
     // A session keeps every document's analysis as it is, for its cache; a build
     // without one interns them per chunk at once (see [`search::Analyses`]).
-    let per_document = reuse.bodies.is_some() || reuse.only.is_some();
+    let kept_bodies = reuse.bodies.map(KeptBodies::get);
+    let per_document = kept_bodies.is_some() || reuse.only.is_some();
     // Per document: body key, link results, analysis (when kept per document),
     // whether the analysis was made and whether the body was rendered.
     type Done = (
@@ -489,12 +534,11 @@ pub fn index(
                 .enumerate()
                 .map(|(i, d)| {
                     let from = c * chunk + i;
-                    let key = reuse.bodies.map_or(0, |_| body_key(from, d));
+                    let key = kept_bodies.map_or(0, |_| body_key(from, d));
                     // Results stored by another process are checked against
                     // this archive (a file that passed its CRC could still
                     // name an entity it does not have).
-                    let kept_links = reuse
-                        .bodies
+                    let kept_links = kept_bodies
                         .and_then(|b| b.kept.get(&key).cloned())
                         .filter(|l| l.mentions.iter().all(|&m| m < entity_count));
                     let kept_analysis = (reuse.analysis)(d);
@@ -607,7 +651,7 @@ pub fn index(
         Vec::new()
     };
     let pending = reuse.store.then(|| {
-        let keyed = reuse.bodies.is_some();
+        let keyed = kept_bodies.is_some();
         let entries: Vec<(u64, &BodyLinks)> = done
             .iter()
             .zip(documents)
@@ -617,7 +661,7 @@ pub fn index(
         let bytes = BodyCache::encode(reuse.salt, &entries);
         crate::cache::PendingFile::set_aside(LINKS_FILE, bytes, reuse.spill)
     });
-    let next_cache = reuse.bodies.map(|_| BodyCache {
+    let next_cache = kept_bodies.map(|_| BodyCache {
         kept: done
             .into_iter()
             .map(|(key, links, ..)| (key, links))
