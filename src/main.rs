@@ -269,7 +269,7 @@ fn main() -> ExitCode {
             (annals::check(&opts), "checked", false)
         }
     };
-    match result {
+    let code = match result {
         Ok(report) => {
             if !quiet && report.up_to_date {
                 println!(
@@ -286,13 +286,34 @@ fn main() -> ExitCode {
                     report.elapsed.as_secs_f64()
                 );
             }
-            ExitCode::SUCCESS
+            0
         }
         Err(diagnostics) => {
             eprintln!("{diagnostics}");
-            ExitCode::from(1)
+            1
         }
+    };
+    exit_at_once(code)
+}
+
+/// Ends the process as soon as its output is flushed. A build has written
+/// and renamed every file it makes before it returns (a build that fails
+/// removes its staging folder first), and the memory it still holds is the
+/// system's to take back: left to the normal exit, mimalloc first walks and
+/// frees all of it (about 12 ms of a 0.35 s rebuild at 10k documents).
+fn exit_at_once(code: u8) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    #[cfg(unix)]
+    // SAFETY: `_exit` ends the process without running exit handlers; no
+    // other thread writes anything that must survive (the one still freeing
+    // the archive only frees memory).
+    unsafe {
+        libc::_exit(i32::from(code))
     }
+    #[cfg(not(unix))]
+    std::process::exit(i32::from(code))
 }
 
 #[cfg(test)]
