@@ -70,25 +70,65 @@ pub fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
     Some((meta.len(), nanos))
 }
 
+/// The stamps of the files at `paths` (relative to `site`), in parallel.
+/// Files of one folder follow each other: each is looked up from its open
+/// folder, since walking the whole path again is most of the cost of a
+/// `stat` (16,000 files of a 10k-document index, twice a build).
+fn stamps_in(site: &std::path::Path, paths: &[&str]) -> Vec<Option<FileStamp>> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::{AtFlags, Mode, OFlags};
+        paths
+            .par_chunks(512)
+            .flat_map_iter(|chunk| {
+                let mut open: Option<(&str, Option<rustix::fd::OwnedFd>)> = None;
+                chunk
+                    .iter()
+                    .map(|path| {
+                        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+                        if open.as_ref().is_none_or(|(d, _)| *d != dir) {
+                            let fd = rustix::fs::open(
+                                site.join(dir),
+                                OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+                                Mode::empty(),
+                            );
+                            open = Some((dir, fd.ok()));
+                        }
+                        let fd = open.as_ref().and_then(|(_, fd)| fd.as_ref())?;
+                        let stat = rustix::fs::statat(fd, name, AtFlags::empty()).ok()?;
+                        let nanos = i128::from(stat.st_mtime) * 1_000_000_000
+                            + i128::from(stat.st_mtime_nsec);
+                        Some((u64::try_from(stat.st_size).ok()?, nanos))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+    #[cfg(not(unix))]
+    {
+        paths
+            .par_iter()
+            .map(|path| file_stamp(&site.join(path)))
+            .collect()
+    }
+}
+
 impl SearchState {
     /// Records each file's stamp in the site published at `site`.
     pub fn stamp(&mut self, site: &std::path::Path) {
-        let stamps: Option<Vec<FileStamp>> = self
-            .files
-            .par_iter()
-            .map(|(path, _)| file_stamp(&site.join(path)))
-            .collect();
+        let paths: Vec<&str> = self.files.iter().map(|(p, _)| p.as_str()).collect();
+        let stamps: Option<Vec<FileStamp>> = stamps_in(site, &paths).into_iter().collect();
         self.stamps = stamps.unwrap_or_default();
     }
 
     /// Whether every file of the site at `site` is still as it was stamped.
     pub fn unchanged_in(&self, site: &std::path::Path) -> bool {
+        let paths: Vec<&str> = self.files.iter().map(|(p, _)| p.as_str()).collect();
         self.stamps.len() == self.files.len()
-            && self
-                .files
-                .par_iter()
+            && stamps_in(site, &paths)
+                .into_iter()
                 .zip(&self.stamps)
-                .all(|((path, _), stamp)| file_stamp(&site.join(path)) == Some(*stamp))
+                .all(|(now, then)| now == Some(*then))
     }
 }
 
@@ -1144,6 +1184,31 @@ mod tests {
         assert_eq!(snippet_doc("search/docs/12-3.json"), Some(12));
         assert_eq!(snippet_doc("search/terms/k.json"), None);
         assert_eq!(snippet_doc("search/docs/x-0.json"), None);
+    }
+
+    #[test]
+    fn stamps_looked_up_from_their_folder_are_those_of_the_whole_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            "search/docs/1-0.json",
+            "search/docs/2-0.json",
+            "search/facets.json",
+        ];
+        for (n, file) in files.iter().enumerate() {
+            std::fs::create_dir_all(dir.path().join(file).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(file), "x".repeat(n + 1)).unwrap();
+        }
+        let mut paths = files.to_vec();
+        paths.push("search/docs/3-0.json");
+        paths.push("search/gone/1.json");
+        let stamps = stamps_in(dir.path(), &paths);
+        let whole: Vec<Option<FileStamp>> = paths
+            .iter()
+            .map(|p| file_stamp(&dir.path().join(p)))
+            .collect();
+        assert_eq!(stamps, whole);
+        assert_eq!(stamps[2].map(|s| s.0), Some(3));
+        assert_eq!(stamps[3..], [None, None]);
     }
 
     #[test]
