@@ -915,19 +915,28 @@ fn build_unquoted(
         };
     }
     let checked = verify_links(&links, &produced, archive)?;
-    let url_list = urls::manifest(
-        &archive.config.base_url(),
-        produced
-            .entries
-            .iter()
-            .map(|(p, s)| (p.as_str(), s.as_str())),
+    // The list of URLs, and meanwhile the site's files in path order.
+    let (url_list, mut site_files) = rayon::join(
+        || {
+            urls::manifest(
+                &archive.config.base_url(),
+                produced
+                    .entries
+                    .iter()
+                    .map(|(p, s)| (p.as_str(), s.as_str())),
+            )
+        },
+        || {
+            (produced.entries.iter().cloned())
+                .collect::<std::collections::BTreeMap<String, String>>()
+        },
     );
     let url_list_sha256 = sha256_hex(&url_list.bytes);
     write(&url_list, &url_list_sha256).map_err(Diagnostics::from)?;
-    produced
-        .entries
-        .push((url_list.path.clone(), url_list_sha256.clone()));
-    let manifest = output::Manifest::new(produced.entries.iter().cloned());
+    let url_list_entry = (url_list.path.clone(), url_list_sha256.clone());
+    site_files.insert(url_list_entry.0.clone(), url_list_entry.1.clone());
+    produced.entries.push(url_list_entry);
+    let manifest = output::Manifest::of(site_files);
     staging.commit(&manifest).map_err(|e| {
         Diagnostics::from(Diagnostic::file(
             output_dir.clone(),

@@ -538,8 +538,12 @@ pub struct Manifest {
 impl Manifest {
     /// The manifest of a site made of `files` (site path, SHA-256 hex).
     pub fn new(files: impl IntoIterator<Item = (String, String)>) -> Manifest {
+        Manifest::of(files.into_iter().collect())
+    }
+
+    /// The manifest of a site made of `files` (site path -> SHA-256 hex).
+    pub fn of(files: BTreeMap<String, String>) -> Manifest {
         use sha2::{Digest, Sha256};
-        let files: BTreeMap<String, String> = files.into_iter().collect();
         let mut hasher = Sha256::new();
         for (path, digest) in &files {
             hasher.update(path.as_bytes());

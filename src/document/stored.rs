@@ -34,6 +34,7 @@
 use super::{Body, Document, Event, KeyPosition, PartialDate, Provenance};
 use crate::bytes::{push_number, push_opt_str, push_str, push_strs, Reader};
 use crate::load::{FileStamp, SourceFile};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -305,18 +306,29 @@ pub fn store<'d>(
         push_number(&mut head, documents.len());
         out.write_all(&head)?;
         crc.update(&head);
-        let mut entry = Vec::new();
-        let mut encoded = Vec::new();
-        for (digest, doc, _) in &documents {
-            encoded.clear();
-            encode(doc, &mut encoded);
-            entry.clear();
-            entry.extend_from_slice(*digest);
-            push_number(&mut entry, encoded.len());
-            entry.extend_from_slice(&encoded);
-            out.write_all(&entry)?;
-            crc.update(&entry);
+        // Encoded on every core, a chunk at a time, and written in order.
+        for chunk in documents.chunks(1024) {
+            let entries: Vec<Vec<u8>> = chunk
+                .par_chunks(64)
+                .map(|part| {
+                    let mut entries = Vec::new();
+                    let mut encoded = Vec::new();
+                    for (digest, doc, _) in part {
+                        encoded.clear();
+                        encode(doc, &mut encoded);
+                        entries.extend_from_slice(*digest);
+                        push_number(&mut entries, encoded.len());
+                        entries.extend_from_slice(&encoded);
+                    }
+                    entries
+                })
+                .collect();
+            for entries in entries {
+                out.write_all(&entries)?;
+                crc.update(&entries);
+            }
         }
+        let mut entry = Vec::new();
         // The stamps of the files that may be taken unread next time.
         let stamped: Vec<(&str, &SourceDigest, &Document, FileStamp)> = documents
             .iter()
