@@ -148,6 +148,11 @@ fn terms_of_documents(documents: &[Document], taxonomies: &[Taxonomy]) -> Vec<Ve
             }
         }
     }
+    // Each term's key, made once rather than once per document listing it.
+    let term_keys: Vec<Vec<String>> = taxonomies
+        .iter()
+        .map(|tax| tax.terms.iter().map(|t| term_key(&t.name)).collect())
+        .collect();
     out.par_iter_mut().enumerate().for_each(|(d, list)| {
         if list.len() < 2 {
             return;
@@ -155,20 +160,26 @@ fn terms_of_documents(documents: &[Document], taxonomies: &[Taxonomy]) -> Vec<Ve
         let doc = &documents[d];
         // Where the document writes each term, looked up once: a document may
         // list thousands of terms, and a scan per comparison is quadratic.
-        let mut written: HashMap<(usize, String), usize> = HashMap::new();
-        for (ti, tax) in taxonomies.iter().enumerate() {
-            for (pos, name) in doc
-                .terms
-                .get(&tax.config.key)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                written.entry((ti, term_key(name))).or_insert(pos);
+        let names: Vec<(usize, String)> = taxonomies
+            .iter()
+            .enumerate()
+            .flat_map(|(ti, tax)| {
+                let names = doc.terms.get(&tax.config.key).into_iter().flatten();
+                names.map(move |name| (ti, term_key(name)))
+            })
+            .collect();
+        let mut written: HashMap<(usize, &str), usize> = HashMap::with_capacity(names.len());
+        let mut pos = 0;
+        for (i, (ti, key)) in names.iter().enumerate() {
+            // Positions count from each taxonomy's first name.
+            if i > 0 && names[i - 1].0 != *ti {
+                pos = 0;
             }
+            written.entry((*ti, key.as_str())).or_insert(pos);
+            pos += 1;
         }
-        list.sort_by_cached_key(|&(ti, ki)| {
-            let key = (ti, term_key(&taxonomies[ti].terms[ki].name));
+        list.sort_by_key(|&(ti, ki)| {
+            let key = (ti, term_keys[ti][ki].as_str());
             (ti, written.get(&key).copied().unwrap_or(usize::MAX))
         });
     });
