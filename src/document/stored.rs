@@ -328,13 +328,12 @@ pub fn store<'d>(
                 crc.update(&entries);
             }
         }
-        let mut entry = Vec::new();
         // The stamps of the files that may be taken unread next time.
         let stamped: Vec<(&str, &SourceDigest, &Document, FileStamp)> = documents
             .iter()
             .filter_map(|(digest, doc, stamp)| Some((doc.file.to_str()?, *digest, *doc, (*stamp)?)))
             .collect();
-        entry.clear();
+        let mut entry = Vec::new();
         push_number(&mut entry, stamped.len());
         for (path, digest, doc, stamp) in stamped {
             push_str(&mut entry, path);

@@ -114,18 +114,23 @@ fn stamps_in(site: &std::path::Path, paths: &[&str]) -> Vec<Option<FileStamp>> {
 }
 
 impl SearchState {
+    /// Each file's stamp in the site at `site`, as it is now.
+    fn stamps_in(&self, site: &std::path::Path) -> Vec<Option<FileStamp>> {
+        let paths: Vec<&str> = self.files.iter().map(|(p, _)| p.as_str()).collect();
+        stamps_in(site, &paths)
+    }
+
     /// Records each file's stamp in the site published at `site`.
     pub fn stamp(&mut self, site: &std::path::Path) {
-        let paths: Vec<&str> = self.files.iter().map(|(p, _)| p.as_str()).collect();
-        let stamps: Option<Vec<FileStamp>> = stamps_in(site, &paths).into_iter().collect();
+        let stamps: Option<Vec<FileStamp>> = self.stamps_in(site).into_iter().collect();
         self.stamps = stamps.unwrap_or_default();
     }
 
     /// Whether every file of the site at `site` is still as it was stamped.
     pub fn unchanged_in(&self, site: &std::path::Path) -> bool {
-        let paths: Vec<&str> = self.files.iter().map(|(p, _)| p.as_str()).collect();
         self.stamps.len() == self.files.len()
-            && stamps_in(site, &paths)
+            && self
+                .stamps_in(site)
                 .into_iter()
                 .zip(&self.stamps)
                 .all(|(now, then)| now == Some(*then))
