@@ -321,20 +321,24 @@ pub fn patch(
     // unless the two are the same (most of an edited document's weights come
     // out as they were): only the lists that change are read. Lists are
     // independent, so they are edited in parallel.
-    let stem_edits = edits(footprints.iter().flat_map(|(doc, old, new)| {
-        let (gone, come) = differing(&old.stems, &new.stems);
-        let gone = gone.into_iter().map(|s| (s.0.as_str(), *doc));
-        let come = come.into_iter().map(|(key, weight, part, near)| {
-            let posting = Posting {
-                doc: *doc as u32,
-                weight: *weight,
-                part: *part,
-                near: near.as_str(),
-            };
-            (key.as_str(), posting)
-        });
-        gone.map(ListChange::Gone).chain(come.map(ListChange::Come))
-    }));
+    let stems: Vec<_> = footprints
+        .iter()
+        .map(|(doc, old, new)| (*doc, differing(&old.stems, &new.stems)))
+        .collect();
+    let stem_edits = edits(
+        (stems.iter()).flat_map(|(doc, (gone, _))| gone.iter().map(|s| (s.0.as_str(), *doc))),
+        stems.iter().flat_map(|(doc, (_, come))| {
+            come.iter().map(|(key, weight, part, near)| {
+                let posting = Posting {
+                    doc: *doc as u32,
+                    weight: *weight,
+                    part: *part,
+                    near: near.as_str(),
+                };
+                (key.as_str(), posting)
+            })
+        }),
+    );
     terms.load_for(stem_edits.keys().copied())?;
     let edited: Vec<(&str, Option<String>)> = stem_edits
         .par_iter()
@@ -380,20 +384,25 @@ pub fn patch(
 
     // Pairs of common words, the same way.
     let mut pairs = PairShards::new(manifest.pairs, state, live)?;
-    let pair_edits = edits(footprints.iter().flat_map(|(doc, old, new)| {
-        let (gone, come) = differing(&old.pairs, &new.pairs);
-        let gone = gone.into_iter().map(|p| (p.0.as_str(), *doc));
-        let come = come.into_iter().map(|(key, weight, part)| {
-            let posting = Posting {
-                doc: *doc as u32,
-                weight: *weight,
-                part: *part,
-                near: "",
-            };
-            (key.as_str(), posting)
-        });
-        gone.map(ListChange::Gone).chain(come.map(ListChange::Come))
-    }));
+    let pair_changes: Vec<_> = footprints
+        .iter()
+        .map(|(doc, old, new)| (*doc, differing(&old.pairs, &new.pairs)))
+        .collect();
+    let pair_edits = edits(
+        (pair_changes.iter())
+            .flat_map(|(doc, (gone, _))| gone.iter().map(|p| (p.0.as_str(), *doc))),
+        pair_changes.iter().flat_map(|(doc, (_, come))| {
+            come.iter().map(|(key, weight, part)| {
+                let posting = Posting {
+                    doc: *doc as u32,
+                    weight: *weight,
+                    part: *part,
+                    near: "",
+                };
+                (key.as_str(), posting)
+            })
+        }),
+    );
     if let Some(key) = pair_edits.keys().find(|k| !ordered_pair(k)) {
         return Err(format!("`{key}` is not two plain words"));
     }
@@ -539,22 +548,18 @@ impl ListEdit<'_> {
     }
 }
 
-/// One entry of a posting list that goes or comes.
-enum ListChange<'a> {
-    /// The list `key` loses the document's entry: (key, document).
-    Gone((&'a str, usize)),
-    /// The list `key` gains an entry: (key, entry).
-    Come((&'a str, Posting<'a>)),
-}
-
-/// The edits of the lists, by key.
-fn edits<'a>(changes: impl Iterator<Item = ListChange<'a>>) -> BTreeMap<&'a str, ListEdit<'a>> {
+/// The edits of the lists, by key, from the entries that go (key, document)
+/// and those that come (key, entry).
+fn edits<'a>(
+    gone: impl Iterator<Item = (&'a str, usize)>,
+    come: impl Iterator<Item = (&'a str, Posting<'a>)>,
+) -> BTreeMap<&'a str, ListEdit<'a>> {
     let mut out: BTreeMap<&str, ListEdit> = BTreeMap::new();
-    for change in changes {
-        match change {
-            ListChange::Gone((key, doc)) => out.entry(key).or_default().gone.push(doc),
-            ListChange::Come((key, posting)) => out.entry(key).or_default().come.push(posting),
-        }
+    for (key, doc) in gone {
+        out.entry(key).or_default().gone.push(doc);
+    }
+    for (key, posting) in come {
+        out.entry(key).or_default().come.push(posting);
     }
     out
 }
