@@ -245,24 +245,55 @@ pub fn replace_file(
     name: &str,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) {
-    let dir = root.join(CACHE_DIR);
-    if std::fs::create_dir_all(&dir).is_err() {
-        return;
+    if std::fs::create_dir_all(root.join(CACHE_DIR)).is_ok() {
+        if let Some(staged) = stage_file(root, name, write) {
+            staged.keep();
+        }
     }
-    let tmp = dir.join(format!("{name}.tmp"));
-    let written = std::fs::File::create(&tmp).and_then(|file| {
+}
+
+/// A new cache file written beside the one it replaces, and put in its place
+/// only by [`StagedFile::keep`]: a build may write one before it knows it
+/// will succeed (on a core that would idle), and one that fails leaves the
+/// cache as it was, the new file being removed when it is dropped.
+#[must_use = "a staged file is removed unless kept"]
+pub struct StagedFile {
+    written: PathBuf,
+    name: PathBuf,
+}
+
+impl StagedFile {
+    /// Puts the file in place of the one it replaces.
+    pub fn keep(self) {
+        let _ = std::fs::rename(&self.written, &self.name);
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        // Nothing is left after `keep` has renamed it.
+        let _ = std::fs::remove_file(&self.written);
+    }
+}
+
+/// Writes the cache file `name` with `write` beside it, in a cache folder
+/// that exists; `None` if that fails (nothing is left then).
+pub fn stage_file(
+    root: &Path,
+    name: &str,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Option<StagedFile> {
+    let dir = root.join(CACHE_DIR);
+    let staged = StagedFile {
+        written: dir.join(format!("{name}.tmp")),
+        name: dir.join(name),
+    };
+    let written = std::fs::File::create(&staged.written).and_then(|file| {
         let mut out = std::io::BufWriter::new(file);
         write(&mut out)?;
         out.flush()
     });
-    match written {
-        Ok(()) => {
-            let _ = std::fs::rename(&tmp, dir.join(name));
-        }
-        Err(_) => {
-            let _ = std::fs::remove_file(&tmp);
-        }
-    }
+    written.ok().map(|()| staged)
 }
 
 const OUTPUT_MANIFEST: &str = "output-manifest.bin";

@@ -853,15 +853,31 @@ fn build_unquoted(
         keep: &keep,
         live: Some(&output_dir),
     };
-    let mut produced = produce(
-        &prepared,
-        &renderer,
-        &write,
-        &copy,
-        true,
-        Some(&reuse),
-        (analyses, kept_groups),
-    )?;
+    // The parsed documents are stored for the next build while this one
+    // searches and renders (which leave a core idle when few pages change),
+    // and put in place with the site. A session keeps them in memory instead;
+    // a first build has no cache folder to leave as it was if it fails, and
+    // stores them at the end.
+    let stage_early = session.is_none() && options.root.join(cache::CACHE_DIR).is_dir();
+    let (produced, staged_documents) = rayon::join(
+        || {
+            produce(
+                &prepared,
+                &renderer,
+                &write,
+                &copy,
+                true,
+                Some(&reuse),
+                (analyses, kept_groups),
+            )
+        },
+        || {
+            stage_early.then(|| {
+                document::stored::stage(&options.root, prepared.salt, documents_to_store(&prepared))
+            })
+        },
+    );
+    let mut produced = produced?;
     clock = Instant::now();
     guard_urls(options, archive, &produced)?;
     let previous = produced.previous.take();
@@ -989,21 +1005,19 @@ fn build_unquoted(
             });
         }
         // A session keeps its documents in memory instead (and serves many builds).
-        if session.is_none() {
-            let documents = archive.documents.iter().chain(&prepared.drafts);
-            let digests = &prepared.digests;
-            let stamps = &prepared.stamps;
-            let settled = |d: &document::Document| {
-                let stamp = stamps.get(&d.file).copied();
-                stamp.filter(|s| s.settled(prepared.stamped_at))
-            };
-            scope.spawn(move || {
-                document::stored::store(
-                    &options.root,
-                    prepared.salt,
-                    documents.filter_map(|d| Some((digests.get(&d.file)?, d, settled(d)))),
-                )
-            });
+        match staged_documents {
+            // Written while the pages were rendered, unless that failed.
+            Some(staged) => staged.into_iter().for_each(cache::StagedFile::keep),
+            None if session.is_none() => {
+                scope.spawn(|| {
+                    document::stored::store(
+                        &options.root,
+                        prepared.salt,
+                        documents_to_store(&prepared),
+                    )
+                });
+            }
+            None => {}
         }
     });
     stage_done(
@@ -1065,6 +1079,26 @@ fn build_unquoted(
         }
     }
     Ok(report)
+}
+
+/// The documents the next build may take without parsing them again (see
+/// [`document::stored`]): each with its source's digest, and its file's stamp
+/// if the file had settled when it was read.
+fn documents_to_store(
+    prepared: &Prepared,
+) -> impl Iterator<
+    Item = (
+        &document::stored::SourceDigest,
+        &document::Document,
+        Option<load::FileStamp>,
+    ),
+> {
+    let settled = |d: &document::Document| {
+        let stamp = prepared.stamps.get(&d.file).copied();
+        stamp.filter(|s| s.settled(prepared.stamped_at))
+    };
+    let documents = prepared.archive.documents.iter().chain(&prepared.drafts);
+    documents.filter_map(move |d| Some((prepared.digests.get(&d.file)?, d, settled(d))))
 }
 
 /// What the render stage produced: every file's site path and SHA-256.

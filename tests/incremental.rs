@@ -710,6 +710,26 @@ fn a_failed_build_leaves_the_cache_as_it_was() {
     let (ok, stderr) = build_with_lines(&site);
     assert!(!ok, "{stderr}");
     assert_same_tree(&before, &snapshot(&cache), "the cache after a failed build");
+
+    // Nor does one that fails once its pages are rendered (here, at the URL
+    // guard), though it writes the documents it parsed beside the cache
+    // meanwhile: the edited file's new stamp would be in them.
+    edit(&site, EDITED, |t| {
+        t.replace(
+            "\nSee [nothing](doc:no-such-document).\n",
+            "\nA new paragraph.\n",
+        )
+    });
+    let urls = std::fs::read_to_string(site.out.join("urls.json")).unwrap();
+    let mut list: serde_json::Value = serde_json::from_str(&urls).unwrap();
+    let gone = serde_json::json!({"path": "documents/gone/", "sha256": "0".repeat(64)});
+    list["urls"].as_array_mut().unwrap().push(gone);
+    let previous = site.tmp.path().join("previous-urls.json");
+    std::fs::write(&previous, list.to_string()).unwrap();
+    let run = site.build(&["--previous", previous.to_str().unwrap()]);
+    run.assert_exit_1();
+    assert!(run.stderr.contains("documents/gone/"), "{}", run.stderr);
+    assert_same_tree(&before, &snapshot(&cache), "the cache after a late failure");
 }
 
 /// A command-line build takes a file whose stamp (size, modification and

@@ -297,57 +297,76 @@ pub fn store<'d>(
     salt: u64,
     documents: impl Iterator<Item = (&'d SourceDigest, &'d Document, Option<FileStamp>)>,
 ) {
-    let documents: Vec<(&SourceDigest, &Document, Option<FileStamp>)> = documents.collect();
-    crate::cache::replace_file(root, FILE, |out| {
-        let mut crc = crc32fast::Hasher::new();
-        let mut head = Vec::new();
-        head.extend_from_slice(MAGIC);
-        head.extend_from_slice(&salt.to_le_bytes());
-        push_number(&mut head, documents.len());
-        out.write_all(&head)?;
-        crc.update(&head);
-        // Encoded on every core, a chunk at a time, and written in order.
-        for chunk in documents.chunks(1024) {
-            let entries: Vec<Vec<u8>> = chunk
-                .par_chunks(64)
-                .map(|part| {
-                    let mut entries = Vec::new();
-                    let mut encoded = Vec::new();
-                    for (digest, doc, _) in part {
-                        encoded.clear();
-                        encode(doc, &mut encoded);
-                        entries.extend_from_slice(*digest);
-                        push_number(&mut entries, encoded.len());
-                        entries.extend_from_slice(&encoded);
-                    }
-                    entries
-                })
-                .collect();
-            for entries in entries {
-                out.write_all(&entries)?;
-                crc.update(&entries);
-            }
-        }
-        // The stamps of the files that may be taken unread next time.
-        let stamped: Vec<(&str, &SourceDigest, &Document, FileStamp)> = documents
-            .iter()
-            .filter_map(|(digest, doc, stamp)| Some((doc.file.to_str()?, *digest, *doc, (*stamp)?)))
+    let documents: Vec<_> = documents.collect();
+    crate::cache::replace_file(root, FILE, |out| write(out, salt, &documents));
+}
+
+/// [`store`], the new file left beside the old one until it is kept (see
+/// [`crate::cache::StagedFile`]); `None` if the cache folder is missing or the
+/// file could not be written.
+pub fn stage<'d>(
+    root: &Path,
+    salt: u64,
+    documents: impl Iterator<Item = (&'d SourceDigest, &'d Document, Option<FileStamp>)>,
+) -> Option<crate::cache::StagedFile> {
+    let documents: Vec<_> = documents.collect();
+    crate::cache::stage_file(root, FILE, |out| write(out, salt, &documents))
+}
+
+/// The file's bytes, written to `out`.
+fn write(
+    out: &mut impl Write,
+    salt: u64,
+    documents: &[(&SourceDigest, &Document, Option<FileStamp>)],
+) -> std::io::Result<()> {
+    let mut crc = crc32fast::Hasher::new();
+    let mut head = Vec::new();
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(&salt.to_le_bytes());
+    push_number(&mut head, documents.len());
+    out.write_all(&head)?;
+    crc.update(&head);
+    // Encoded on every core, a chunk at a time, and written in order.
+    for chunk in documents.chunks(1024) {
+        let entries: Vec<Vec<u8>> = chunk
+            .par_chunks(64)
+            .map(|part| {
+                let mut entries = Vec::new();
+                let mut encoded = Vec::new();
+                for (digest, doc, _) in part {
+                    encoded.clear();
+                    encode(doc, &mut encoded);
+                    entries.extend_from_slice(*digest);
+                    push_number(&mut entries, encoded.len());
+                    entries.extend_from_slice(&encoded);
+                }
+                entries
+            })
             .collect();
-        let mut entry = Vec::new();
-        push_number(&mut entry, stamped.len());
-        for (path, digest, doc, stamp) in stamped {
-            push_str(&mut entry, path);
-            entry.extend_from_slice(&stamp.to_bytes());
-            entry.extend_from_slice(digest);
-            entry.extend_from_slice(&doc.front_matter_hash.to_le_bytes());
-            push_number(&mut entry, doc.body_line);
-            push_number(&mut entry, doc.body.len());
-            entry.extend_from_slice(&doc.body.digest().to_le_bytes());
+        for entries in entries {
+            out.write_all(&entries)?;
+            crc.update(&entries);
         }
-        out.write_all(&entry)?;
-        crc.update(&entry);
-        out.write_all(&crc.finalize().to_le_bytes())
-    });
+    }
+    // The stamps of the files that may be taken unread next time.
+    let stamped: Vec<(&str, &SourceDigest, &Document, FileStamp)> = documents
+        .iter()
+        .filter_map(|(digest, doc, stamp)| Some((doc.file.to_str()?, *digest, *doc, (*stamp)?)))
+        .collect();
+    let mut entry = Vec::new();
+    push_number(&mut entry, stamped.len());
+    for (path, digest, doc, stamp) in stamped {
+        push_str(&mut entry, path);
+        entry.extend_from_slice(&stamp.to_bytes());
+        entry.extend_from_slice(digest);
+        entry.extend_from_slice(&doc.front_matter_hash.to_le_bytes());
+        push_number(&mut entry, doc.body_line);
+        push_number(&mut entry, doc.body.len());
+        entry.extend_from_slice(&doc.body.digest().to_le_bytes());
+    }
+    out.write_all(&entry)?;
+    crc.update(&entry);
+    out.write_all(&crc.finalize().to_le_bytes())
 }
 
 fn push_date(out: &mut Vec<u8>, date: &PartialDate) {
