@@ -8,7 +8,13 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 /// The patterns to look for, each with the target it links to.
 #[derive(Debug, Clone)]
 pub struct Autolinker {
-    automaton: Option<AhoCorasick>,
+    /// The patterns, for the overlapping automaton.
+    patterns: Vec<String>,
+    case_insensitive: bool,
+    /// Standard semantics, for overlapping search: made when a text first
+    /// needs it (see `find`). A build that patches one body seldom does, and
+    /// an archive's references make the automaton take milliseconds.
+    automaton: std::sync::OnceLock<Option<AhoCorasick>>,
     /// The same patterns, leftmost-longest: one pass that is the answer
     /// whenever every match it finds is a whole word (see `find`).
     leftmost: Option<AhoCorasick>,
@@ -25,27 +31,17 @@ impl Autolinker {
             .into_iter()
             .filter(|(p, _)| !p.trim().is_empty())
             .collect();
-        // Standard semantics, for overlapping search: a longest match that is not a
-        // whole word must not hide a shorter one that is (see `find`).
-        // The two automata are independent; an archive's references make
-        // them tens of thousands of patterns, so they are built side by side.
-        let build = |kind| {
-            AhoCorasickBuilder::new()
-                .match_kind(kind)
-                .ascii_case_insensitive(case_insensitive)
-                .build(patterns.iter().map(|(p, _)| p.as_str()))
-                .ok()
-        };
-        let (automaton, leftmost) = rayon::join(
-            || build(MatchKind::Standard),
-            || build(MatchKind::LeftmostLongest),
-        );
+        let texts = patterns.iter().map(|(p, _)| p.as_str());
+        let leftmost = build(texts, MatchKind::LeftmostLongest, case_insensitive);
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&(&patterns, case_insensitive), &mut hasher);
+        let (patterns, targets) = patterns.into_iter().unzip();
         Autolinker {
-            automaton: automaton.filter(|_| !patterns.is_empty()),
-            leftmost: leftmost.filter(|_| !patterns.is_empty()),
-            targets: patterns.into_iter().map(|(_, t)| t).collect(),
+            patterns,
+            case_insensitive,
+            automaton: std::sync::OnceLock::new(),
+            leftmost,
+            targets,
             fingerprint: std::hash::Hasher::finish(&hasher),
         }
     }
@@ -84,7 +80,11 @@ impl Autolinker {
     /// [`Autolinker::find`] the long way: every match, overlapping, of which the
     /// whole words are kept, leftmost-longest.
     fn find_overlapping(&self, text: &str) -> Vec<(usize, usize, usize)> {
-        let Some(ac) = &self.automaton else {
+        let automaton = self.automaton.get_or_init(|| {
+            let patterns = self.patterns.iter().map(String::as_str);
+            build(patterns, MatchKind::Standard, self.case_insensitive)
+        });
+        let Some(ac) = automaton else {
             return Vec::new();
         };
         let mut candidates: Vec<(usize, usize, usize)> = ac
@@ -106,6 +106,24 @@ impl Autolinker {
         });
         candidates
     }
+}
+
+/// The automaton of `patterns` for `kind`; none if there are no patterns
+/// (or, beyond any archive's size, too many to build one).
+fn build<'p>(
+    patterns: impl IntoIterator<Item = &'p str>,
+    kind: MatchKind,
+    case_insensitive: bool,
+) -> Option<AhoCorasick> {
+    let patterns: Vec<&str> = patterns.into_iter().collect();
+    if patterns.is_empty() {
+        return None;
+    }
+    AhoCorasickBuilder::new()
+        .match_kind(kind)
+        .ascii_case_insensitive(case_insensitive)
+        .build(patterns)
+        .ok()
 }
 
 /// Whether `text[start..end]` is not part of a longer word.
