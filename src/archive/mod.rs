@@ -364,13 +364,37 @@ pub fn link_reusing(
     let page_html = reuse
         .page_html
         .then_some(&render_body as &links::PageHtml<'_>);
-    let indexed = links::index(
-        &documents,
-        &autolinker,
-        entities.len(),
-        (&by_id, &by_file),
-        reuse,
-        page_html,
+    // What the pages list beside each document and entity, from passes over
+    // the front matter, made beside the bodies' links: a build that reads
+    // those from the cache waits for the file meanwhile.
+    let side_passes = || {
+        rayon::join(
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || correspondents(&documents, &entities),
+                            || events_naming(&documents, &autolinker, entities.len()),
+                        )
+                    },
+                    || correspondence(&documents),
+                )
+            },
+            || terms_of_documents(&documents, &taxonomies),
+        )
+    };
+    let (indexed, side) = rayon::join(
+        || {
+            links::index(
+                &documents,
+                &autolinker,
+                entities.len(),
+                (&by_id, &by_file),
+                reuse,
+                page_html,
+            )
+        },
+        side_passes,
     );
     let (links, search, bodies, page_bodies, links_file) = match indexed {
         Ok(indexed) if errors.is_empty() => indexed,
@@ -386,22 +410,7 @@ pub fn link_reusing(
             mentioned_in[e].push(d);
         }
     }
-    // What the pages list beside each document and entity: independent
-    // passes over the documents, side by side.
-    let (((correspondents, events_naming), correspondence), doc_terms) = rayon::join(
-        || {
-            rayon::join(
-                || {
-                    rayon::join(
-                        || correspondents(&documents, &entities),
-                        || events_naming(&documents, &autolinker, entities.len()),
-                    )
-                },
-                || correspondence(&documents),
-            )
-        },
-        || terms_of_documents(&documents, &taxonomies),
-    );
+    let (((correspondents, events_naming), correspondence), doc_terms) = side;
     attachments.sort_by(|a, b| a.1.cmp(&b.1));
     let mut archive = Archive {
         config,
