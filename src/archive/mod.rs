@@ -17,6 +17,7 @@ use crate::entity::Entity;
 use crate::load::Original;
 use crate::markdown::Autolinker;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -531,21 +532,28 @@ fn build_taxonomy(
         });
     }
     // Walk documents in file order for a deterministic display name, but record
-    // indexes in the archive's newest-first order.
+    // indexes in the archive's newest-first order. Most documents spell a
+    // term as others do: each spelling is keyed once.
+    let mut by_spelling: FxHashMap<&str, usize> = FxHashMap::default();
     for &d in file_order {
         let doc = &documents[d];
         let Some(names) = doc.terms.get(&tc.key) else {
             continue;
         };
         for name in names {
-            let key = term_key(name);
-            if let Some(&t) = by_key.get(&key) {
+            let found = by_spelling.get(name.as_str()).copied().or_else(|| {
+                let t = *by_key.get(&term_key(name))?;
+                by_spelling.insert(name.as_str(), t);
+                Some(t)
+            });
+            if let Some(t) = found {
                 // A document's own terms are walked together, so a repeat is the last one.
                 if terms[t].documents.last() != Some(&d) {
                     terms[t].documents.push(d);
                 }
                 continue;
             }
+            let key = term_key(name);
             let slug = slugify(name);
             if slug.is_empty() {
                 errors.push(doc.diagnostic_at_key(
@@ -575,6 +583,7 @@ fn build_taxonomy(
             }
             by_slug.insert(slug.clone(), terms.len());
             by_key.insert(key, terms.len());
+            by_spelling.insert(name.as_str(), terms.len());
             term_origin.push(doc.file.clone());
             terms.push(Term {
                 name: name.trim().to_string(),
