@@ -950,6 +950,16 @@ fn build_unquoted(
         };
     }
     let checked = verify_links(&links, &produced, archive)?;
+    // The search files' stamps, for the next patch to check, taken in the
+    // staging folder while the URL list and the manifest are made: the folder
+    // is swapped in whole, which changes no file's size or modification time.
+    let stamping = produced.search_state.take().map(|mut state| {
+        let folder = staging.folder().to_path_buf();
+        std::thread::spawn(move || {
+            state.stamp(&folder);
+            state
+        })
+    });
     // The list of URLs, and meanwhile the site's files in path order.
     let (url_list, mut site_files) = rayon::join(
         || {
@@ -978,11 +988,9 @@ fn build_unquoted(
             format!("cannot replace the previous site: {e}"),
         ))
     })?;
-    // The published search files' stamps, for the next patch to check: taken
-    // here for a session, and by the thread that stores the state otherwise.
-    if let (Some(_), Some(state)) = (&session, produced.search_state.as_mut()) {
-        state.stamp(&output_dir);
-    }
+    // (A state whose stamping failed is not kept: the next build assembles
+    // the index in full.)
+    produced.search_state = stamping.and_then(|stamping| stamping.join().ok());
     produced.records.manifest = manifest.id.clone();
     produced.records.targets = targets;
     produced.records.paths = Some(paths);
@@ -998,13 +1006,10 @@ fn build_unquoted(
         }
         // What the next build patches the search index from: its state and
         // the bodies it was made from (a session keeps its analyses instead).
-        if let (None, Some(state)) = (&session, produced.search_state.as_mut()) {
+        if let (None, Some(state)) = (&session, &produced.search_state) {
             let documents = &archive.documents;
             let plan = prepared.search_patch.as_ref();
-            let output_dir = &output_dir;
             scope.spawn(move || {
-                state.stamp(output_dir);
-                let state = &*state;
                 // Only the edited bodies are added when the stored ones are
                 // those of the same documents.
                 let updated = plan.is_some_and(|plan| {

@@ -172,6 +172,11 @@ impl Staging {
         std::fs::write(&path, &file.bytes).map_err(io_err(&path))
     }
 
+    /// The staging folder, swapped in for the output by [`Staging::commit`].
+    pub fn folder(&self) -> &Path {
+        &self.dir
+    }
+
     /// Takes a file unchanged from the live site (a page not rendered again), unless
     /// the staging folder already holds these bytes.
     pub fn keep(&self, site_path: &str, sha256: &str) -> Result<(), OutputError> {
