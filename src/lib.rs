@@ -982,15 +982,16 @@ fn build_unquoted(
     site_files.insert(url_list_entry.0.clone(), url_list_entry.1.clone());
     produced.entries.push(url_list_entry);
     let manifest = output::Manifest::of(site_files);
+    // Stamped before the swap, after which the staging folder's path names the
+    // old site. (A state whose stamping failed is not kept: the next build
+    // assembles the index in full.)
+    produced.search_state = stamping.and_then(|stamping| stamping.join().ok());
     staging.commit(&manifest).map_err(|e| {
         Diagnostics::from(Diagnostic::file(
             output_dir.clone(),
             format!("cannot replace the previous site: {e}"),
         ))
     })?;
-    // (A state whose stamping failed is not kept: the next build assembles
-    // the index in full.)
-    produced.search_state = stamping.and_then(|stamping| stamping.join().ok());
     produced.records.manifest = manifest.id.clone();
     produced.records.targets = targets;
     produced.records.paths = Some(paths);
