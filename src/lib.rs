@@ -953,11 +953,16 @@ fn build_unquoted(
     // The search files' stamps, for the next patch to check, taken in the
     // staging folder while the URL list and the manifest are made: the folder
     // is swapped in whole, which changes no file's size or modification time.
+    // Stamps taken once the swap has begun may be the old site's (the path
+    // names it then): those are taken again from the output.
+    let swapping = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stamping = produced.search_state.take().map(|mut state| {
         let folder = staging.folder().to_path_buf();
+        let swapping = Arc::clone(&swapping);
         std::thread::spawn(move || {
             state.stamp(&folder);
-            state
+            let in_time = !swapping.load(std::sync::atomic::Ordering::SeqCst);
+            (state, in_time)
         })
     });
     // The list of URLs, and meanwhile the site's files in path order.
@@ -982,16 +987,22 @@ fn build_unquoted(
     site_files.insert(url_list_entry.0.clone(), url_list_entry.1.clone());
     produced.entries.push(url_list_entry);
     let manifest = output::Manifest::of(site_files);
-    // Stamped before the swap, after which the staging folder's path names the
-    // old site. (A state whose stamping failed is not kept: the next build
-    // assembles the index in full.)
-    produced.search_state = stamping.and_then(|stamping| stamping.join().ok());
+    swapping.store(true, std::sync::atomic::Ordering::SeqCst);
     staging.commit(&manifest).map_err(|e| {
         Diagnostics::from(Diagnostic::file(
             output_dir.clone(),
             format!("cannot replace the previous site: {e}"),
         ))
     })?;
+    // (A state whose stamping thread failed is not kept: the next build
+    // assembles the index in full.)
+    let stamped = stamping.and_then(|stamping| stamping.join().ok());
+    produced.search_state = stamped.map(|(mut state, in_time)| {
+        if !in_time {
+            state.stamp(&output_dir);
+        }
+        state
+    });
     produced.records.manifest = manifest.id.clone();
     produced.records.targets = targets;
     produced.records.paths = Some(paths);
