@@ -613,8 +613,8 @@ fn prepare(
         (linked, check.map(|check| check.join().unwrap_or(false)))
     });
     let mut search_patch = search_patch;
-    if let (Some(plan), Some(unchanged)) = (search_patch.as_mut(), live_unchanged) {
-        plan.live_unchanged = Some(unchanged);
+    if let Some(plan) = search_patch.as_mut() {
+        plan.live_unchanged = live_unchanged;
     }
     let archive = match linked {
         Ok(archive) if errors.is_empty() => archive,
