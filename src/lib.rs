@@ -399,19 +399,24 @@ fn prepare(
         })
         .collect();
     drop(by_path);
-    let reused: Vec<Option<document::Document>> = files
-        .par_iter()
-        .map(|(_, rel)| {
-            let stamp = *stamps.get(rel)?;
-            session?.parsed.get(salt, rel, stamp)
-        })
-        .collect();
-    let to_read: Vec<(PathBuf, PathBuf)> = files
-        .iter()
-        .zip(&reused)
-        .filter(|(_, r)| r.is_none())
-        .map(|(f, _)| f.clone())
-        .collect();
+    // A session hands back the documents of files unchanged since it parsed
+    // them; without one, every file is to read (or taken as stored, below).
+    let (reused, to_read): (Vec<document::Document>, Vec<&(PathBuf, PathBuf)>) = match session {
+        None => (Vec::new(), files.iter().collect()),
+        Some(session) => {
+            let kept: Vec<Option<document::Document>> = files
+                .par_iter()
+                .map(|(_, rel)| session.parsed.get(salt, rel, *stamps.get(rel)?))
+                .collect();
+            let to_read = files
+                .iter()
+                .zip(&kept)
+                .filter(|(_, k)| k.is_none())
+                .map(|(f, _)| f)
+                .collect();
+            (kept.into_iter().flatten().collect(), to_read)
+        }
+    };
     // Each file is parsed as soon as it is read and its text dropped: the texts of
     // a large archive are never all in memory at once. A build without a session
     // sets each body aside on disk at once, too (see [`document::Body`]). A file
@@ -453,7 +458,7 @@ fn prepare(
         Ok((result, source.path, id, digest, was_taken))
     };
     let mut parsed = Vec::with_capacity(to_read.len());
-    let read: Vec<Result<_, Diagnostic>> = to_read.par_iter().map(parse_one).collect();
+    let read: Vec<Result<_, Diagnostic>> = to_read.par_iter().map(|f| parse_one(f)).collect();
     for r in read {
         match r {
             Ok(p) => parsed.push(p),
@@ -461,7 +466,7 @@ fn prepare(
         }
     }
     drop(stored);
-    let mut documents: Vec<document::Document> = reused.into_iter().flatten().collect();
+    let mut documents: Vec<document::Document> = reused;
     documents.reserve(parsed.len());
     let mut digests = HashMap::with_capacity(parsed.len());
     let taken = parsed.iter().filter(|p| p.4).count();
@@ -494,7 +499,7 @@ fn prepare(
     // Drafts left out are still kept by a session or stored, so they are not
     // parsed again.
     let mut drafts = Vec::new();
-    if !options.drafts {
+    if !options.drafts && documents.iter().any(|d| d.draft) {
         let all = std::mem::take(&mut documents);
         for doc in all {
             if !doc.draft {

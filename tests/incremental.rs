@@ -578,6 +578,36 @@ fn documents_are_parsed_again_only_when_their_file_changed() {
 /// again (only the edited document is analysed), and the site is still a
 /// clean build's, byte for byte; an edit a patch cannot take, or a live index
 /// that is not the one recorded, gets the index assembled in full.
+/// A body edit leaves the link results stored by the last full link pass as
+/// they are (the edited body is linked again by each build until then): the
+/// site is still the one a clean build makes, link added or not.
+#[test]
+fn a_body_edit_leaves_the_stored_link_results_as_they_were() {
+    let site = Site::new("basic");
+    site.build(&[]).assert_success();
+    let links_file = site.root.join(".annals-cache/links.bin");
+    let stored = std::fs::read(&links_file).expect("the first build stores link results");
+    type Edit = fn(String) -> String;
+    let edits: [(&str, Edit); 2] = [
+        ("words replaced", |t| {
+            t.replace("on its plans", "on zyxomatic warrants")
+        }),
+        ("link added", |t| {
+            t.replace("zyxomatic warrants.", "[its plans](doc:minutes-2019).")
+        }),
+    ];
+    for (what, change) in edits {
+        edit(&site, EDITED, change);
+        let (ok, stderr) = build_with_lines(&site);
+        assert!(ok, "{what}: {stderr}");
+        assert_same_tree(&clean_build_of(&site), &snapshot(&site.out), what);
+        assert!(
+            std::fs::read(&links_file).unwrap() == stored,
+            "{what}: the stored link results were written again"
+        );
+    }
+}
+
 #[test]
 fn a_body_edit_patches_the_search_index() {
     let site = Site::new("basic");

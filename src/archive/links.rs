@@ -450,6 +450,10 @@ pub type Indexed = (
 /// The cache file of stored link results.
 pub const LINKS_FILE: &str = "links.bin";
 
+/// How many bodies a build may find missing from [`LINKS_FILE`] and still
+/// leave it as it is (see [`index`]).
+const STALE_BODIES_TOLERATED: usize = 16;
+
 /// Renders every body in parallel, checks every document link and anchor, and
 /// builds backlinks. `documents` are in the archive's final order. With
 /// `page_html` (and a spill on disk), each body's page HTML is made in the same
@@ -650,7 +654,13 @@ pub fn index(
     } else {
         Vec::new()
     };
-    let pending = reuse.store.then(|| {
+    // Results stored by the last build that miss only a few bodies (those
+    // edited since it stored them) are left as they are: each later build
+    // renders those few again, which costs less than encoding and writing
+    // every document's results again (4 MB at 10k documents).
+    let stored_suffices =
+        kept_bodies.is_some_and(|k| !k.kept.is_empty()) && rendered <= STALE_BODIES_TOLERATED;
+    let pending = (reuse.store && !stored_suffices).then(|| {
         let keyed = kept_bodies.is_some();
         let entries: Vec<(u64, &BodyLinks)> = done
             .iter()
