@@ -971,27 +971,32 @@ fn build_unquoted(
         })
     });
     // The list of URLs, and meanwhile the site's files in path order.
-    let (url_list, mut site_files) = rayon::join(
+    let ((url_list, url_list_sha256), mut site_files) = rayon::join(
         || {
-            urls::manifest(
+            let list = urls::manifest(
                 &archive.config.base_url(),
                 produced
                     .entries
                     .iter()
                     .map(|(p, s)| (p.as_str(), s.as_str())),
-            )
+            );
+            let sha256 = sha256_hex(&list.bytes);
+            (list, sha256)
         },
         || {
             (produced.entries.iter().cloned())
                 .collect::<std::collections::BTreeMap<String, String>>()
         },
     );
-    let url_list_sha256 = sha256_hex(&url_list.bytes);
-    write(&url_list, &url_list_sha256).map_err(Diagnostics::from)?;
     let url_list_entry = (url_list.path.clone(), url_list_sha256.clone());
     site_files.insert(url_list_entry.0.clone(), url_list_entry.1.clone());
+    // The list is written while the manifest is made.
+    let (written, manifest) = rayon::join(
+        || write(&url_list, &url_list_sha256),
+        || output::Manifest::of(site_files),
+    );
+    written.map_err(Diagnostics::from)?;
     produced.entries.push(url_list_entry);
-    let manifest = output::Manifest::of(site_files);
     swapping.store(true, std::sync::atomic::Ordering::SeqCst);
     staging.commit(&manifest).map_err(|e| {
         Diagnostics::from(Diagnostic::file(
@@ -999,22 +1004,25 @@ fn build_unquoted(
             format!("cannot replace the previous site: {e}"),
         ))
     })?;
-    // (A state whose stamping thread failed is not kept: the next build
-    // assembles the index in full.)
-    let stamped = stamping.and_then(|stamping| stamping.join().ok());
-    produced.search_state = stamped.map(|(mut state, in_time)| {
+    // The search state once its stamps are taken: the thread storing it
+    // waits for them, while the other cache files are written. (A state whose
+    // stamping thread failed is not kept: the next build assembles the index
+    // in full.)
+    let live = output_dir.as_path();
+    let stamped = move || {
+        let (mut state, in_time) = stamping?.join().ok()?;
         if !in_time {
-            state.stamp(&output_dir);
+            state.stamp(live);
         }
-        state
-    });
+        Some(state)
+    };
     produced.records.manifest = manifest.id.clone();
     produced.records.targets = targets;
     produced.records.paths = Some(paths);
     produced.records.inputs = prepared.inputs_key.clone();
     // What the next build starts from, written side by side (each file on its
     // own, replaced whole).
-    std::thread::scope(|scope| {
+    produced.search_state = std::thread::scope(|scope| {
         // The site that was live is now the spare: its manifest moves along.
         scope.spawn(|| cache::store_manifests(&options.root, &manifest));
         scope.spawn(|| incremental::store(&options.root, &produced.records));
@@ -1023,10 +1031,13 @@ fn build_unquoted(
         }
         // What the next build patches the search index from: its state and
         // the bodies it was made from (a session keeps its analyses instead).
-        if let (None, Some(state)) = (&session, &produced.search_state) {
+        let storing_search = if session.is_none() {
             let documents = &archive.documents;
             let plan = prepared.search_patch.as_ref();
-            scope.spawn(move || {
+            let options = &options;
+            let prepared = &prepared;
+            Ok(scope.spawn(move || {
+                let state = stamped()?;
                 // Only the edited bodies are added when the stored ones are
                 // those of the same documents.
                 let updated = plan.is_some_and(|plan| {
@@ -1037,18 +1048,21 @@ fn build_unquoted(
                         .iter()
                         .filter(|d| plan.old_bodies.contains_key(&d.file))
                         .map(|d| (d.file.as_path(), d.body.text()));
-                    search::state::update(&options.root, prepared.salt, stored, state, changed)
+                    search::state::update(&options.root, prepared.salt, stored, &state, changed)
                 });
                 if !updated {
                     search::state::store(
                         &options.root,
                         prepared.salt,
-                        state,
+                        &state,
                         documents.iter().map(|d| (d.file.as_path(), d.body.text())),
                     )
                 }
-            });
-        }
+                Some(state)
+            }))
+        } else {
+            Err(stamped)
+        };
         // A session keeps its documents in memory instead (and serves many builds).
         match staged_documents {
             // Written while the pages were rendered, unless that failed.
@@ -1063,6 +1077,10 @@ fn build_unquoted(
                 });
             }
             None => {}
+        }
+        match storing_search {
+            Ok(storing) => storing.join().ok().flatten(),
+            Err(stamped) => stamped(),
         }
     });
     stage_done(
