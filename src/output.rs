@@ -40,6 +40,11 @@ pub struct Staging {
     holds: Holdings,
     /// Folders known to exist in the staging folder.
     made_dirs: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    /// The live site's folder and the staging folder, open, for hard links
+    /// made relative to them (see [`Staging::keep`]); none if the live site
+    /// is absent or either cannot be opened.
+    #[cfg(unix)]
+    folders: Option<(rustix::fd::OwnedFd, rustix::fd::OwnedFd)>,
     committed: bool,
     // Held until the staging folder is swapped in or removed (fields drop in order).
     _lock: OutputLock,
@@ -140,12 +145,23 @@ impl Staging {
             }
         };
         write_marker(&dir, None).map_err(io_err(&dir))?;
+        #[cfg(unix)]
+        let folders = {
+            use rustix::fs::{Mode, OFlags};
+            let open = |path: &Path| {
+                let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC;
+                rustix::fs::open(path, flags, Mode::empty()).ok()
+            };
+            open(&output).zip(open(&dir))
+        };
         Ok(Staging {
             dir,
             spare,
             output,
             holds,
             made_dirs: Default::default(),
+            #[cfg(unix)]
+            folders,
             committed: false,
             _lock: lock,
         })
@@ -196,6 +212,16 @@ impl Staging {
         }
         // A hard link costs no copy and no new inode; files are only ever replaced
         // (never written through), so sharing one with the live site is safe.
+        // Made relative to the two open folders: looking up their own paths
+        // again for each file was most of the cost of the first build after a
+        // clean one, which links every unchanged file (57,000 at 10k documents).
+        #[cfg(unix)]
+        if let Some((live, staging)) = &self.folders {
+            let flags = rustix::fs::AtFlags::empty();
+            if rustix::fs::linkat(live, site_path, staging, site_path, flags).is_ok() {
+                return Ok(());
+            }
+        }
         let live = self.output.join(site_path);
         if std::fs::hard_link(&live, &path).is_ok() {
             return Ok(());
