@@ -399,8 +399,7 @@ fn prepare(
         })
         .collect();
     drop(by_path);
-    // A session hands back the documents of files unchanged since it parsed
-    // them; without one, every file is to read (or taken as stored, below).
+    // Without a session, every file is to read (or taken as stored, below).
     let (reused, to_read): (Vec<document::Document>, Vec<&(PathBuf, PathBuf)>) = match session {
         None => (Vec::new(), files.iter().collect()),
         Some(session) => {

@@ -574,13 +574,10 @@ fn documents_are_parsed_again_only_when_their_file_changed() {
     assert_eq!(build("written again"), files - 1);
 }
 
-/// A body edit patches the live search index instead of assembling it
-/// again (only the edited document is analysed), and the site is still a
-/// clean build's, byte for byte; an edit a patch cannot take, or a live index
-/// that is not the one recorded, gets the index assembled in full.
 /// A body edit leaves the link results stored by the last full link pass as
-/// they are (the edited body is linked again by each build until then): the
-/// site is still the one a clean build makes, link added or not.
+/// they are (each later build links the edited body again, until a full link
+/// pass stores them anew): the site is still the one a clean build makes, link
+/// added or not.
 #[test]
 fn a_body_edit_leaves_the_stored_link_results_as_they_were() {
     let site = Site::new("basic");
@@ -608,6 +605,10 @@ fn a_body_edit_leaves_the_stored_link_results_as_they_were() {
     }
 }
 
+/// A body edit patches the live search index instead of assembling it
+/// again (only the edited document is analysed), and the site is still a
+/// clean build's, byte for byte; an edit a patch cannot take, or a live index
+/// that is not the one recorded, gets the index assembled in full.
 #[test]
 fn a_body_edit_patches_the_search_index() {
     let site = Site::new("basic");

@@ -980,6 +980,18 @@ mod tests {
         }
     }
 
+    /// Two organisations with aliases, one of them spelt with other words.
+    fn lisa_and_cepol() -> Vec<Entity> {
+        vec![
+            entity(
+                "eu-lisa",
+                "eu-LISA",
+                &["EU-LISA", "EU Large Scale IT Systems Agency"],
+            ),
+            entity("cepol", "CEPOL", &["Cepol"]),
+        ]
+    }
+
     #[test]
     fn entities_claim_terms_by_name_and_alias() {
         let docs = vec![
@@ -992,15 +1004,7 @@ mod tests {
                 "id: b\ntitle: B\ndate: 2019\norganisations: [eu-LISA]",
             ),
         ];
-        let entities = vec![
-            entity(
-                "eu-lisa",
-                "eu-LISA",
-                &["EU-LISA", "EU Large Scale IT Systems Agency"],
-            ),
-            entity("cepol", "CEPOL", &["Cepol"]),
-        ];
-        let archive = link(config(), docs, &HashMap::new(), entities).unwrap();
+        let archive = link(config(), docs, &HashMap::new(), lisa_and_cepol()).unwrap();
         let orgs = &archive.taxonomies[1];
         let lisa = orgs.terms.iter().find(|t| t.slug == "eu-lisa").unwrap();
         assert_eq!(lisa.documents.len(), 2);
@@ -1023,15 +1027,7 @@ mod tests {
                 "id: b\ntitle: B\ndate: 2020\ntopics: [Mango]\norganisations: [eu-LISA, CEPOL]",
             ),
         ];
-        let entities = vec![
-            entity(
-                "eu-lisa",
-                "eu-LISA",
-                &["EU-LISA", "EU Large Scale IT Systems Agency"],
-            ),
-            entity("cepol", "CEPOL", &["Cepol"]),
-        ];
-        let archive = link(config(), docs, &HashMap::new(), entities).unwrap();
+        let archive = link(config(), docs, &HashMap::new(), lisa_and_cepol()).unwrap();
         let names = |id: &str| -> Vec<String> {
             let d = archive.by_id[id];
             archive.doc_terms[d]
