@@ -1033,7 +1033,6 @@ fn build_unquoted(
         let storing_search = if session.is_none() {
             let documents = &archive.documents;
             let plan = prepared.search_patch.as_ref();
-            let options = &options;
             let prepared = &prepared;
             Ok(scope.spawn(move || {
                 let state = stamped()?;
@@ -1060,6 +1059,7 @@ fn build_unquoted(
                 Some(state)
             }))
         } else {
+            // A session: the stamps are waited for below, with nothing to store.
             Err(stamped)
         };
         // A session keeps its documents in memory instead (and serves many builds).
