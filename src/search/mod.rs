@@ -575,6 +575,7 @@ fn finish<R: Send>(
         forms: layout.forms,
         common: layout.common,
         stamps: Vec::new(),
+        carried: Vec::new(),
     };
     Ok((results, state))
 }
