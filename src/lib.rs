@@ -145,6 +145,9 @@ struct Prepared {
     /// The source digest of every document file this build read, by file, for
     /// the stored documents (see [`document::stored`]).
     digests: HashMap<PathBuf, document::stored::SourceDigest>,
+    /// The documents the last build stored, which this one stores again
+    /// with its own (see [`document::stored::store`]).
+    stored: document::stored::StoredDocuments,
     /// What the binary and configuration add to the session's cache keys.
     salt: u64,
     /// The build's [`incremental::inputs_key`], when it was asked for.
@@ -464,7 +467,7 @@ fn prepare(
             Err(d) => errors.push(d),
         }
     }
-    drop(stored);
+    let stored = stored.without_stamps();
     let mut documents: Vec<document::Document> = reused;
     documents.reserve(parsed.len());
     let mut digests = HashMap::with_capacity(parsed.len());
@@ -661,6 +664,7 @@ fn prepare(
             parsed,
             drafts,
             digests,
+            stored,
             salt,
             inputs_key,
             search_patch,
@@ -896,7 +900,12 @@ fn build_unquoted(
         },
         || {
             stage_early.then(|| {
-                document::stored::stage(&options.root, prepared.salt, documents_to_store(&prepared))
+                document::stored::stage(
+                    &options.root,
+                    prepared.salt,
+                    documents_to_store(&prepared),
+                    &prepared.stored,
+                )
             })
         },
     );
@@ -1072,6 +1081,7 @@ fn build_unquoted(
                         &options.root,
                         prepared.salt,
                         documents_to_store(&prepared),
+                        &prepared.stored,
                     )
                 });
             }

@@ -69,7 +69,9 @@ pub fn source_digest(source: &SourceFile) -> SourceDigest {
 #[derive(Default)]
 pub struct StoredDocuments {
     file: Option<std::fs::File>,
-    entries: FxHashMap<SourceDigest, (u64, usize)>,
+    /// Where each entry's frame starts, and where its encoded document
+    /// starts and how long it is.
+    entries: FxHashMap<SourceDigest, (u64, u64, usize)>,
     unread: FxHashMap<PathBuf, Unread>,
 }
 
@@ -156,6 +158,7 @@ impl StoredDocuments {
         let mut entries = FxHashMap::default();
         entries.reserve(count.min(usize::try_from(body / 16).unwrap_or(0)));
         for _ in 0..count {
+            let frame = frames.at;
             let mut digest: SourceDigest = [0; 16];
             frames.take(&mut digest)?;
             let entry_len = frames.number()?;
@@ -164,7 +167,7 @@ impl StoredDocuments {
             if frames.at > body {
                 return None;
             }
-            entries.insert(digest, (start, entry_len));
+            entries.insert(digest, (frame, start, entry_len));
         }
         let count = frames.number()?;
         let mut unread = FxHashMap::default();
@@ -211,6 +214,15 @@ impl StoredDocuments {
         })
     }
 
+    /// The stored documents without the stamps of their files, which only
+    /// the parse stage asks for.
+    pub fn without_stamps(self) -> StoredDocuments {
+        StoredDocuments {
+            unread: FxHashMap::default(),
+            ..self
+        }
+    }
+
     /// How many documents are stored.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -249,9 +261,25 @@ impl StoredDocuments {
         ))
     }
 
+    /// Appends the bytes of the file from `range`'s start to its end to
+    /// `out` (nothing for `None`).
+    fn copy_into(&self, out: &mut Vec<u8>, range: Option<(u64, u64)>) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let Some((start, end)) = range else {
+            return Ok(());
+        };
+        let len = end.checked_sub(start).map(usize::try_from);
+        let (Some(file), Some(Ok(len))) = (&self.file, len) else {
+            return Err(std::io::Error::other("the stored documents' file is gone"));
+        };
+        let at = out.len();
+        out.resize(at + len, 0);
+        file.read_exact_at(&mut out[at..], start)
+    }
+
     fn entry(&self, digest: &SourceDigest) -> Option<Vec<u8>> {
         use std::os::unix::fs::FileExt;
-        let &(start, len) = self.entries.get(digest)?;
+        let &(_, start, len) = self.entries.get(digest)?;
         let mut entry = vec![0; len];
         self.file.as_ref()?.read_exact_at(&mut entry, start).ok()?;
         Some(entry)
@@ -296,9 +324,10 @@ pub fn store<'d>(
     root: &Path,
     salt: u64,
     documents: impl Iterator<Item = (&'d SourceDigest, &'d Document, Option<FileStamp>)>,
+    old: &StoredDocuments,
 ) {
     let documents: Vec<_> = documents.collect();
-    crate::cache::replace_file(root, FILE, |out| write(out, salt, &documents));
+    crate::cache::replace_file(root, FILE, |out| write(out, salt, &documents, old));
 }
 
 /// [`store`], the new file left beside the old one until it is kept (see
@@ -308,16 +337,22 @@ pub fn stage<'d>(
     root: &Path,
     salt: u64,
     documents: impl Iterator<Item = (&'d SourceDigest, &'d Document, Option<FileStamp>)>,
+    old: &StoredDocuments,
 ) -> Option<crate::cache::StagedFile> {
     let documents: Vec<_> = documents.collect();
-    crate::cache::stage_file(root, FILE, |out| write(out, salt, &documents))
+    crate::cache::stage_file(root, FILE, |out| write(out, salt, &documents, old))
 }
 
-/// The file's bytes, written to `out`.
+/// The file's bytes, written to `out`. A document `old` (the file the
+/// build read, for the same salt) has under its digest is copied from there
+/// as it was stored, a run of them at a time, instead of encoded again: its
+/// entry is what encoding the same source gives, and a body edit stores
+/// 10,000 documents to change one.
 fn write(
     out: &mut impl Write,
     salt: u64,
     documents: &[(&SourceDigest, &Document, Option<FileStamp>)],
+    old: &StoredDocuments,
 ) -> std::io::Result<()> {
     let mut crc = crc32fast::Hasher::new();
     let mut head = Vec::new();
@@ -333,16 +368,32 @@ fn write(
             .map(|part| {
                 let mut entries = Vec::new();
                 let mut encoded = Vec::new();
+                // The old file's bytes still to copy: adjacent frames are
+                // read together.
+                let mut run: Option<(u64, u64)> = None;
                 for (digest, doc, _) in part {
+                    if let Some(&(frame, start, len)) = old.entries.get(*digest) {
+                        let end = start + len as u64;
+                        match &mut run {
+                            Some((_, run_end)) if *run_end == frame => *run_end = end,
+                            _ => {
+                                old.copy_into(&mut entries, run)?;
+                                run = Some((frame, end));
+                            }
+                        }
+                        continue;
+                    }
+                    old.copy_into(&mut entries, run.take())?;
                     encoded.clear();
                     encode(doc, &mut encoded);
                     entries.extend_from_slice(*digest);
                     push_number(&mut entries, encoded.len());
                     entries.extend_from_slice(&encoded);
                 }
-                entries
+                old.copy_into(&mut entries, run)?;
+                Ok(entries)
             })
-            .collect();
+            .collect::<std::io::Result<_>>()?;
         for entries in entries {
             out.write_all(&entries)?;
             crc.update(&entries);
@@ -759,6 +810,7 @@ mod tests {
             dir.path(),
             7,
             [(&digest, &doc, Some(stamp)), (&[1; 16], &other, None)].into_iter(),
+            &StoredDocuments::default(),
         );
         let stored = StoredDocuments::load(dir.path(), 7);
         assert_eq!(stored.len(), 2);
@@ -780,13 +832,65 @@ mod tests {
     }
 
     #[test]
+    fn documents_stored_before_are_copied_as_encoding_them_again_would_write_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = config();
+        let parsed = |path: &str, text: &str| {
+            let src = source(path, text);
+            let doc = crate::document::parse_document(&src, &config).expect("parses");
+            (source_digest(&src), doc, src)
+        };
+        let min = |id: &str| format!("---\nid: {id}\ntitle: T {id}\ndate: 2001\n---\nBody.\n");
+        let a = parsed("content/documents/a.md", FULL);
+        let b = parsed("content/documents/b.md", &min("b"));
+        let c = parsed("content/documents/c.md", &min("c"));
+        let edited_b = parsed(
+            "content/documents/b.md",
+            &min("b").replace("Body", "Edited"),
+        );
+        let d = parsed("content/documents/d.md", &min("d"));
+        let path = dir.path().join(crate::cache::CACHE_DIR).join(FILE);
+        let stored_as = |docs: &[&(SourceDigest, Document, SourceFile)], old: &StoredDocuments| {
+            let items = docs.iter().map(|(digest, doc, _)| (digest, doc, None));
+            store(dir.path(), 7, items, old);
+            std::fs::read(&path).expect("written")
+        };
+        let none = StoredDocuments::default();
+        stored_as(&[&a, &b, &c], &none);
+        let old = StoredDocuments::load(dir.path(), 7);
+        assert_eq!(old.len(), 3);
+        // In the stored order, in another, with an edit and a new document
+        // between the stored ones: the bytes of a store from scratch, which
+        // read back as the documents.
+        for docs in [
+            vec![&a, &b, &c],
+            vec![&c, &a],
+            vec![&a, &edited_b, &c, &d],
+            vec![&d, &c, &b, &a],
+        ] {
+            let copied = stored_as(&docs, &old);
+            assert_eq!(copied, stored_as(&docs, &none));
+            let again = StoredDocuments::load(dir.path(), 7);
+            assert_eq!(again.len(), docs.len());
+            for (digest, doc, src) in docs {
+                assert_eq!(again.get(digest, src).as_ref(), Some(doc));
+            }
+        }
+    }
+
+    #[test]
     fn the_file_is_found_by_path_and_text_and_only_for_its_salt() {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = config();
         let src = source("content/documents/full.md", FULL);
         let doc = crate::document::parse_document(&src, &config).expect("parses");
         let digest = source_digest(&src);
-        store(dir.path(), 7, [(&digest, &doc, None)].into_iter());
+        store(
+            dir.path(),
+            7,
+            [(&digest, &doc, None)].into_iter(),
+            &StoredDocuments::default(),
+        );
         let stored = StoredDocuments::load(dir.path(), 7);
         assert_eq!(stored.len(), 1);
         assert_eq!(stored.get(&digest, &src), Some(doc));
