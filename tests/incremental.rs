@@ -663,6 +663,13 @@ fn a_body_edit_patches_the_search_index() {
     });
     let line = patched("title edit");
     assert!(!line.contains("patched"), "{line}");
+    // Each edit after an index assembled in full patches it again: its
+    // files were stamped as published, whichever folder they came from.
+    for (from, to) in [("More text here.", "More text there."), ("there.", "here.")] {
+        edit(&site, EDITED, |t| t.replace(from, to));
+        let line = patched("an edit after the index was made again");
+        assert!(line.contains("index patched"), "{line}");
+    }
     // A live shard changed by hand is not patched, but replaced.
     let shard = std::fs::read_dir(site.out.join("search/terms"))
         .unwrap()

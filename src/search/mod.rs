@@ -575,7 +575,6 @@ fn finish<R: Send>(
         forms: layout.forms,
         common: layout.common,
         stamps: Vec::new(),
-        carried: Vec::new(),
     };
     Ok((results, state))
 }

@@ -54,15 +54,6 @@ pub struct SearchState {
     /// `files`; empty until then): a patch takes the files it does not read
     /// from the live site, and is refused if one of them changed since.
     pub stamps: Vec<FileStamp>,
-    /// For a patched index, the stamps its files kept from the live site
-    /// had there (one per file of `files`, `None` for a file the patch
-    /// wrote; empty for an index assembled in full): the published site
-    /// holds them as the live one did, by hard link or as the spare's same
-    /// file, so [`SearchState::stamp`] looks up only the others. A spare's
-    /// copy that is not the live one's has another stamp: the next patch
-    /// then finds it changed and the index is assembled in full, never
-    /// wrong. Not stored.
-    pub carried: Vec<Option<FileStamp>>,
 }
 
 /// A live file's size and modification time (nanoseconds since the epoch).
@@ -129,24 +120,9 @@ impl SearchState {
         stamps_in(site, &paths)
     }
 
-    /// Records each file's stamp in the site published at `site`: those
-    /// carried from the live site (see [`SearchState::carried`]) as they
-    /// were, the others looked up (16,600 at 10k documents for a full index,
-    /// a few for a patch).
+    /// Records each file's stamp in the site published at `site`.
     pub fn stamp(&mut self, site: &std::path::Path) {
-        let mut carried = std::mem::take(&mut self.carried);
-        if carried.len() != self.files.len() {
-            carried = vec![None; self.files.len()];
-        }
-        let unknown: Vec<&str> = (self.files.iter().zip(&carried))
-            .filter(|(_, stamp)| stamp.is_none())
-            .map(|((path, _), _)| path.as_str())
-            .collect();
-        let mut looked_up = stamps_in(site, &unknown).into_iter();
-        let stamps: Option<Vec<FileStamp>> = carried
-            .into_iter()
-            .map(|stamp| stamp.or_else(|| looked_up.next().flatten()))
-            .collect();
+        let stamps: Option<Vec<FileStamp>> = self.stamps_in(site).into_iter().collect();
         self.stamps = stamps.unwrap_or_default();
     }
 
@@ -527,31 +503,12 @@ pub fn patch(
         forms,
         common: state.common.clone(),
         stamps: Vec::new(),
-        carried: carried_stamps(state, &files),
     };
     Ok(Patched {
         files,
         manifest,
         state,
     })
-}
-
-/// The stamps the live site's files had when the patch of `state` checked
-/// them, for the files of `files` it keeps (see [`SearchState::carried`]).
-fn carried_stamps(state: &SearchState, files: &[PatchedFile]) -> Vec<Option<FileStamp>> {
-    if state.stamps.len() != state.files.len() {
-        return Vec::new();
-    }
-    let live: HashMap<&str, FileStamp> = (state.files.iter().map(|(p, _)| p.as_str()))
-        .zip(state.stamps.iter().copied())
-        .collect();
-    files
-        .iter()
-        .map(|file| match file {
-            PatchedFile::Kept(path, _) => live.get(path.as_str()).copied(),
-            PatchedFile::Written(..) => None,
-        })
-        .collect()
 }
 
 /// The distinct items of a list, sorted.

@@ -301,7 +301,6 @@ fn decode_state(bytes: &[u8], salt: u64) -> Option<SearchState> {
         },
         common,
         stamps,
-        carried: Vec::new(),
     })
 }
 
@@ -322,7 +321,6 @@ mod tests {
             forms: FormCounts::from_sorted([("regulations", "regul", 2)].into_iter()),
             common: vec!["commiss".into(), "member".into()],
             stamps: vec![(1234, -5_000_000_000)],
-            carried: Vec::new(),
         };
         let bytes = encode_state(5, &state);
         assert_eq!(decode_state(&bytes, 5), Some(state));
