@@ -584,7 +584,15 @@ fn prepare(
     let cache_folder = root.join(cache::CACHE_DIR);
     let links_file = cache_folder.join(archive::links::LINKS_FILE);
     let related_file = cache_folder.join(archive::related::RELATED_FILE);
+    let indexes_file = cache_folder.join(archive::stored_indexes::INDEXES_FILE);
     let store_links = matches!(body_html, BodyHtml::UnlessSameInputs { .. }) && session.is_none();
+    // What the stored related documents and front-matter indexes are keyed
+    // on: the binary, the configuration and every input but the bodies.
+    let inputs_base = inputs_key.as_deref().filter(|_| store_links).map(|_| {
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&(salt, &inputs_key), &mut h);
+        std::hash::Hasher::finish(&h)
+    });
     // Read while the archive is linked up to the pass that needs them (a
     // session holds its own).
     let stored_links = patching
@@ -606,11 +614,8 @@ fn prepare(
         page_html: early_html,
         only: patching.map(|_| &only as &(dyn Fn(&document::Document) -> bool + Sync)),
         store: store_links,
-        related: inputs_key.as_deref().filter(|_| store_links).map(|_| {
-            let mut h = std::hash::DefaultHasher::new();
-            std::hash::Hash::hash(&(salt, &inputs_key), &mut h);
-            (related_file.as_path(), std::hash::Hasher::finish(&h))
-        }),
+        related: inputs_base.map(|base| (related_file.as_path(), base)),
+        indexes: inputs_base.map(|base| (indexes_file.as_path(), base)),
     };
     // Whether the live search files are still those the index's state
     // records (a stat of each: 16.6k at 10k documents) is asked while the

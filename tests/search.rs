@@ -273,6 +273,7 @@ fn archive_with(root: &Path, session: bool) -> annals::archive::Archive {
         only: None,
         store: false,
         related: None,
+        indexes: None,
     };
     annals::archive::link_reusing(config, documents, &Default::default(), entities, reuse)
         .expect("links")

@@ -122,6 +122,7 @@ fn archive(bodies: &[String]) -> annals::archive::Archive {
         only: None,
         store: false,
         related: None,
+        indexes: None,
     };
     annals::archive::link_reusing(config, documents, &Default::default(), Vec::new(), reuse)
         .expect("links")

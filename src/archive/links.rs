@@ -387,6 +387,10 @@ pub struct Reuse<'r> {
     /// everything they depend on but the links (see
     /// [`super::related::related_stored`]).
     pub related: Option<(&'r Path, u64)>,
+    /// Where the indexes over the front matter are stored between builds,
+    /// with the key of everything they depend on (see
+    /// [`super::stored_indexes`]).
+    pub indexes: Option<(&'r Path, u64)>,
 }
 
 /// Link results kept from an earlier build (see [`Reuse::bodies`]).

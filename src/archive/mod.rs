@@ -4,6 +4,7 @@
 
 pub mod links;
 pub mod related;
+pub mod stored_indexes;
 mod timeline;
 
 pub use timeline::{
@@ -214,6 +215,7 @@ pub fn link(
         only: None,
         store: false,
         related: None,
+        indexes: None,
     };
     link_reusing(config, documents, originals, entities, reuse)
 }
@@ -299,11 +301,37 @@ pub fn link_reusing(
         .enumerate()
         .map(|(i, d)| (d.file.clone(), i))
         .collect();
+    // The indexes over the front matter, as the last build made them from the
+    // same front matter, if it stored them; else made below.
+    let stored = reuse.indexes.and_then(|(path, key)| {
+        let (entities, taxonomies) = (entities.len(), config.taxonomies.len());
+        stored_indexes::read(path, key, &documents, entities, taxonomies)
+    });
+    let made_here = stored.is_none();
+    // With them, only the bodies this build links are searched for mentions
+    // (an edit's): a few texts, for which the automaton is not worth making.
+    let few_texts = stored.is_some() && reuse.only.is_some();
+    let (stored_terms, stored_side) = match stored {
+        Some(s) => (
+            Some((s.terms, s.doc_terms)),
+            Some((
+                ((s.sent_by, s.received_by), s.events_naming),
+                s.correspondence,
+            )),
+        ),
+        None => (None, None),
+    };
 
     // The taxonomies, and apart from them the timeline and the mentions
     // automaton: independent, so built side by side.
     let ((taxonomies, taxonomy_errors, doc_terms), (timeline, autolinker)) = rayon::join(
         || {
+            if let Some((terms, doc_terms)) = stored_terms {
+                let taxonomies = (config.taxonomies.iter().cloned().zip(terms))
+                    .map(|(config, terms)| Taxonomy { config, terms })
+                    .collect();
+                return (taxonomies, Vec::new(), doc_terms);
+            }
             let built: Vec<(Taxonomy, Vec<Vec<usize>>, Vec<Diagnostic>)> = config
                 .taxonomies
                 .par_iter()
@@ -336,12 +364,16 @@ pub fn link_reusing(
                 // The bodies' links are checked even after an error above (a
                 // duplicate id resolves to its first file meanwhile), so that
                 // one run reports them all.
-                || autolinker(&config, &documents, &entities),
+                || autolinker(&config, &documents, &entities, few_texts),
             )
         },
     );
     errors.extend(taxonomy_errors);
-    check_aliases(&documents, &taxonomies, &mut errors);
+    // Stored indexes were made from this front matter by a build that
+    // succeeded: its aliases were checked then.
+    if made_here {
+        check_aliases(&documents, &taxonomies, &mut errors);
+    }
     // A build that renders every page makes the bodies' page HTML in the link
     // pass, from the same parse (see [`crate::render::body`]).
     let entity_terms = crate::render::body::entity_terms(&taxonomies);
@@ -385,7 +417,7 @@ pub fn link_reusing(
                 page_html,
             )
         },
-        side_passes,
+        || stored_side.unwrap_or_else(side_passes),
     );
     let (links, search, bodies, page_bodies, links_file) = match indexed {
         Ok(indexed) if errors.is_empty() => indexed,
@@ -449,7 +481,26 @@ pub fn link_reusing(
         Some((path, base)) => related::related_stored(&related_inputs, path, base, reuse.spill),
         None => (related::related(&related_inputs), None),
     };
-    archive.cache_files = links_file.into_iter().chain(related_file).collect();
+    // Indexes made here are stored for the next build with these inputs.
+    let indexes_file = reuse.indexes.filter(|_| made_here).map(|(_, key)| {
+        let terms: Vec<&[Term]> = archive.taxonomies.iter().map(|t| &t.terms[..]).collect();
+        let bytes = stored_indexes::encode(
+            key,
+            stored_indexes::IndexesOf {
+                terms: &terms,
+                doc_terms: &archive.doc_terms,
+                sent_by: &archive.sent_by,
+                received_by: &archive.received_by,
+                events_naming: &archive.events_naming,
+                correspondence: &archive.correspondence,
+            },
+        );
+        crate::cache::PendingFile::set_aside(stored_indexes::INDEXES_FILE, bytes, reuse.spill)
+    });
+    archive.cache_files = (links_file.into_iter())
+        .chain(related_file)
+        .chain(indexes_file)
+        .collect();
     Ok(archive)
 }
 
@@ -765,7 +816,14 @@ fn events_naming(
 
 /// The automaton for mentions: every entity name and alias, and (if configured)
 /// every official reference carried by exactly one document.
-fn autolinker(config: &Config, documents: &[Document], entities: &[Entity]) -> Autolinker {
+/// With `few_texts`, it is made for a few texts (see
+/// [`Autolinker::for_few_texts`]).
+fn autolinker(
+    config: &Config,
+    documents: &[Document],
+    entities: &[Entity],
+    few_texts: bool,
+) -> Autolinker {
     let mut patterns: Vec<(String, usize)> = Vec::new();
     for (e, entity) in entities.iter().enumerate() {
         for name in entity.names() {
@@ -789,7 +847,12 @@ fn autolinker(config: &Config, documents: &[Document], entities: &[Entity]) -> A
             patterns.push((r.to_string(), entities.len() + d));
         }
     }
-    Autolinker::new(patterns, config.mentions.case_insensitive)
+    let case_insensitive = config.mentions.case_insensitive;
+    if few_texts {
+        Autolinker::for_few_texts(patterns, case_insensitive)
+    } else {
+        Autolinker::new(patterns, case_insensitive)
+    }
 }
 
 /// Aliases must not take the path of a real page or of another alias.
@@ -978,6 +1041,79 @@ mod tests {
             file: PathBuf::from(format!("content/organisations/{slug}.md")),
             name_places: Vec::new(),
         }
+    }
+
+    #[test]
+    fn stored_front_matter_indexes_are_those_a_link_pass_makes() {
+        let docs = || {
+            vec![
+                doc(
+                    "a.md",
+                    "id: a\ntitle: A\ndate: 2019-03\nfrom: [EU-LISA]\nto: [Cepol, Someone]\ntopics: [Zebra, apple]\norganisations: [CEPOL]\nevents:\n  - date: 2019-02-01\n    title: Cepol meets eu-LISA",
+                ),
+                doc(
+                    "b.md",
+                    "id: b\ntitle: B\ndate: 2020\nfrom: [cepol]\nto: [eu-LISA]\ntopics: [apple]\nevents:\n  - date: 2020-01-01\n    title: Nothing\n  - date: 2020-02-01\n    title: A visit\n    description: by the EU Large Scale IT Systems Agency",
+                ),
+                doc("c.md", "id: c\ntitle: C\ndate: 2018\nfrom: [Someone]\nto: [Cepol]"),
+            ]
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = (dir.path().join(crate::cache::CACHE_DIR)).join(stored_indexes::INDEXES_FILE);
+        let linked = |indexes: Option<(&Path, u64)>, only: bool| {
+            let reuse = links::Reuse {
+                analysis: &|_| None,
+                bodies: None,
+                salt: 0,
+                spill: None,
+                page_html: false,
+                only: only.then_some(&|_: &Document| true),
+                store: false,
+                related: None,
+                indexes,
+            };
+            link_reusing(config(), docs(), &HashMap::new(), lisa_and_cepol(), reuse).unwrap()
+        };
+        let made = linked(None, false);
+        assert!(!made.events_naming.iter().all(Vec::is_empty));
+        assert!(!made.sent_by.iter().all(Vec::is_empty));
+        assert!(!made.correspondence.is_empty());
+        // Stored by a build that made them, under its key.
+        let stored = linked(Some((&path, 7)), false);
+        let file = stored
+            .cache_files
+            .iter()
+            .find(|f| f.name == stored_indexes::INDEXES_FILE);
+        file.expect("set aside").write(dir.path());
+        // Taken by the next build with that key, which makes none to store.
+        for only in [false, true] {
+            let taken = linked(Some((&path, 7)), only);
+            assert!(taken
+                .cache_files
+                .iter()
+                .all(|f| f.name != stored_indexes::INDEXES_FILE));
+            assert_eq!(taken.taxonomies, made.taxonomies);
+            assert_eq!(taken.doc_terms, made.doc_terms);
+            assert_eq!(taken.sent_by, made.sent_by);
+            assert_eq!(taken.received_by, made.received_by);
+            assert_eq!(taken.events_naming, made.events_naming);
+            assert_eq!(taken.correspondence, made.correspondence);
+            assert_eq!(taken.links.mentions, made.links.mentions);
+        }
+        // Another key, or a damaged file, is not taken.
+        let (entities, taxonomies) = (2, made.taxonomies.len());
+        let read = |key| stored_indexes::read(&path, key, &made.documents, entities, taxonomies);
+        assert!(read(7).is_some());
+        assert!(read(8).is_none());
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in [0, 30, bytes.len() - 1] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            assert!(read(7).is_none(), "cut at {cut}");
+        }
+        // Nor one made for an archive with fewer documents.
+        std::fs::write(&path, &bytes).unwrap();
+        let fewer = &made.documents[..2];
+        assert!(stored_indexes::read(&path, 7, fewer, entities, taxonomies).is_none());
     }
 
     /// Two organisations with aliases, one of them spelt with other words.
