@@ -987,33 +987,25 @@ fn build_unquoted(
             (state, in_time)
         })
     });
-    // The list of URLs, and meanwhile the site's files in path order.
-    let ((url_list, url_list_sha256), mut site_files) = rayon::join(
-        || {
-            let list = urls::manifest(
-                &archive.config.base_url(),
-                produced
-                    .entries
-                    .iter()
-                    .map(|(p, s)| (p.as_str(), s.as_str())),
-            );
-            let sha256 = sha256_hex(&list.bytes);
-            (list, sha256)
-        },
-        || {
-            (produced.entries.iter().cloned())
-                .collect::<std::collections::BTreeMap<String, String>>()
-        },
+    // The list of URLs; then the site's files, in path order as `produce`
+    // sorted them, with the list among them, make the manifest.
+    let url_list = urls::manifest(
+        &archive.config.base_url(),
+        (produced.entries.iter()).map(|(p, s)| (p.as_str(), s.as_str())),
     );
+    let url_list_sha256 = sha256_hex(&url_list.bytes);
+    let mut site_files = std::mem::take(&mut produced.entries);
     let url_list_entry = (url_list.path.clone(), url_list_sha256.clone());
-    site_files.insert(url_list_entry.0.clone(), url_list_entry.1.clone());
+    match site_files.binary_search_by(|(path, _)| path.as_str().cmp(&url_list.path)) {
+        Ok(at) => site_files[at] = url_list_entry,
+        Err(at) => site_files.insert(at, url_list_entry),
+    }
     // The list is written while the manifest is made.
     let (written, manifest) = rayon::join(
         || write(&url_list, &url_list_sha256),
-        || output::Manifest::of(site_files),
+        || output::Manifest::of_sorted(site_files),
     );
     written.map_err(Diagnostics::from)?;
-    produced.entries.push(url_list_entry);
     swapping.store(true, std::sync::atomic::Ordering::SeqCst);
     staging.commit(&manifest).map_err(|e| {
         Diagnostics::from(Diagnostic::file(
@@ -1133,7 +1125,7 @@ fn build_unquoted(
         documents: archive.documents.len(),
         pages: produced.html_pages,
         rendered: produced.rendered,
-        files: produced.entries.len(),
+        files: manifest.files.len(),
         elapsed: start.elapsed(),
         up_to_date: false,
         analysed: produced.analysed,
@@ -1152,7 +1144,11 @@ fn build_unquoted(
                 archive: prepared.archive,
                 parts: Some(parts),
                 build: session::build_identity(options),
-                files: produced.entries.into_iter().map(|(path, _)| path).collect(),
+                files: manifest
+                    .files
+                    .iter()
+                    .map(|(path, _)| path.clone())
+                    .collect(),
             });
         }
         None => {

@@ -290,11 +290,7 @@ impl Staging {
     /// then writes only what changed) instead of being deleted now.
     pub fn commit(mut self, manifest: &Manifest) -> Result<(), OutputError> {
         let mut emptied: BTreeSet<PathBuf> = BTreeSet::new();
-        let mut stale: Vec<&str> = self
-            .holds
-            .paths()
-            .filter(|p| !manifest.files.contains_key(*p))
-            .collect();
+        let mut stale: Vec<&str> = self.holds.paths().filter(|p| !manifest.lists(p)).collect();
         // In path order, as the manifest's map gave them.
         stale.sort_unstable();
         for stale in stale {
@@ -562,18 +558,30 @@ fn unhex32(hex: &str) -> Option<[u8; 32]> {
 pub struct Manifest {
     /// SHA-256 of the sorted (path, digest) list.
     pub id: String,
-    /// Site path -> SHA-256 (hex) of the file's bytes; the marker file is not listed.
-    pub files: BTreeMap<String, String>,
+    /// Each file's site path and the SHA-256 (hex) of its bytes, by path, each
+    /// path once; the marker file is not listed.
+    pub files: Vec<(String, String)>,
 }
 
 impl Manifest {
-    /// The manifest of a site made of `files` (site path, SHA-256 hex).
-    pub fn new(files: impl IntoIterator<Item = (String, String)>) -> Manifest {
-        Manifest::of(files.into_iter().collect())
+    /// Whether the site has a file at `site_path`.
+    pub fn lists(&self, site_path: &str) -> bool {
+        (self.files)
+            .binary_search_by(|(path, _)| path.as_str().cmp(site_path))
+            .is_ok()
     }
 
-    /// The manifest of a site made of `files` (site path -> SHA-256 hex).
-    pub fn of(files: BTreeMap<String, String>) -> Manifest {
+    /// The manifest of a site made of `files` (site path, SHA-256 hex; of a
+    /// path listed twice, the last).
+    pub fn new(files: impl IntoIterator<Item = (String, String)>) -> Manifest {
+        let files: BTreeMap<String, String> = files.into_iter().collect();
+        Manifest::of_sorted(files.into_iter().collect())
+    }
+
+    /// The manifest of a site made of `files` (site path, SHA-256 hex),
+    /// sorted by path, each path once: a build's files are, and are taken as
+    /// they are rather than copied into a map (57,000 at 10k documents).
+    pub fn of_sorted(files: Vec<(String, String)>) -> Manifest {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
         for (path, digest) in &files {
@@ -826,7 +834,7 @@ mod tests {
         for holds in [&read, &converted] {
             assert_eq!(holds.id(), manifest.id);
             let listed: Vec<&str> = holds.paths().collect();
-            let expected: Vec<&str> = manifest.files.keys().map(String::as_str).collect();
+            let expected: Vec<&str> = manifest.files.iter().map(|(p, _)| p.as_str()).collect();
             assert_eq!(listed, expected);
             for (path, digest) in &files {
                 assert_eq!(holds.of(path, digest), Held::Same, "{path}");
