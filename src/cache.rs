@@ -12,7 +12,6 @@
 use crate::load::FileStamp;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
@@ -113,7 +112,7 @@ pub struct Fingerprint {
     /// (the site root joined with the path inside it), taken before any of
     /// them is read: the parse stage takes these instead of stamping the
     /// files again.
-    pub stamps: HashMap<PathBuf, FileStamp>,
+    pub stamps: rustc_hash::FxHashMap<PathBuf, FileStamp>,
     /// When the stamps were taken (see [`FileStamp::settled`]).
     pub at: std::time::SystemTime,
 }
@@ -169,7 +168,8 @@ pub fn fingerprint(root: &Path, options: &str) -> Fingerprint {
     hasher.update(options.as_bytes());
     let config = root.join(crate::config::CONFIG_FILE);
     stamp_into(&mut hasher, &config, FileStamp::of(&config), now);
-    let mut stamps = HashMap::with_capacity(seen.len());
+    let mut stamps = rustc_hash::FxHashMap::default();
+    stamps.reserve(seen.len());
     for (entry, stamp) in seen.into_iter().zip(stamped) {
         match entry {
             Seen::File(path) => {

@@ -38,6 +38,7 @@ pub mod varint;
 
 use diagnostics::{Diagnostic, Diagnostics};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 pub use session::Session;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -132,7 +133,7 @@ struct Prepared {
     theme: theme::Theme,
     progress: Progress,
     /// Each listed document file's stamp, taken before reading it.
-    stamps: HashMap<PathBuf, load::FileStamp>,
+    stamps: FxHashMap<PathBuf, load::FileStamp>,
     /// When the stamps were taken (a stamp is stored for the next build only
     /// if its file had settled by then: see [`load::FileStamp::settled`]).
     stamped_at: std::time::SystemTime,
@@ -144,7 +145,7 @@ struct Prepared {
     drafts: Vec<document::Document>,
     /// The source digest of every document file this build read, by file, for
     /// the stored documents (see [`document::stored`]).
-    digests: HashMap<PathBuf, document::stored::SourceDigest>,
+    digests: FxHashMap<PathBuf, document::stored::SourceDigest>,
     /// The documents the last build stored, which this one stores again
     /// with its own (see [`document::stored::store`]).
     stored: document::stored::StoredDocuments,
@@ -376,7 +377,7 @@ fn prepare(
         Some(s) => (s.listing, s.fingerprint.stamps, s.fingerprint.at),
         None => {
             let at = std::time::SystemTime::now();
-            (load::list_documents(root), HashMap::new(), at)
+            (load::list_documents(root), FxHashMap::default(), at)
         }
     };
     let (files, load_errors) = listing;
@@ -394,7 +395,7 @@ fn prepare(
     // the last build stored them (see `document::stored`); the other files are
     // read and parsed.
     let salt = search::cache_salt(&config);
-    let stamps: HashMap<PathBuf, load::FileStamp> = files
+    let stamps: FxHashMap<PathBuf, load::FileStamp> = files
         .par_iter()
         .filter_map(|(abs, rel)| {
             let stamp = by_path.get(abs).copied();
@@ -466,7 +467,8 @@ fn prepare(
     // edit milliseconds of copies and page faults.
     let mut documents: Vec<document::Document> = reused;
     documents.reserve(read.len());
-    let mut digests = HashMap::with_capacity(read.len());
+    let mut digests = FxHashMap::default();
+    digests.reserve(read.len());
     let mut taken = 0;
     // Files read and parsed afresh: their bodies may have changed.
     let mut fresh: HashSet<PathBuf> = HashSet::new();

@@ -197,7 +197,7 @@ impl ParsedCache {
         &mut self,
         salt: u64,
         documents: impl Iterator<Item = &'d Document> + Send,
-        stamps: &HashMap<PathBuf, FileStamp>,
+        stamps: &rustc_hash::FxHashMap<PathBuf, FileStamp>,
     ) {
         self.salt = salt;
         self.files = documents

@@ -6,7 +6,7 @@
 use annals::archive::links::{resolve, LinkTarget};
 use annals::document::{id_problem, is_valid_slug, normalise_alias, slugify, PartialDate};
 use proptest::prelude::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 
 fn config() -> ProptestConfig {
@@ -184,7 +184,7 @@ proptest! {
         let link = relative_link(from, to);
         let dest = if fragment.is_empty() { link.clone() } else { format!("{link}#{fragment}") };
         let want_fragment = (!fragment.is_empty()).then(|| fragment.clone());
-        let by_id = HashMap::new();
+        let by_id = HashMap::default();
         prop_assert_eq!(
             resolve(&dest, from, &by_id, &by_file),
             Ok(LinkTarget::Document(want, want_fragment.clone()))
@@ -200,7 +200,7 @@ proptest! {
     fn links_leaving_the_archive_are_errors(depth in 0usize..4, ups in 1usize..8) {
         let from = PathBuf::from(format!("content/{}x.md", "d/".repeat(depth)));
         let dest = format!("{}elsewhere.md", "../".repeat(depth + 1 + ups));
-        let result = resolve(&dest, &from, &HashMap::new(), &HashMap::new());
+        let result = resolve(&dest, &from, &HashMap::default(), &HashMap::default());
         prop_assert!(result.is_err(), "{:?}", result);
     }
 
@@ -209,7 +209,7 @@ proptest! {
     fn doc_links_resolve_known_ids(ids in prop::collection::hash_set("[a-z0-9-]{1,10}", 1..6), probe in "[a-z0-9-]{1,10}", fragment in "[a-z0-9.]{0,4}") {
         let by_id: HashMap<String, usize> = ids.iter().cloned().enumerate().map(|(i, id)| (id, i)).collect();
         let dest = if fragment.is_empty() { format!("doc:{probe}") } else { format!("doc:{probe}#{fragment}") };
-        let result = resolve(&dest, Path::new("content/documents/a.md"), &by_id, &HashMap::new());
+        let result = resolve(&dest, Path::new("content/documents/a.md"), &by_id, &HashMap::default());
         match by_id.get(&probe) {
             Some(&i) => prop_assert_eq!(result, Ok(LinkTarget::Document(i, (!fragment.is_empty()).then_some(fragment)))),
             None => prop_assert!(result.is_err()),
@@ -220,7 +220,7 @@ proptest! {
     #[test]
     fn arbitrary_destinations_never_panic(dest in "\\PC{0,40}") {
         let by_file = archive_files(&[(vec!["2019".into()], "a".into())]);
-        let _ = resolve(&dest, Path::new("content/documents/2019/a.md"), &HashMap::new(), &by_file);
+        let _ = resolve(&dest, Path::new("content/documents/2019/a.md"), &HashMap::default(), &by_file);
     }
 
     /// Any Markdown renders without panicking, and the HTML never carries script,

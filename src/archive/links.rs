@@ -9,6 +9,7 @@ use crate::markdown::{self, BodyLink, RenderOptions};
 use crate::search::{self, Analyses, DocumentAnalysis, WordMemo};
 use crate::spill::SpilledBytes;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Component, Path, PathBuf};
@@ -46,8 +47,8 @@ fn is_relative_markdown(path: &str) -> bool {
 pub fn resolve(
     dest: &str,
     from_file: &Path,
-    by_id: &HashMap<String, usize>,
-    by_file: &HashMap<PathBuf, usize>,
+    by_id: &FxHashMap<String, usize>,
+    by_file: &FxHashMap<PathBuf, usize>,
 ) -> Result<LinkTarget, String> {
     let (path, fragment) = match dest.split_once('#') {
         Some((p, f)) => (p, Some(f.to_string()).filter(|f| !f.is_empty())),
@@ -471,7 +472,7 @@ pub fn index(
     documents: &[Document],
     autolinker: &markdown::Autolinker,
     entity_count: usize,
-    (by_id, by_file): (&HashMap<String, usize>, &HashMap<PathBuf, usize>),
+    (by_id, by_file): (&FxHashMap<String, usize>, &FxHashMap<PathBuf, usize>),
     reuse: Reuse<'_>,
     page_html: Option<&PageHtml<'_>>,
 ) -> Result<Indexed, Vec<Diagnostic>> {
@@ -775,7 +776,7 @@ pub fn edit_body(
     index: &mut LinkIndex,
     autolinker: &markdown::Autolinker,
     entity_count: usize,
-    (by_id, by_file): (&HashMap<String, usize>, &HashMap<PathBuf, usize>),
+    (by_id, by_file): (&FxHashMap<String, usize>, &FxHashMap<PathBuf, usize>),
     at: usize,
     body: &str,
 ) -> Option<Vec<usize>> {
@@ -981,14 +982,13 @@ mod tests {
 
     use super::*;
 
-    fn maps() -> (HashMap<String, usize>, HashMap<PathBuf, usize>) {
-        let by_id = [("a".to_string(), 0), ("b".to_string(), 1)].into();
+    fn maps() -> (FxHashMap<String, usize>, FxHashMap<PathBuf, usize>) {
+        let by_id = [("a".to_string(), 0), ("b".to_string(), 1)];
         let by_file = [
             (PathBuf::from("content/documents/2019/a.md"), 0),
             (PathBuf::from("content/documents/2016/b.md"), 1),
-        ]
-        .into();
-        (by_id, by_file)
+        ];
+        (by_id.into_iter().collect(), by_file.into_iter().collect())
     }
 
     #[test]

@@ -70,10 +70,10 @@ pub struct Archive {
     /// Every published document, newest first (ties by id, so order is stable).
     pub documents: Vec<Document>,
     /// Position of each id in `documents`.
-    pub by_id: HashMap<String, usize>,
+    pub by_id: FxHashMap<String, usize>,
     /// Position of each document's file in `documents` (links may name a
     /// document by its Markdown file).
-    pub by_file: HashMap<PathBuf, usize>,
+    pub by_file: FxHashMap<PathBuf, usize>,
     /// Taxonomies in configured order.
     pub taxonomies: Vec<Taxonomy>,
     /// For each document, the (taxonomy index, term index) pairs it is filed
@@ -291,12 +291,12 @@ pub fn link_reusing(
     }
     permute_in_place(&mut documents, &newest_first);
     let documents = documents;
-    let by_id: HashMap<String, usize> = documents
+    let by_id: FxHashMap<String, usize> = documents
         .iter()
         .enumerate()
         .map(|(i, d)| (d.id.clone(), i))
         .collect();
-    let by_file: HashMap<PathBuf, usize> = documents
+    let by_file: FxHashMap<PathBuf, usize> = documents
         .iter()
         .enumerate()
         .map(|(i, d)| (d.file.clone(), i))

@@ -24,9 +24,9 @@ pub struct BodyRenderer<'a> {
     /// Every document, in the archive's order.
     pub documents: &'a [Document],
     /// Position of each id in `documents`.
-    pub by_id: &'a HashMap<String, usize>,
+    pub by_id: &'a rustc_hash::FxHashMap<String, usize>,
     /// Position of each document's file in `documents`.
-    pub by_file: &'a HashMap<PathBuf, usize>,
+    pub by_file: &'a rustc_hash::FxHashMap<PathBuf, usize>,
     /// Names and references linked on first mention.
     pub autolinker: &'a Autolinker,
     /// The taxonomies, whose terms entity mentions link to.
