@@ -265,15 +265,8 @@ fn archive_with(root: &Path, session: bool) -> annals::archive::Archive {
         .collect();
     let bodies = annals::archive::links::BodyCache::default();
     let reuse = annals::archive::links::Reuse {
-        analysis: &|_| None,
         bodies: session.then_some(annals::archive::links::KeptBodies::Held(&bodies)),
-        salt: 0,
-        spill: None,
-        page_html: false,
-        only: None,
-        store: false,
-        related: None,
-        indexes: None,
+        ..annals::archive::links::Reuse::nothing()
     };
     annals::archive::link_reusing(config, documents, &Default::default(), entities, reuse)
         .expect("links")

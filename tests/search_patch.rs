@@ -114,15 +114,8 @@ fn archive(bodies: &[String]) -> annals::archive::Archive {
         .collect();
     let bodies = annals::archive::links::BodyCache::default();
     let reuse = annals::archive::links::Reuse {
-        analysis: &|_| None,
         bodies: Some(annals::archive::links::KeptBodies::Held(&bodies)),
-        salt: 0,
-        spill: None,
-        page_html: false,
-        only: None,
-        store: false,
-        related: None,
-        indexes: None,
+        ..annals::archive::links::Reuse::nothing()
     };
     annals::archive::link_reusing(config, documents, &Default::default(), Vec::new(), reuse)
         .expect("links")

@@ -394,6 +394,23 @@ pub struct Reuse<'r> {
     pub indexes: Option<(&'r Path, u64)>,
 }
 
+impl Reuse<'static> {
+    /// Nothing kept from an earlier build, nothing stored for a later one.
+    pub fn nothing() -> Reuse<'static> {
+        Reuse {
+            analysis: &|_| None,
+            bodies: None,
+            salt: 0,
+            spill: None,
+            page_html: false,
+            only: None,
+            store: false,
+            related: None,
+            indexes: None,
+        }
+    }
+}
+
 /// Link results kept from an earlier build (see [`Reuse::bodies`]).
 #[derive(Clone, Copy)]
 pub enum KeptBodies<'r> {

@@ -206,18 +206,13 @@ pub fn link(
     originals: &HashMap<PathBuf, Original>,
     entities: Vec<Entity>,
 ) -> Result<Archive, Vec<Diagnostic>> {
-    let reuse = links::Reuse {
-        analysis: &|_| None,
-        bodies: None,
-        salt: 0,
-        spill: None,
-        page_html: false,
-        only: None,
-        store: false,
-        related: None,
-        indexes: None,
-    };
-    link_reusing(config, documents, originals, entities, reuse)
+    link_reusing(
+        config,
+        documents,
+        originals,
+        entities,
+        links::Reuse::nothing(),
+    )
 }
 
 /// [`link`], taking what `reuse` kept from an earlier build (search analyses,
@@ -1062,15 +1057,9 @@ mod tests {
         let path = (dir.path().join(crate::cache::CACHE_DIR)).join(stored_indexes::INDEXES_FILE);
         let linked = |indexes: Option<(&Path, u64)>, only: bool| {
             let reuse = links::Reuse {
-                analysis: &|_| None,
-                bodies: None,
-                salt: 0,
-                spill: None,
-                page_html: false,
                 only: only.then_some(&|_: &Document| true),
-                store: false,
-                related: None,
                 indexes,
+                ..links::Reuse::nothing()
             };
             link_reusing(config(), docs(), &HashMap::new(), lisa_and_cepol(), reuse).unwrap()
         };

@@ -157,14 +157,7 @@ fn decode(
         return None;
     }
     let doc_terms = (0..doc_count)
-        .map(|_| {
-            (0..r.count()?)
-                .map(|_| {
-                    let (t, k) = (r.number()?, r.number()?);
-                    (terms.get(t)?.len() > k).then_some((t, k))
-                })
-                .collect::<Option<Vec<_>>>()
-        })
+        .map(|_| pairs_of(&mut r, |t, k| terms.get(t).is_some_and(|l| l.len() > k)))
         .collect::<Option<Vec<_>>>()?;
     let mut by_entity = || -> Option<Vec<Vec<usize>>> {
         if r.number()? != entities {
@@ -177,15 +170,9 @@ fn decode(
     if r.number()? != entities {
         return None;
     }
+    let event = |d: usize, n: usize| documents.get(d).is_some_and(|doc| doc.events.len() > n);
     let events_naming = (0..entities)
-        .map(|_| {
-            (0..r.count()?)
-                .map(|_| {
-                    let (d, n) = (r.number()?, r.number()?);
-                    (documents.get(d)?.events.len() > n).then_some((d, n))
-                })
-                .collect::<Option<Vec<_>>>()
-        })
+        .map(|_| pairs_of(&mut r, event))
         .collect::<Option<Vec<_>>>()?;
     let correspondence = (0..r.count()?)
         .map(|_| {
@@ -207,6 +194,19 @@ fn decode(
         events_naming,
         correspondence,
     })
+}
+
+/// A list of pairs of numbers, each pair one that `valid` accepts.
+fn pairs_of(
+    r: &mut Reader<'_>,
+    valid: impl Fn(usize, usize) -> bool,
+) -> Option<Vec<(usize, usize)>> {
+    (0..r.count()?)
+        .map(|_| {
+            let (a, b) = (r.number()?, r.number()?);
+            valid(a, b).then_some((a, b))
+        })
+        .collect()
 }
 
 /// A list of document numbers, each below `count`.

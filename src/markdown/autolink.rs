@@ -460,23 +460,13 @@ mod tests {
             "Union",
             "COUNCIL",
         ];
+        let numbered = || {
+            let numbered = patterns.iter().enumerate();
+            numbered.map(|(i, p)| (p.to_string(), i)).collect()
+        };
         for case_insensitive in [false, true] {
-            let a = Autolinker::new(
-                patterns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| (p.to_string(), i))
-                    .collect(),
-                case_insensitive,
-            );
-            let few = Autolinker::for_few_texts(
-                patterns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| (p.to_string(), i))
-                    .collect(),
-                case_insensitive,
-            );
+            let a = Autolinker::new(numbered(), case_insensitive);
+            let few = Autolinker::for_few_texts(numbered(), case_insensitive);
             let table = few.table.as_ref().expect("a table");
             assert_eq!(few.fingerprint(), a.fingerprint());
             let agree = |text: &str| {
