@@ -58,7 +58,7 @@ const FEW_TEXTS_BYTES: usize = 64 * 1024;
 impl Autolinker {
     /// Builds the automaton; `case_insensitive` folds ASCII case.
     pub fn new(patterns: Vec<(String, usize)>, case_insensitive: bool) -> Autolinker {
-        let autolinker = Autolinker::unbuilt(patterns, case_insensitive, None);
+        let autolinker = Autolinker::unbuilt(patterns, case_insensitive, false);
         autolinker.leftmost();
         autolinker
     }
@@ -69,14 +69,15 @@ impl Autolinker {
     /// the automaton takes tens, and makes the automaton only if it is
     /// asked to search more than [`FEW_TEXTS_BYTES`].
     pub fn for_few_texts(patterns: Vec<(String, usize)>, case_insensitive: bool) -> Autolinker {
-        let table = PatternTable::new(&patterns, case_insensitive);
-        Autolinker::unbuilt(patterns, case_insensitive, Some(table))
+        Autolinker::unbuilt(patterns, case_insensitive, true)
     }
 
+    /// The autolinker of `patterns`, its automata not made yet, with a
+    /// [`PatternTable`] if `with_table`.
     fn unbuilt(
         patterns: Vec<(String, usize)>,
         case_insensitive: bool,
-        table: Option<PatternTable>,
+        with_table: bool,
     ) -> Autolinker {
         let patterns: Vec<(String, usize)> = patterns
             .into_iter()
@@ -84,7 +85,8 @@ impl Autolinker {
             .collect();
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&(&patterns, case_insensitive), &mut hasher);
-        let (patterns, targets) = patterns.into_iter().unzip();
+        let (patterns, targets): (Vec<String>, Vec<usize>) = patterns.into_iter().unzip();
+        let table = with_table.then(|| PatternTable::new(&patterns, case_insensitive));
         Autolinker {
             patterns,
             case_insensitive,
@@ -193,12 +195,10 @@ struct PatternTable {
 }
 
 impl PatternTable {
-    fn new(patterns: &[(String, usize)], case_insensitive: bool) -> PatternTable {
+    fn new(patterns: &[String], case_insensitive: bool) -> PatternTable {
         let mut by_prefix: FxHashMap<Vec<u8>, Vec<usize>> = FxHashMap::default();
         let mut short_lengths = Vec::new();
-        // Numbered as `Autolinker::unbuilt` keeps them.
-        let kept = patterns.iter().filter(|(p, _)| !p.trim().is_empty());
-        for (n, (pattern, _)) in kept.enumerate() {
+        for (n, pattern) in patterns.iter().enumerate() {
             let bytes = pattern.as_bytes();
             let head = &bytes[..bytes.len().min(PREFIX)];
             let mut key = head.to_vec();
@@ -210,13 +210,8 @@ impl PatternTable {
                 short_lengths.push(bytes.len());
             }
         }
-        let lengths: Vec<usize> = patterns
-            .iter()
-            .filter(|(p, _)| !p.trim().is_empty())
-            .map(|(p, _)| p.len())
-            .collect();
         for list in by_prefix.values_mut() {
-            list.sort_by(|&a, &b| lengths[b].cmp(&lengths[a]).then(a.cmp(&b)));
+            list.sort_by(|&a, &b| patterns[b].len().cmp(&patterns[a].len()).then(a.cmp(&b)));
         }
         short_lengths.sort_unstable_by(|a, b| b.cmp(a));
         short_lengths.dedup();
