@@ -169,9 +169,6 @@ struct SearchPatch {
     /// The stored bodies it read them from (none for a session), to which
     /// the build appends the new ones.
     stored: Option<search::state::Bodies>,
-    /// Whether every live search file was, when the archive was linked, the
-    /// one `state` records (see [`search::patch::SearchState::unchanged_in`]).
-    live_unchanged: Option<bool>,
 }
 
 /// At most this many changed bodies are patched into the index; more, and it
@@ -221,7 +218,6 @@ impl SearchPatch {
             state,
             old_bodies,
             stored: None,
-            live_unchanged: None,
         })
     }
 }
@@ -619,21 +615,7 @@ fn prepare(
         related: inputs_base.map(|base| (related_file.as_path(), base)),
         indexes: inputs_base.map(|base| (indexes_file.as_path(), base)),
     };
-    // Whether the live search files are still those the index's state
-    // records (a stat of each: 16.6k at 10k documents) is asked while the
-    // archive is linked, by cores the link stage's serial parts leave idle.
-    let live = options.output_dir();
-    let (linked, live_unchanged) = std::thread::scope(|scope| {
-        let check = search_patch
-            .as_ref()
-            .map(|plan| scope.spawn(|| plan.state.unchanged_in(&live)));
-        let linked = archive::link_reusing(config, documents, &originals, entities, reuse);
-        (linked, check.map(|check| check.join().unwrap_or(false)))
-    });
-    let mut search_patch = search_patch;
-    if let Some(plan) = search_patch.as_mut() {
-        plan.live_unchanged = live_unchanged;
-    }
+    let linked = archive::link_reusing(config, documents, &originals, entities, reuse);
     let archive = match linked {
         Ok(archive) if errors.is_empty() => archive,
         Ok(_) => return Err(Diagnostics::sorted(errors)),
@@ -885,10 +867,12 @@ fn build_unquoted(
         previous_head.as_ref()?;
         incremental::load(&options.root, &output_dir)
     };
+    let holds = |site_path: &str, sha256: &str| staging.holds(site_path, sha256);
     let reuse = Reuse {
         keys: &keys,
         previous: &load_previous,
         keep: &keep,
+        holds: &holds,
         live: Some(&output_dir),
     };
     // The parsed documents are stored for the next build while this one
@@ -978,15 +962,19 @@ fn build_unquoted(
     // staging folder while the URL list and the manifest are made: the folder
     // is swapped in whole, which changes no file's size or modification time.
     // Stamps taken once the swap has begun may be the old site's (the path
-    // names it then): those are taken again from the output.
+    // names it then): those are taken again from the output. After a patch,
+    // only the files it wrote are stamped (see
+    // [`search::patch::SearchState::stamps`]).
     let swapping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let search_patched = produced.search_patched.is_some();
+    let stamp_only = produced.search_patched.take();
     let stamping = produced.search_state.take().map(|mut state| {
         let folder = staging.folder().to_path_buf();
         let swapping = Arc::clone(&swapping);
         std::thread::spawn(move || {
-            state.stamp(&folder);
+            state.stamp(&folder, stamp_only.as_ref());
             let in_time = !swapping.load(std::sync::atomic::Ordering::SeqCst);
-            (state, in_time)
+            (state, in_time, stamp_only)
         })
     });
     // The list of URLs; then the site's files, in path order as `produce`
@@ -1021,9 +1009,9 @@ fn build_unquoted(
     // in full.)
     let live = output_dir.as_path();
     let stamped = move || {
-        let (mut state, in_time) = stamping?.join().ok()?;
+        let (mut state, in_time, stamp_only) = stamping?.join().ok()?;
         if !in_time {
-            state.stamp(live);
+            state.stamp(live, stamp_only.as_ref());
         }
         Some(state)
     };
@@ -1133,7 +1121,7 @@ fn build_unquoted(
         analysed: produced.analysed,
         parsed: prepared.parsed,
         linked: archive.links.rendered,
-        search_patched: produced.search_patched,
+        search_patched,
     };
     // Freeing a large archive takes a noticeable share of a build (millions of
     // small allocations); do it off the critical path. A command-line build exits
@@ -1204,8 +1192,9 @@ struct Produced {
     previous: Option<incremental::PageRecords>,
     /// What the next build's patch of the search index starts from.
     search_state: Option<search::patch::SearchState>,
-    /// Whether the search index was patched (see [`search_index`]).
-    search_patched: bool,
+    /// If the search index was patched (see [`search_index`]), the files
+    /// the patch wrote.
+    search_patched: Option<HashSet<String>>,
 }
 
 /// Renders every page and generated file and hands each to `write` as soon as it
@@ -1429,14 +1418,14 @@ fn produce(
 
 /// What [`search_index`] returns: each file's (site path, SHA-256) or why
 /// it could not be written, the state for the next patch, how many
-/// documents were analysed, the search stage's line, and whether the index
-/// was patched.
+/// documents were analysed, the search stage's line, and if the index was
+/// patched, the files the patch wrote.
 type SearchMade = (
     std::io::Result<Vec<Result<(String, String), Diagnostic>>>,
     Option<search::patch::SearchState>,
     usize,
     String,
-    bool,
+    Option<HashSet<String>>,
 );
 
 /// The search stage: the live index patched in place when the plan holds
@@ -1460,17 +1449,25 @@ fn search_index(
     let refusal = match (&prepared.search_patch, reuse) {
         (
             Some(plan),
-            Some(Reuse {
-                live: Some(live),
-                keep,
-                ..
-            }),
-        ) => match patch_search(archive, plan, &analyses, live, write, keep) {
-            Ok((results, state, written)) => {
+            Some(
+                reuse @ Reuse {
+                    live: Some(live), ..
+                },
+            ),
+        ) => match patch_search(archive, plan, &analyses, live, write, reuse) {
+            Ok(patched) => {
                 let detail = format!(
-                    "index patched: {analysed} documents analysed, {written} files written"
+                    "index patched: {analysed} documents analysed, {} files written",
+                    patched.written.len() + 1
                 );
-                return (Ok(results), Some(state), analysed, detail, true);
+                let written = Some(patched.written);
+                return (
+                    Ok(patched.results),
+                    Some(patched.state),
+                    analysed,
+                    detail,
+                    written,
+                );
             }
             Err(refusal) => Some(refusal),
         },
@@ -1500,32 +1497,27 @@ fn search_index(
         }
     };
     match made {
-        Ok((results, state)) => (Ok(results), Some(state), analysed, detail, false),
-        Err(e) => (Err(e), None, analysed, detail, false),
+        Ok((results, state)) => (Ok(results), Some(state), analysed, detail, None),
+        Err(e) => (Err(e), None, analysed, detail, None),
     }
 }
 
 /// Patches the live search index for the documents the link pass analysed
 /// (see [`SearchPatch`]): their old analyses are made from their old bodies,
-/// each new or changed file is written and every other taken from the live
-/// site. Returns each file's (site path, SHA-256) in order, the state for
-/// the next patch and how many files were written; or why no patch was made.
+/// each new or changed file is written and every other kept (taken from the
+/// live site unless the staging folder holds its bytes already); or says why
+/// no patch was made.
 fn patch_search(
     archive: &archive::Archive,
     plan: &SearchPatch,
     analyses: &search::Analyses,
     live: &Path,
     write: &(dyn Fn(&render::OutputFile, &str) -> Result<(), Diagnostic> + Sync),
-    keep: &(dyn Fn(&str, &str) -> Result<(), Diagnostic> + Sync),
+    reuse: &Reuse<'_>,
 ) -> Result<SearchPatched, String> {
+    let (keep, holds) = (reuse.keep, reuse.holds);
     if analyses.only.len() != plan.old_bodies.len() {
         return Err("the edited documents were not all analysed".into());
-    }
-    // The files the patch does not read are taken from the live site as they
-    // are: each must be the one the last build published.
-    let unchanged = plan.live_unchanged;
-    if !unchanged.unwrap_or_else(|| plan.state.unchanged_in(live)) {
-        return Err("a live search file changed since it was published".into());
     }
     let old: Vec<(usize, search::DocumentAnalysis)> = analyses
         .only
@@ -1556,22 +1548,39 @@ fn patch_search(
         .collect();
     let read = |path: &str| std::fs::read(live.join(path)).ok();
     let patched = search::patch::patch(&plan.state, &read, archive.documents.len(), &changes)?;
-    let written = patched
-        .files
-        .iter()
-        .filter(|f| matches!(f, search::patch::PatchedFile::Written(..)))
-        .count()
-        + 1;
-    let mut results: Vec<Result<(String, String), Diagnostic>> = patched
+    // Each file with its digest as the site's lists hold it, and for a kept
+    // one, whether it is taken from the live site: then it must be as the
+    // last build published it (see [`search::patch::SearchState::stamps`]).
+    // This is asked before anything is written.
+    let files: Vec<(search::patch::PatchedFile, String, bool)> = patched
         .files
         .into_par_iter()
-        .map(|file| match file {
-            search::patch::PatchedFile::Kept(path, sha) => {
-                let hex = load::hex(&sha);
-                keep(&path, &hex).map(|()| (path, hex))
-            }
-            search::patch::PatchedFile::Written(file, sha) => {
-                let hex = load::hex(&sha);
+        .map(|file| {
+            let hex = load::hex(file.sha256());
+            let from_live = match &file {
+                search::patch::PatchedFile::Kept(path, _) => !holds(path, &hex),
+                search::patch::PatchedFile::Written(..) => false,
+            };
+            (file, hex, from_live)
+        })
+        .collect();
+    let from_live: HashSet<&str> = (files.iter())
+        .filter(|(_, _, from_live)| *from_live)
+        .map(|(file, _, _)| file.path())
+        .collect();
+    if !plan.state.unchanged_in(live, &from_live) {
+        return Err("a live search file changed since it was published".into());
+    }
+    let written: HashSet<String> = (files.iter())
+        .filter(|(file, _, _)| matches!(file, search::patch::PatchedFile::Written(..)))
+        .map(|(file, _, _)| file.path().to_string())
+        .collect();
+    let mut results: Vec<Result<(String, String), Diagnostic>> = files
+        .into_par_iter()
+        .map(|(file, hex, from_live)| match file {
+            search::patch::PatchedFile::Kept(path, _) if !from_live => Ok((path, hex)),
+            search::patch::PatchedFile::Kept(path, _) => keep(&path, &hex).map(|()| (path, hex)),
+            search::patch::PatchedFile::Written(file, _) => {
                 write(&file, &hex).map(|()| (file.path, hex))
             }
         })
@@ -1580,15 +1589,21 @@ fn patch_search(
     results.push(
         write(&patched.manifest, &manifest_sha).map(|()| (patched.manifest.path, manifest_sha)),
     );
-    Ok((results, patched.state, written))
+    Ok(SearchPatched {
+        results,
+        state: patched.state,
+        written,
+    })
 }
 
-/// What [`patch_search`] returns.
-type SearchPatched = (
-    Vec<Result<(String, String), Diagnostic>>,
-    search::patch::SearchState,
-    usize,
-);
+/// What [`patch_search`] returns: each file's (site path, SHA-256) in order
+/// or why it could not be written, the state for the next patch, and the
+/// files written (the manifest aside).
+struct SearchPatched {
+    results: Vec<Result<(String, String), Diagnostic>>,
+    state: search::patch::SearchState,
+    written: HashSet<String>,
+}
 
 /// What made a file of the site.
 #[derive(Debug, Clone, Copy)]
@@ -1690,6 +1705,8 @@ struct Reuse<'r> {
     previous: &'r (dyn Fn() -> Option<incremental::PageRecords> + Sync),
     /// Takes a file (site path, SHA-256) from the live site into the new one.
     keep: &'r (dyn Fn(&str, &str) -> Result<(), Diagnostic> + Sync),
+    /// Whether the staging folder holds a file (site path, SHA-256) already.
+    holds: &'r (dyn Fn(&str, &str) -> bool + Sync),
     /// The live site's folder, whose search index a patch reads.
     live: Option<&'r Path>,
 }

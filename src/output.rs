@@ -193,6 +193,12 @@ impl Staging {
         &self.dir
     }
 
+    /// Whether the staging folder holds these bytes at `site_path` already
+    /// (then [`Staging::keep`] has nothing to do).
+    pub fn holds(&self, site_path: &str, sha256: &str) -> bool {
+        self.holds.of(site_path, sha256) == Held::Same
+    }
+
     /// Takes a file unchanged from the live site (a page not rendered again), unless
     /// the staging folder already holds these bytes.
     pub fn keep(&self, site_path: &str, sha256: &str) -> Result<(), OutputError> {

@@ -670,7 +670,8 @@ fn a_body_edit_patches_the_search_index() {
         let line = patched("an edit after the index was made again");
         assert!(line.contains("index patched"), "{line}");
     }
-    // A live shard changed by hand is not patched, but replaced.
+    // A live shard the patch reads, changed by hand, is not patched, but
+    // replaced.
     let shard = std::fs::read_dir(site.out.join("search/terms"))
         .unwrap()
         .next()
@@ -682,7 +683,10 @@ fn a_body_edit_patches_the_search_index() {
     std::fs::write(&shard, text.replacen('{', "{ ", 1)).unwrap();
     edit(&site, EDITED, |t| t.replace("briefed a", "briefed the"));
     let line = patched("tampered shard");
-    assert!(line.contains("changed since it was published"), "{line}");
+    assert!(
+        line.contains("is not the one the state describes"),
+        "{line}"
+    );
     // The site edited by hand is now the spare, whose manifest still vouches
     // for the old bytes (a known gap, README "Incremental builds"): set it
     // aside, so that each step below starts from sites annals wrote.
@@ -691,22 +695,45 @@ fn a_body_edit_patches_the_search_index() {
         let _ = std::fs::remove_dir_all(&spare);
     };
     forget_spare();
-    // Files the patch does not read are taken from the live site: one
-    // changed or deleted by hand since is noticed, and the index made again.
+    // Without a staging folder, every search file the patch keeps is taken
+    // from the live site: after a full assembly, all were stamped.
+    edit(&site, EDITED, |t| t.replace("briefed the", "briefed a"));
+    let line = patched("a patch without a staging folder");
+    assert!(line.contains("index patched"), "{line}");
+    // A live file the patch neither reads nor writes, changed by hand, is
+    // not published again when the staging folder (the site before) holds
+    // the index's bytes: nothing is taken from the live site.
+    let facets = site.out.join("search/facets.json");
+    let text = std::fs::read_to_string(&facets).unwrap();
+    std::fs::remove_file(&facets).unwrap();
+    std::fs::write(&facets, text.replacen('{', "{ ", 1)).unwrap();
+    edit(&site, EDITED, |t| t.replace("briefed a", "briefed the"));
+    let line = patched("facets changed by hand, the staging folder holding them");
+    assert!(line.contains("index patched"), "{line}");
+    // A patch stamped only the files it wrote: without a staging folder,
+    // the others cannot be vouched for, and the index is made again.
+    forget_spare();
+    edit(&site, EDITED, |t| t.replace("briefed the", "briefed a"));
+    let line = patched("no staging folder after a patch");
+    assert!(line.contains("changed since it was published"), "{line}");
+    forget_spare();
+    // Files the patch does not read are taken from the live site, all
+    // stamped by the full assembly: one changed or deleted by hand since is
+    // noticed, and the index made again.
     let other = site.out.join("search/facets.json");
     let text = std::fs::read_to_string(&other).unwrap();
     std::fs::remove_file(&other).unwrap();
     std::fs::write(&other, text.replacen('{', "{ ", 1)).unwrap();
-    edit(&site, EDITED, |t| t.replace("briefed the", "briefed a"));
+    edit(&site, EDITED, |t| t.replace("briefed a", "briefed the"));
     let line = patched("facets changed by hand");
     assert!(line.contains("changed since it was published"), "{line}");
     forget_spare();
     std::fs::remove_file(site.out.join("search/docs/1-0.json")).unwrap();
-    edit(&site, EDITED, |t| t.replace("briefed a", "briefed the"));
+    edit(&site, EDITED, |t| t.replace("briefed the", "briefed a"));
     let line = patched("snippet file deleted by hand");
     assert!(line.contains("changed since it was published"), "{line}");
     forget_spare();
-    edit(&site, EDITED, |t| t.replace("briefed the", "briefed a"));
+    edit(&site, EDITED, |t| t.replace("briefed a", "briefed the"));
     let line = patched("after the repair");
     assert!(line.contains("index patched"), "{line}");
 }

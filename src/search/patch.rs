@@ -28,7 +28,7 @@ use super::{encode, Manifest, FORMAT_VERSION};
 use crate::render::OutputFile;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What the next patch starts from, for the index a build just wrote.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,11 +49,17 @@ pub struct SearchState {
     /// which of an edited document's stems are rare without reading their
     /// lists.
     pub common: Vec<String>,
-    /// Each file's size and modification time in the live site, as they were
+    /// Files' sizes and modification times in the live site, as they were
     /// once the build that wrote them had published the site (one per file of
-    /// `files`; empty until then): a patch takes the files it does not read
-    /// from the live site, and is refused if one of them changed since.
-    pub stamps: Vec<FileStamp>,
+    /// `files`; empty until then). A patch takes the files it does not read
+    /// from the live site unless the staging folder (the site before it)
+    /// holds the same bytes, and is refused if one of those has no stamp or
+    /// changed since. So a full assembly stamps every file, and a patch only
+    /// those it wrote: the others are the bytes of the site before, which is
+    /// the next build's staging folder (see [`crate::output`]). Stamping all
+    /// 16,600 files of a 10k-document index, and checking them, cost a body
+    /// edit 50 ms of `stat` calls.
+    pub stamps: Vec<Option<FileStamp>>,
 }
 
 /// A live file's size and modification time (nanoseconds since the epoch).
@@ -114,26 +120,46 @@ fn stamps_in(site: &std::path::Path, paths: &[&str]) -> Vec<Option<FileStamp>> {
 }
 
 impl SearchState {
-    /// Each file's stamp in the site at `site`, as it is now.
-    fn stamps_in(&self, site: &std::path::Path) -> Vec<Option<FileStamp>> {
-        let paths: Vec<&str> = self.files.iter().map(|(p, _)| p.as_str()).collect();
-        stamps_in(site, &paths)
+    /// Records the stamps of the files in the site published at `site`:
+    /// every file's, or with `only`, those of the files at these paths. A
+    /// chosen file that cannot be stamped leaves the state none (the next
+    /// build assembles the index in full).
+    pub fn stamp(&mut self, site: &std::path::Path, only: Option<&HashSet<String>>) {
+        let chosen: Vec<usize> = (self.files.iter().enumerate())
+            .filter(|(_, (path, _))| only.is_none_or(|only| only.contains(path)))
+            .map(|(i, _)| i)
+            .collect();
+        let paths: Vec<&str> = chosen.iter().map(|&i| self.files[i].0.as_str()).collect();
+        let mut stamps = vec![None; self.files.len()];
+        for (i, stamp) in chosen.into_iter().zip(stamps_in(site, &paths)) {
+            match stamp {
+                Some(stamp) => stamps[i] = Some(stamp),
+                None => {
+                    self.stamps = Vec::new();
+                    return;
+                }
+            }
+        }
+        self.stamps = stamps;
     }
 
-    /// Records each file's stamp in the site published at `site`.
-    pub fn stamp(&mut self, site: &std::path::Path) {
-        let stamps: Option<Vec<FileStamp>> = self.stamps_in(site).into_iter().collect();
-        self.stamps = stamps.unwrap_or_default();
-    }
-
-    /// Whether every file of the site at `site` is still as it was stamped.
-    pub fn unchanged_in(&self, site: &std::path::Path) -> bool {
-        self.stamps.len() == self.files.len()
-            && self
-                .stamps_in(site)
-                .into_iter()
-                .zip(&self.stamps)
-                .all(|(now, then)| now == Some(*then))
+    /// Whether each file at `paths` in the site at `site` is still as it was
+    /// stamped (a file without a stamp is not).
+    pub fn unchanged_in(&self, site: &std::path::Path, paths: &HashSet<&str>) -> bool {
+        if paths.is_empty() {
+            return true;
+        }
+        if self.stamps.len() != self.files.len() {
+            return false;
+        }
+        let wanted: Vec<(&str, Option<FileStamp>)> = (self.files.iter().zip(&self.stamps))
+            .filter(|((path, _), _)| paths.contains(path.as_str()))
+            .map(|((path, _), stamp)| (path.as_str(), *stamp))
+            .collect();
+        let names: Vec<&str> = wanted.iter().map(|(path, _)| *path).collect();
+        wanted.len() == paths.len()
+            && (stamps_in(site, &names).into_iter().zip(&wanted))
+                .all(|(now, (_, then))| now.is_some() && now == *then)
     }
 }
 

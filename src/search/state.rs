@@ -20,7 +20,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 const STATE_FILE: &str = "search.bin";
-const STATE_MAGIC: &[u8; 16] = b"annals-search-03";
+const STATE_MAGIC: &[u8; 16] = b"annals-search-04";
 const BODIES_FILE: &str = "bodies.bin";
 const BODIES_MAGIC: &[u8; 16] = b"annals-bodies-01";
 
@@ -232,9 +232,15 @@ fn encode_payload(state: &SearchState, out: &mut Vec<u8>) {
         out.extend_from_slice(sha);
     }
     varint::push(out, state.stamps.len() as u64);
-    for (size, modified) in &state.stamps {
-        varint::push(out, *size);
-        out.extend_from_slice(&modified.to_le_bytes());
+    // A file without a stamp is written as size 0; one with, as its size + 1.
+    for stamp in &state.stamps {
+        match stamp {
+            None => varint::push(out, 0),
+            Some((size, modified)) => {
+                varint::push(out, size.saturating_add(1));
+                out.extend_from_slice(&modified.to_le_bytes());
+            }
+        }
     }
     let forms = &state.forms;
     push_str(out, &forms.entries.text);
@@ -265,10 +271,15 @@ fn decode_state(bytes: &[u8], salt: u64) -> Option<SearchState> {
     let count = usize::try_from(varint::read(bytes, &mut at)?).ok()?;
     let mut stamps = Vec::with_capacity(count.min(bytes.len()));
     for _ in 0..count {
-        let size = varint::read(bytes, &mut at)?;
-        let modified = i128::from_le_bytes(bytes.get(at..at + 16)?.try_into().ok()?);
-        at += 16;
-        stamps.push((size, modified));
+        let stamp = match varint::read(bytes, &mut at)? {
+            0 => None,
+            size => {
+                let modified = i128::from_le_bytes(bytes.get(at..at + 16)?.try_into().ok()?);
+                at += 16;
+                Some((size - 1, modified))
+            }
+        };
+        stamps.push(stamp);
     }
     let text = read_str(bytes, &mut at)?;
     let count = usize::try_from(varint::read(bytes, &mut at)?).ok()?;
@@ -317,10 +328,13 @@ mod tests {
                 length: 1234.0,
                 pair_bytes: 99_999,
             },
-            files: vec![("search/terms/k.json".into(), [7; 32])],
+            files: vec![
+                ("search/terms/k.json".into(), [7; 32]),
+                ("search/docs/0-1.json".into(), [8; 32]),
+            ],
             forms: FormCounts::from_sorted([("regulations", "regul", 2)].into_iter()),
             common: vec!["commiss".into(), "member".into()],
-            stamps: vec![(1234, -5_000_000_000)],
+            stamps: vec![Some((1234, -5_000_000_000)), None],
         };
         let bytes = encode_state(5, &state);
         assert_eq!(decode_state(&bytes, 5), Some(state));
