@@ -385,12 +385,11 @@ pub fn read_originals(
 /// Lower-case hexadecimal.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
+    let digits: Vec<u8> = (bytes.iter())
+        .flat_map(|b| [DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]])
+        .collect();
+    // Only ASCII digits were pushed.
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// Whether a file is Markdown by its name (`.md` or `.markdown`, in any case):
