@@ -748,7 +748,8 @@ fn build_unquoted(
         .previous
         .as_deref()
         .is_some_and(|p| p.contains("://"));
-    if let Some(state) = cache::load(&options.root) {
+    let last_build = cache::load(&options.root);
+    if let Some(state) = &last_build {
         // (The output is hashed only when the inputs match: it is megabytes.)
         let intact = || {
             state.output == output_dir
@@ -840,16 +841,35 @@ fn build_unquoted(
             ))
         })?;
     let links = publish::linkcheck::LinkChecker::new(&archive.config);
+    // The URL list the last build published into this output, if any, and
+    // this build's files written in the folder since (not taken from the
+    // live site): the list is patched from theirs when the files are the
+    // same (see [`urls::patched`]).
+    let last_url_list = (last_build.as_ref())
+        .filter(|state| state.output == output_dir)
+        .map(|state| state.urls_sha256.as_str());
+    let written_permanent = std::sync::Mutex::new(Vec::new());
+    let note_written = |site_path: &str, sha256: &str| {
+        if last_url_list.is_some() && urls::is_permanent(site_path) {
+            if let Ok(mut written) = written_permanent.lock() {
+                written.push((site_path.to_string(), sha256.to_string()));
+            }
+        }
+    };
     let write = |file: &render::OutputFile, sha256: &str| {
         links.observe(file);
         staging.write(file, sha256).map_err(|e| {
             Diagnostic::file(output_dir.join(&file.path), format!("cannot write: {e}"))
-        })
+        })?;
+        note_written(&file.path, sha256);
+        Ok(())
     };
     let copy = |source: &Path, site_path: &str, sha256: &str| {
         staging
             .copy(&options.root.join(source), site_path, sha256)
-            .map_err(|e| Diagnostic::file(source, format!("cannot publish the original: {e}")))
+            .map_err(|e| Diagnostic::file(source, format!("cannot publish the original: {e}")))?;
+        note_written(site_path, sha256);
+        Ok(())
     };
     let keys = incremental::PageKeys::new(archive, &prepared.theme, &output_options);
     let keep = |site_path: &str, sha256: &str| {
@@ -905,6 +925,14 @@ fn build_unquoted(
         },
     );
     let mut produced = produced?;
+    // The last URL list, read and checked while the links are.
+    let last_url_list = last_url_list.map(|sha256| {
+        let (path, sha256) = (output_dir.join(urls::URLS_FILE), sha256.to_string());
+        std::thread::spawn(move || {
+            let old = std::fs::read(path).ok()?;
+            (sha256_hex(&old) == sha256).then_some(old)
+        })
+    });
     clock = Instant::now();
     guard_urls(options, archive, &produced)?;
     let previous = produced.previous.take();
@@ -977,12 +1005,19 @@ fn build_unquoted(
             (state, in_time, stamp_only)
         })
     });
-    // The list of URLs; then the site's files, in path order as `produce`
-    // sorted them, with the list among them, make the manifest.
-    let url_list = urls::manifest(
-        &archive.config.base_url(),
-        (produced.entries.iter()).map(|(p, s)| (p.as_str(), s.as_str())),
-    );
+    // The list of URLs (the last one patched, if this build produced the
+    // same files, and the last one is as it was published); then the site's
+    // files, in path order as `produce` sorted them, with the list among
+    // them, make the manifest.
+    let base_url = archive.config.base_url();
+    let written = std::mem::take(&mut *written_permanent.lock().unwrap_or_else(|e| e.into_inner()));
+    let url_list = (last_url_list.and_then(|read| read.join().ok().flatten()))
+        .filter(|_| same_files)
+        .and_then(|old| urls::patched(old, &base_url, &written))
+        .unwrap_or_else(|| {
+            let entries = produced.entries.iter();
+            urls::manifest(&base_url, entries.map(|(p, s)| (p.as_str(), s.as_str())))
+        });
     let url_list_sha256 = sha256_hex(&url_list.bytes);
     let mut site_files = std::mem::take(&mut produced.entries);
     let url_list_entry = (url_list.path.clone(), url_list_sha256.clone());
