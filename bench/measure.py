@@ -255,10 +255,13 @@ def report(a) -> int:
     if inc_cases:
         out += ["", "## Incremental annals builds", "",
                 "After a clean full build, output kept; each edit is applied, the build "
-                "measured, then the edit is undone and the site rebuilt (not measured).", "",
+                "measured, then the edit is undone and the site rebuilt (not measured). "
+                "`first-body-edit` is the first edit after the clean build, which has no "
+                "spare site to stage into and links every unchanged file into a new one; "
+                "`body-edit` the edits after it.", "",
                 "| N | case | median wall s | median CPU s | median peak RSS MB | pages | runs |",
                 "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
-        order = ["no-op", "body-edit", "topics-edit", "template-edit"]
+        order = ["no-op", "first-body-edit", "body-edit", "topics-edit", "template-edit"]
         cases = sorted(inc_cases,
                        key=lambda c: (c[0], order.index(c[1]) if c[1] in order else 99, c[1]))
         for n, case in cases:
