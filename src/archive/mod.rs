@@ -826,20 +826,18 @@ fn autolinker(
         }
     }
     if config.mentions.link_references {
-        let mut owners: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (d, doc) in documents.iter().enumerate() {
-            for r in &doc.references {
-                owners.entry(r.as_str()).or_default().push(d);
-            }
-        }
-        let mut refs: Vec<(&str, usize)> = owners
-            .into_iter()
-            .filter(|(r, ds)| ds.len() == 1 && r.chars().count() >= 4)
-            .map(|(r, ds)| (r, ds[0]))
+        // A reference is linked if one document lists it, once: the
+        // (reference, document) pairs sorted, it is a run of one.
+        let mut listed: Vec<(&str, usize)> = (documents.iter().enumerate())
+            .flat_map(|(d, doc)| doc.references.iter().map(move |r| (r.as_str(), d)))
             .collect();
-        refs.sort();
-        for (r, d) in refs {
-            patterns.push((r.to_string(), entities.len() + d));
+        listed.sort_unstable();
+        for run in listed.chunk_by(|a, b| a.0 == b.0) {
+            if let [(r, d)] = run {
+                if r.chars().count() >= 4 {
+                    patterns.push((r.to_string(), entities.len() + d));
+                }
+            }
         }
     }
     let case_insensitive = config.mentions.case_insensitive;
