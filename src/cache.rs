@@ -10,7 +10,6 @@
 //! Delete `.annals-cache/` (or the output) to force a full build; the benchmark does.
 
 use crate::load::FileStamp;
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -153,13 +152,13 @@ pub fn fingerprint(root: &Path, options: &str) -> Fingerprint {
     }
     // The walk reads folders one after another; the files are stamped on
     // every core.
-    let stamped: Vec<Option<FileStamp>> = seen
-        .par_iter()
-        .map(|s| match s {
-            Seen::File(path) => FileStamp::of(path),
+    let files: Vec<&Path> = (seen.iter())
+        .filter_map(|s| match s {
+            Seen::File(path) => Some(path.as_path()),
             _ => None,
         })
         .collect();
+    let mut stamped = FileStamp::of_all(&files).into_iter();
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     if let Ok(exe) = std::env::current_exe() {
@@ -170,9 +169,10 @@ pub fn fingerprint(root: &Path, options: &str) -> Fingerprint {
     stamp_into(&mut hasher, &config, FileStamp::of(&config), now);
     let mut stamps = rustc_hash::FxHashMap::default();
     stamps.reserve(seen.len());
-    for (entry, stamp) in seen.into_iter().zip(stamped) {
+    for entry in seen {
         match entry {
             Seen::File(path) => {
+                let stamp = stamped.next().flatten();
                 stamp_into(&mut hasher, &path, stamp, now);
                 if let Some(stamp) = stamp {
                     stamps.insert(path, stamp);

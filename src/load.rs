@@ -248,6 +248,45 @@ impl FileStamp {
         })
     }
 
+    /// The stamps of the files at `paths`, in parallel. Files of one folder
+    /// that follow each other are looked up from the open folder: walking
+    /// the whole path again for each was most of the cost of a `stat` (the
+    /// fingerprint stamps every input, 10,000 documents at 10k).
+    pub fn of_all(paths: &[&Path]) -> Vec<Option<FileStamp>> {
+        use rustix::fs::{AtFlags, Mode, OFlags};
+        paths
+            .par_chunks(256)
+            .flat_map_iter(|chunk| {
+                let mut open: Option<(&Path, Option<rustix::fd::OwnedFd>)> = None;
+                chunk
+                    .iter()
+                    .map(|path| {
+                        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+                            return FileStamp::of(path);
+                        };
+                        if open.as_ref().is_none_or(|(d, _)| *d != dir) {
+                            let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC;
+                            let fd = rustix::fs::open(dir, flags, Mode::empty());
+                            open = Some((dir, fd.ok()));
+                        }
+                        match open.as_ref().and_then(|(_, fd)| fd.as_ref()) {
+                            Some(fd) => {
+                                let stat = rustix::fs::statat(fd, name, AtFlags::empty()).ok()?;
+                                Some(FileStamp {
+                                    len: u64::try_from(stat.st_size).ok()?,
+                                    modified: (stat.st_mtime as i64, stat.st_mtime_nsec as i64),
+                                    changed: (stat.st_ctime as i64, stat.st_ctime_nsec as i64),
+                                    inode: stat.st_ino as u64,
+                                })
+                            }
+                            None => FileStamp::of(path),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// Whether the file last changed long enough before `now` (a time taken
     /// before the file was stamped) that no later write can share its stamp.
     ///
@@ -308,6 +347,27 @@ impl FileStamp {
 
 /// `path` relative to `root`, for messages; unchanged if it is not under `root`.
 pub fn relative(root: &Path, path: &Path) -> PathBuf {
+    // Paths the walk made by joining names to the root start with its bytes
+    // and a separator: cut there, without walking both paths' components.
+    let (root_bytes, bytes) = (
+        root.as_os_str().as_encoded_bytes(),
+        path.as_os_str().as_encoded_bytes(),
+    );
+    if let Some(rest) = bytes.strip_prefix(root_bytes) {
+        let rest = match (root_bytes.last(), rest.first()) {
+            (Some(b'/'), Some(&b)) if b != b'/' => Some(rest),
+            (_, Some(b'/')) if rest.get(1).is_some_and(|&b| b != b'/' && b != b'.') => {
+                Some(&rest[1..])
+            }
+            _ => None,
+        };
+        // A path of names only is the same path whichever way it was cut.
+        if let Some(rest) = rest.filter(|r| !r.starts_with(b".")) {
+            if let Ok(rest) = std::str::from_utf8(rest) {
+                return PathBuf::from(rest);
+            }
+        }
+    }
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
