@@ -208,7 +208,10 @@ impl SearchPatch {
             return None;
         }
         let mut old_bodies = HashMap::new();
-        for doc in documents.iter().filter(|d| fresh.contains(&d.file)) {
+        // (Looked up by their bytes: hashing a path walks its components.)
+        let fresh: rustc_hash::FxHashSet<&std::ffi::OsStr> =
+            fresh.iter().map(|f| f.as_os_str()).collect();
+        for doc in (documents.iter()).filter(|d| fresh.contains(d.file.as_os_str())) {
             let old = old_body(&doc.file)?;
             if doc.body.text().ok()?.as_ref() != old {
                 old_bodies.insert(doc.file.clone(), old);
@@ -596,7 +599,11 @@ fn prepare(
     let stored_links = patching
         .filter(|_| session.is_none())
         .map(|_| archive::links::StoredBodies::read(links_file, salt, entities.len()));
-    let only = |doc: &document::Document| patching.is_some_and(|c| c.contains_key(&doc.file));
+    let only_files: Option<rustc_hash::FxHashSet<&std::ffi::OsStr>> =
+        patching.map(|c| c.keys().map(|k| k.as_os_str()).collect());
+    let only = |doc: &document::Document| {
+        (only_files.as_ref()).is_some_and(|c| c.contains(doc.file.as_os_str()))
+    };
     // The link stage renders every body for its links and analyses it for search
     // then; analyses a session kept from the last build are not made again.
     let kept = |doc: &document::Document| session.and_then(|s| s.search.get(salt, doc));

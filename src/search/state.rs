@@ -17,7 +17,7 @@ use super::patch::SearchState;
 use crate::bytes::{push_str, push_strs};
 use crate::varint;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const STATE_FILE: &str = "search.bin";
 const STATE_MAGIC: &[u8; 16] = b"annals-search-04";
@@ -45,10 +45,11 @@ pub fn store<'a>(
             let text = text?;
             out.write_all(text.as_bytes())?;
             let entry = (at, text.len() as u64, crc32fast::hash(text.as_bytes()));
-            table.push((path.to_path_buf(), entry));
+            table.push((path.to_string_lossy().into_owned(), entry));
             at += text.len() as u64;
         }
-        out.write_all(&table_bytes(&state.build, &table, at))
+        let table = table.iter().map(|(path, entry)| (path.as_str(), *entry));
+        out.write_all(&table_bytes(&state.build, table, at))
     });
 }
 
@@ -70,25 +71,27 @@ pub fn update<'a>(
     let appended = (|| -> std::io::Result<bool> {
         let mut file = std::fs::OpenOptions::new().append(true).open(&path)?;
         let mut at = file.metadata()?.len();
-        let mut table = old.table.clone();
+        // The entries of the changed bodies, by their place in the table.
+        let mut replaced = std::collections::BTreeMap::new();
         let mut new = Vec::new();
         for (doc, text) in changed {
             let text = text?;
             let entry = (at, text.len() as u64, crc32fast::hash(text.as_bytes()));
             new.extend_from_slice(text.as_bytes());
             at += text.len() as u64;
-            if table.insert(doc.to_path_buf(), entry).is_none() {
+            let Some(place) = old.place(&doc.to_string_lossy()) else {
                 // Not a document the file has: written whole instead.
                 return Ok(false);
-            }
+            };
+            replaced.insert(place, entry);
         }
-        let live: u64 = table.values().map(|e| e.1).sum();
+        let table = (old.table.iter().enumerate())
+            .map(|(n, (path, entry))| (path.as_str(), *replaced.get(&n).unwrap_or(entry)));
+        let live: u64 = table.clone().map(|(_, e)| e.1).sum();
         if at > 2 * live + (1 << 20) {
             return Ok(false);
         }
-        let mut table: Vec<(PathBuf, (u64, u64, u32))> = table.into_iter().collect();
-        table.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        new.extend_from_slice(&table_bytes(&state.build, &table, at));
+        new.extend_from_slice(&table_bytes(&state.build, table, at));
         file.write_all(&new)?;
         Ok(true)
     })();
@@ -111,14 +114,18 @@ fn store_state(root: &Path, salt: u64, state: &SearchState) {
 /// where it starts, its length, its CRC-32); then a CRC-32 of that, and
 /// where the table starts (`at`): a reader reads the table and then only the
 /// bodies it needs.
-fn table_bytes(build: &str, table: &[(PathBuf, (u64, u64, u32))], at: u64) -> Vec<u8> {
+fn table_bytes<'t>(
+    build: &str,
+    table: impl ExactSizeIterator<Item = (&'t str, (u64, u64, u32))>,
+    at: u64,
+) -> Vec<u8> {
     let mut tail = Vec::new();
     push_str(&mut tail, build);
     varint::push(&mut tail, table.len() as u64);
     for (path, (start, length, crc)) in table {
-        push_str(&mut tail, &path.to_string_lossy());
-        varint::push(&mut tail, *start);
-        varint::push(&mut tail, *length);
+        push_str(&mut tail, path);
+        varint::push(&mut tail, start);
+        varint::push(&mut tail, length);
         tail.extend_from_slice(&crc.to_le_bytes());
     }
     let crc = crc32fast::hash(&tail);
@@ -137,8 +144,10 @@ pub fn load_state(root: &Path, salt: u64) -> Option<SearchState> {
 /// one as they are asked for.
 pub struct Bodies {
     file: std::fs::File,
-    /// (path, start, length, CRC-32), by path.
-    table: std::collections::HashMap<PathBuf, (u64, u64, u32)>,
+    /// (path, (start, length, CRC-32)), sorted by path: a build looks up
+    /// a few, and a table of strings is read and written again without
+    /// hashing 10,000 paths.
+    table: Vec<(String, (u64, u64, u32))>,
 }
 
 impl Bodies {
@@ -169,7 +178,7 @@ impl Bodies {
             return None;
         }
         let count = varint::read(table, &mut at)?;
-        let mut out = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(usize::try_from(count).ok()?.min(table.len()));
         for _ in 0..count {
             let path = read_str(table, &mut at)?;
             let start = varint::read(table, &mut at)?;
@@ -179,14 +188,28 @@ impl Bodies {
             if start.checked_add(length)? > table_at {
                 return None;
             }
-            out.insert(PathBuf::from(path), (start, length, crc));
+            out.push((path, (start, length, crc)));
+        }
+        if !out.is_sorted_by(|a, b| a.0 <= b.0) {
+            out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        }
+        // A path listed twice: the table is not one this module wrote.
+        if out.windows(2).any(|w| w[0].0 == w[1].0) {
+            return None;
         }
         Some(Bodies { file, table: out })
     }
 
+    /// Where the body of the document in `path` is in the table.
+    fn place(&self, path: &str) -> Option<usize> {
+        (self.table)
+            .binary_search_by(|(p, _)| p.as_str().cmp(path))
+            .ok()
+    }
+
     /// The body of the document in `path`, as the live index has it.
     pub fn get(&self, path: &Path) -> Option<String> {
-        let &(start, length, crc) = self.table.get(path)?;
+        let (_, (start, length, crc)) = self.table[self.place(&path.to_string_lossy())?];
         let mut text = vec![0; usize::try_from(length).ok()?];
         read_at(&self.file, &mut text, start).ok()?;
         if crc32fast::hash(&text) != crc {
@@ -352,7 +375,8 @@ mod tests {
         };
         let a = Path::new("content/a.md");
         let b = Path::new("content/b.md");
-        let bodies = [(a, "First body.\n"), (b, "Zweiter Körper.\n")];
+        // Stored out of path order: read back by path all the same.
+        let bodies = [(b, "Zweiter Körper.\n"), (a, "First body.\n")];
         store(
             &dir,
             9,
