@@ -490,6 +490,8 @@ impl Manifest {
         // [`Holdings::add`]), not 64 hex digits: the file is written by every
         // build and read by the next, 57,000 entries at 10k documents.
         crate::cache::framed(MANIFEST_MAGIC, 0, |out| {
+            let paths: usize = self.files.iter().map(|(path, _)| path.len()).sum();
+            out.reserve(paths + self.files.len() * (10 + 16) + 256);
             push_str(out, &self.id);
             push_number(out, self.files.len());
             for (path, sha256) in &self.files {
