@@ -111,7 +111,7 @@ pub struct Fingerprint {
     /// (the site root joined with the path inside it), taken before any of
     /// them is read: the parse stage takes these instead of stamping the
     /// files again.
-    pub stamps: rustc_hash::FxHashMap<PathBuf, FileStamp>,
+    pub stamps: rustc_hash::FxHashMap<std::ffi::OsString, FileStamp>,
     /// When the stamps were taken (see [`FileStamp::settled`]).
     pub at: std::time::SystemTime,
 }
@@ -175,7 +175,7 @@ pub fn fingerprint(root: &Path, options: &str) -> Fingerprint {
                 let stamp = stamped.next().flatten();
                 stamp_into(&mut hasher, &path, stamp, now);
                 if let Some(stamp) = stamp {
-                    stamps.insert(path, stamp);
+                    stamps.insert(path.into_os_string(), stamp);
                 }
             }
             Seen::Other(path, link) => {
@@ -366,7 +366,7 @@ mod tests {
             std::fs::write(root.join(file), file).unwrap();
         }
         let first = fingerprint(root, "options");
-        let mut stamped: Vec<&Path> = first.stamps.keys().map(PathBuf::as_path).collect();
+        let mut stamped: Vec<&Path> = first.stamps.keys().map(Path::new).collect();
         stamped.sort();
         let expected: Vec<PathBuf> = files.iter().map(|f| root.join(f)).collect();
         assert_eq!(
@@ -374,7 +374,7 @@ mod tests {
             expected.iter().map(PathBuf::as_path).collect::<Vec<_>>()
         );
         assert_eq!(
-            first.stamps[&root.join(files[0])],
+            first.stamps[root.join(files[0]).as_os_str()],
             FileStamp::of(&root.join(files[0])).unwrap()
         );
         // Files written just now have not settled: the same files give another

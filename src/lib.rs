@@ -133,7 +133,7 @@ struct Prepared {
     theme: theme::Theme,
     progress: Progress,
     /// Each listed document file's stamp, taken before reading it.
-    stamps: FxHashMap<PathBuf, load::FileStamp>,
+    stamps: FxHashMap<std::ffi::OsString, load::FileStamp>,
     /// When the stamps were taken (a stamp is stored for the next build only
     /// if its file had settled by then: see [`load::FileStamp::settled`]).
     stamped_at: std::time::SystemTime,
@@ -394,11 +394,15 @@ fn prepare(
     // the last build stored them (see `document::stored`); the other files are
     // read and parsed.
     let salt = search::cache_salt(&config);
-    let stamps: FxHashMap<PathBuf, load::FileStamp> = files
+    // Keyed by the paths' bytes: hashing a `Path` walks its components.
+    let stamps: FxHashMap<std::ffi::OsString, load::FileStamp> = files
         .par_iter()
         .filter_map(|(abs, rel)| {
-            let stamp = by_path.get(abs).copied();
-            Some((rel.clone(), stamp.or_else(|| load::FileStamp::of(abs))?))
+            let stamp = by_path.get(abs.as_os_str()).copied();
+            Some((
+                rel.clone().into_os_string(),
+                stamp.or_else(|| load::FileStamp::of(abs))?,
+            ))
         })
         .collect();
     drop(by_path);
@@ -408,7 +412,7 @@ fn prepare(
         Some(session) => {
             let kept: Vec<Option<document::Document>> = files
                 .par_iter()
-                .map(|(_, rel)| session.parsed.get(salt, rel, *stamps.get(rel)?))
+                .map(|(_, rel)| session.parsed.get(salt, rel, *stamps.get(rel.as_os_str())?))
                 .collect();
             let to_read = files
                 .iter()
@@ -435,7 +439,7 @@ fn prepare(
     let unread = std::sync::atomic::AtomicUsize::new(0);
     let parse_one = |(abs, rel): &(PathBuf, PathBuf)| {
         let unchanged = stamps
-            .get(rel)
+            .get(rel.as_os_str())
             .filter(|_| session.is_none())
             .and_then(|stamp| stored.get_unread(rel, abs, stamp));
         if let Some((doc, digest)) = unchanged {
@@ -1207,7 +1211,7 @@ fn documents_to_store(
     ),
 > {
     let settled = |d: &document::Document| {
-        let stamp = prepared.stamps.get(&d.file).copied();
+        let stamp = prepared.stamps.get(d.file.as_os_str()).copied();
         stamp.filter(|s| s.settled(prepared.stamped_at))
     };
     let documents = prepared.archive.documents.iter().chain(&prepared.drafts);

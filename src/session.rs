@@ -197,13 +197,13 @@ impl ParsedCache {
         &mut self,
         salt: u64,
         documents: impl Iterator<Item = &'d Document> + Send,
-        stamps: &rustc_hash::FxHashMap<PathBuf, FileStamp>,
+        stamps: &rustc_hash::FxHashMap<std::ffi::OsString, FileStamp>,
     ) {
         self.salt = salt;
         self.files = documents
             .par_bridge()
             .filter_map(|d| {
-                let stamp = stamps.get(&d.file)?;
+                let stamp = stamps.get(d.file.as_os_str())?;
                 Some((d.file.clone(), (*stamp, d.clone())))
             })
             .collect();

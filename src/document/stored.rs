@@ -72,7 +72,8 @@ pub struct StoredDocuments {
     /// Where each entry's frame starts, and where its encoded document
     /// starts and how long it is.
     entries: FxHashMap<SourceDigest, (u64, u64, usize)>,
-    unread: FxHashMap<PathBuf, Unread>,
+    /// By the path's bytes (hashing a `Path` walks its components).
+    unread: FxHashMap<std::ffi::OsString, Unread>,
 }
 
 /// What a document file that had settled when a build read it was then: its
@@ -199,7 +200,7 @@ impl StoredDocuments {
                 body_digest: u64::from_le_bytes(body_digest),
             };
             if entries.contains_key(&entry.digest) {
-                unread.insert(path, entry);
+                unread.insert(path.into_os_string(), entry);
             }
         }
         let at = frames.at;
@@ -248,7 +249,7 @@ impl StoredDocuments {
         abs: &Path,
         stamp: &FileStamp,
     ) -> Option<(Document, SourceDigest)> {
-        let unread = self.unread.get(rel).filter(|u| u.stamp == *stamp)?;
+        let unread = (self.unread.get(rel.as_os_str())).filter(|u| u.stamp == *stamp)?;
         let from_text = FromText {
             file: rel.to_path_buf(),
             body: Body::in_file(abs.into(), unread.body_len, unread.body_digest),
