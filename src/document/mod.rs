@@ -56,6 +56,32 @@ const SOURCE_KEYS: &[&str] = &[
 ];
 const EVENT_KEYS: &[&str] = &["date", "title", "description"];
 
+/// The keys of `source` as [`KeyPosition`]s name them.
+const SOURCE_KEY_NAMES: &[&str] = &[
+    "source.authority",
+    "source.request",
+    "source.request_url",
+    "source.released",
+    "source.url",
+    "source.file",
+    "source.sha256",
+];
+
+/// A front-matter key's name as [`KeyPosition`] holds it: the schema's own
+/// names borrowed, any other (a site's taxonomy, a mistake) owned. Every
+/// stored document's key positions are read by every build (about 15 per
+/// document), and the schema's names are most of them.
+pub fn key_name(key: &str) -> std::borrow::Cow<'static, str> {
+    match RESERVED_KEYS
+        .iter()
+        .chain(SOURCE_KEY_NAMES)
+        .find(|k| **k == key)
+    {
+        Some(known) => std::borrow::Cow::Borrowed(known),
+        None => std::borrow::Cow::Owned(key.to_string()),
+    }
+}
+
 /// Where a document came from: who released it, in reply to what, and the copy.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Provenance {
@@ -139,8 +165,8 @@ pub struct Document {
 /// The position of a top-level front-matter key in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPosition {
-    /// The key.
-    pub key: String,
+    /// The key (see [`key_name`]).
+    pub key: std::borrow::Cow<'static, str>,
     /// 1-based line.
     pub line: usize,
     /// 1-based column.
@@ -527,7 +553,7 @@ impl<'a> Validator<'a> {
                 let (line, column) = line_col(self.text, self.locator.offset(&path, true));
                 let text = self.text.lines().nth(line.saturating_sub(1));
                 KeyPosition {
-                    key,
+                    key: key_name(&key),
                     line,
                     column,
                     line_hash: crate::diagnostics::line_hash(text.unwrap_or("")),
@@ -992,6 +1018,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_key_names_are_borrowed_and_others_kept_as_written() {
+        use std::borrow::Cow;
+        assert!(matches!(key_name("title"), Cow::Borrowed("title")));
+        assert!(matches!(
+            key_name("source.sha256"),
+            Cow::Borrowed("source.sha256")
+        ));
+        assert_eq!(key_name("regions"), Cow::<str>::Owned("regions".into()));
+        assert_eq!(key_name("Title"), "Title");
+    }
     use std::path::Path;
 
     fn config() -> Config {

@@ -686,7 +686,7 @@ fn decode(entry: &[u8], from_text: FromText) -> Option<Document> {
     let key_positions = (0..r.count()?)
         .map(|_| {
             Some(KeyPosition {
-                key: r.string()?,
+                key: super::key_name(r.str()?),
                 line: r.number()?,
                 column: r.number()?,
                 line_hash: std::num::NonZeroU64::new(u64::from_le_bytes(r.eight()?))?,
