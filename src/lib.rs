@@ -1017,13 +1017,17 @@ fn build_unquoted(
         })
     });
     // The list of URLs (the last one patched, if this build produced the
-    // same files, and the last one is as it was published); then the site's
+    // same files from the same inputs but for bodies, and the last one is as
+    // it was published); then the site's
     // files, in path order as `produce` sorted them, with the list among
     // them, make the manifest.
     let base_url = archive.config.base_url();
     let written = std::mem::take(&mut *written_permanent.lock().unwrap_or_else(|e| e.into_inner()));
+    // (Same inputs: the same binary, so the list's format, and base URL.)
+    let same_inputs =
+        (previous.as_ref()).is_some_and(|p| p.inputs.is_some() && p.inputs == prepared.inputs_key);
     let url_list = (last_url_list.and_then(|read| read.join().ok().flatten()))
-        .filter(|_| same_files)
+        .filter(|_| same_files && same_inputs)
         .and_then(|old| urls::patched(old, &base_url, &written))
         .unwrap_or_else(|| {
             let entries = produced.entries.iter();
