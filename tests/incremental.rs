@@ -670,6 +670,23 @@ fn a_body_edit_patches_the_search_index() {
         let line = patched("an edit after the index was made again");
         assert!(line.contains("index patched"), "{line}");
     }
+    // Each step below edits the body back and forth, and builds.
+    let article = std::cell::Cell::new("a");
+    let edit_and_build = |what: &str| {
+        let (from, to) = match article.get() {
+            "a" => ("briefed a", "briefed the"),
+            _ => ("briefed the", "briefed a"),
+        };
+        article.set(if article.get() == "a" { "the" } else { "a" });
+        edit(&site, EDITED, |t| t.replace(from, to));
+        patched(what)
+    };
+    // A live file changed by hand, replaced as an editor saves it.
+    let change_by_hand = |path: &Path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        std::fs::remove_file(path).unwrap();
+        std::fs::write(path, text.replacen('{', "{ ", 1)).unwrap();
+    };
     // A live shard the patch reads, changed by hand, is not patched, but
     // replaced.
     let shard = std::fs::read_dir(site.out.join("search/terms"))
@@ -678,11 +695,8 @@ fn a_body_edit_patches_the_search_index() {
         .unwrap()
         .unwrap()
         .path();
-    let text = std::fs::read_to_string(&shard).unwrap();
-    std::fs::remove_file(&shard).unwrap();
-    std::fs::write(&shard, text.replacen('{', "{ ", 1)).unwrap();
-    edit(&site, EDITED, |t| t.replace("briefed a", "briefed the"));
-    let line = patched("tampered shard");
+    change_by_hand(&shard);
+    let line = edit_and_build("tampered shard");
     assert!(
         line.contains("is not the one the state describes"),
         "{line}"
@@ -697,44 +711,33 @@ fn a_body_edit_patches_the_search_index() {
     forget_spare();
     // Without a staging folder, every search file the patch keeps is taken
     // from the live site: after a full assembly, all were stamped.
-    edit(&site, EDITED, |t| t.replace("briefed the", "briefed a"));
-    let line = patched("a patch without a staging folder");
+    let line = edit_and_build("a patch without a staging folder");
     assert!(line.contains("index patched"), "{line}");
     // A live file the patch neither reads nor writes, changed by hand, is
     // not published again when the staging folder (the site before) holds
     // the index's bytes: nothing is taken from the live site.
     let facets = site.out.join("search/facets.json");
-    let text = std::fs::read_to_string(&facets).unwrap();
-    std::fs::remove_file(&facets).unwrap();
-    std::fs::write(&facets, text.replacen('{', "{ ", 1)).unwrap();
-    edit(&site, EDITED, |t| t.replace("briefed a", "briefed the"));
-    let line = patched("facets changed by hand, the staging folder holding them");
+    change_by_hand(&facets);
+    let line = edit_and_build("facets changed by hand, the staging folder holding them");
     assert!(line.contains("index patched"), "{line}");
     // A patch stamped only the files it wrote: without a staging folder,
     // the others cannot be vouched for, and the index is made again.
     forget_spare();
-    edit(&site, EDITED, |t| t.replace("briefed the", "briefed a"));
-    let line = patched("no staging folder after a patch");
+    let line = edit_and_build("no staging folder after a patch");
     assert!(line.contains("changed since it was published"), "{line}");
     forget_spare();
     // Files the patch does not read are taken from the live site, all
     // stamped by the full assembly: one changed or deleted by hand since is
     // noticed, and the index made again.
-    let other = site.out.join("search/facets.json");
-    let text = std::fs::read_to_string(&other).unwrap();
-    std::fs::remove_file(&other).unwrap();
-    std::fs::write(&other, text.replacen('{', "{ ", 1)).unwrap();
-    edit(&site, EDITED, |t| t.replace("briefed a", "briefed the"));
-    let line = patched("facets changed by hand");
+    change_by_hand(&facets);
+    let line = edit_and_build("facets changed by hand");
     assert!(line.contains("changed since it was published"), "{line}");
     forget_spare();
     std::fs::remove_file(site.out.join("search/docs/1-0.json")).unwrap();
-    edit(&site, EDITED, |t| t.replace("briefed the", "briefed a"));
-    let line = patched("snippet file deleted by hand");
+    let line = edit_and_build("snippet file deleted by hand");
     assert!(line.contains("changed since it was published"), "{line}");
     forget_spare();
-    edit(&site, EDITED, |t| t.replace("briefed a", "briefed the"));
-    let line = patched("after the repair");
+    let line = edit_and_build("after the repair");
     assert!(line.contains("index patched"), "{line}");
 }
 
