@@ -855,7 +855,10 @@ fn build_unquoted(
     // The URL list the last build published into this output, if any, and
     // this build's files written in the folder since (not taken from the
     // live site): the list is patched from theirs when the files are the
-    // same (see [`urls::patched`]).
+    // same (see [`urls::patched`]). Every file whose bytes may have changed
+    // must pass through `write` or `copy` below, or the patched list would
+    // keep its old digest (`tests/incremental.rs` compares every edit's site,
+    // the list with it, to a clean build's).
     let last_url_list = (last_build.as_ref())
         .filter(|state| state.output == output_dir)
         .map(|state| state.urls_sha256.as_str());
@@ -1022,13 +1025,15 @@ fn build_unquoted(
     // files, in path order as `produce` sorted them, with the list among
     // them, make the manifest.
     let base_url = archive.config.base_url();
-    let written = std::mem::take(&mut *written_permanent.lock().unwrap_or_else(|e| e.into_inner()));
+    // (A lock poisoned by a writer that panicked may have lost an entry:
+    // then the list is made again.)
+    let written = (written_permanent.lock().ok()).map(|mut w| std::mem::take(&mut *w));
     // (Same inputs: the same binary, so the list's format, and base URL.)
     let same_inputs =
         (previous.as_ref()).is_some_and(|p| p.inputs.is_some() && p.inputs == prepared.inputs_key);
     let url_list = (last_url_list.and_then(|read| read.join().ok().flatten()))
         .filter(|_| same_files && same_inputs)
-        .and_then(|old| urls::patched(old, &base_url, &written))
+        .and_then(|old| urls::patched(old, &base_url, written.as_deref()?))
         .unwrap_or_else(|| {
             let entries = produced.entries.iter();
             urls::manifest(&base_url, entries.map(|(p, s)| (p.as_str(), s.as_str())))
