@@ -506,6 +506,47 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     #[test]
+    fn stamps_taken_from_open_folders_are_each_files_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for (n, name) in ["a/x.md", "a/y.md", "b/x.md", "a/z.md", "c.md"]
+            .iter()
+            .enumerate()
+        {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "x".repeat(n + 1)).unwrap();
+            paths.push(path);
+        }
+        paths.push(dir.path().join("a/missing.md"));
+        paths.push(dir.path().join("missing/x.md"));
+        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        let each: Vec<Option<FileStamp>> = refs.iter().map(|p| FileStamp::of(p)).collect();
+        assert_eq!(FileStamp::of_all(&refs), each);
+        assert_eq!(each.iter().filter(|s| s.is_some()).count(), 5);
+        assert_eq!(each[2].map(|s| s.len), Some(3));
+    }
+
+    #[test]
+    fn a_path_is_cut_from_its_root_as_strip_prefix_cuts_it() {
+        let cases = [
+            ("/site", "/site/content/a.md"),
+            ("/site/", "/site/content/a.md"),
+            (".", "./content/a.md"),
+            ("site", "site/content/x/../a.md"),
+            ("/site", "/site2/content/a.md"),
+            ("/site", "/site/.hidden/a.md"),
+            ("/site", "/site//content/a.md"),
+            ("/site", "/elsewhere/a.md"),
+        ];
+        for (root, path) in cases {
+            let (root, path) = (Path::new(root), Path::new(path));
+            let expected = path.strip_prefix(root).unwrap_or(path);
+            assert_eq!(relative(root, path), expected, "{root:?} {path:?}");
+        }
+    }
+
+    #[test]
     fn a_stamp_survives_its_bytes_and_settles_after_two_seconds() {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("a.md");
