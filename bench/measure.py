@@ -40,7 +40,7 @@ def remove(pattern: str):
 
     Moving instead of deleting matters on file systems without a journal (this
     project's benchmark machine): ext4 then skips, for every new inode, the inodes
-    deleted in the last 30 seconds, so a build started right after deleting the
+    deleted in the last 60 seconds, so a build started right after deleting the
     previous output spends most of its time in the kernel. run.sh empties the trash
     between series and waits for the window to pass."""
     trash = os.environ.get("BENCH_TRASH")

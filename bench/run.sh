@@ -13,7 +13,7 @@
 #   HUGO_FLAGS=""     extra flags for hugo (e.g. "--disableKinds RSS,sitemap"); noted in the report
 #   SKIP_ANNALS=1, SKIP_HUGO=1, SKIP_INCREMENTAL=1   leave a part out (the last
 #                     also leaves out the serve timing, bench/serve_edit.py)
-#   SETTLE=35         seconds to wait after deleting old outputs (see empty_trash)
+#   SETTLE=65         seconds to wait after deleting old outputs (see empty_trash)
 #
 # Writes bench/results/latest.md (and the raw runs to bench/results/latest.jsonl).
 # Corpora go to bench/.corpus/N and are reused while the generator is unchanged.
@@ -131,14 +131,18 @@ restore_edits() {  # plain cp: the restored file gets a new mtime, as after a re
   PENDING=()
 }
 # Outputs removed before clean builds are moved here and deleted between series,
-# followed by a pause: on ext4 without a journal, creating files within 30 s of
-# deleting many others is many times slower (see remove() in measure.py), which
-# would measure the previous run's deletion, not the build.
+# followed by a pause: on ext4 without a journal, every new inode skips those
+# deleted in the last 60 s (360 s while their inode table is not yet written
+# back, hence the sync), so creating files right after deleting many others is
+# many times slower (see remove() in measure.py). Unsettled, that would measure
+# the previous run's deletion, not the build: a clean build 4.7 s after a pause
+# took 21.6 s right after deleting the last output (2026-12-04, this machine).
 export BENCH_TRASH="$CORPORA/.trash"
-if [ "$QUICK" = 1 ]; then SETTLE="${SETTLE:-0}"; else SETTLE="${SETTLE:-35}"; fi
+if [ "$QUICK" = 1 ]; then SETTLE="${SETTLE:-0}"; else SETTLE="${SETTLE:-65}"; fi
 empty_trash() {
   if [ -d "$BENCH_TRASH" ] && [ -n "$(ls -A "$BENCH_TRASH")" ]; then
     rm -rf "$BENCH_TRASH"
+    sync
     echo "emptied the trash; waiting ${SETTLE} s for the file system's recently-deleted window"
     sleep "$SETTLE"
   fi
