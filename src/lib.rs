@@ -1304,45 +1304,107 @@ fn produce(
         Option<(String, incremental::PageRecord)>,
         bool,
     );
-    let results: Vec<Result<PageResult, Diagnostic>> = pages
-        .par_iter()
-        .map(|&page| {
-            if let Some(bar) = &bar {
-                bar.inc(1);
-            }
-            let keyed = reuse.map(|r| {
-                let path = renderer.page_path(page);
-                let key = incremental::key_text(r.keys.key(page, &path));
-                (r, path, key)
-            });
-            if let Some((r, path, key)) = &keyed {
-                if let Some(previous) = previous.as_ref().and_then(|p| p.pages.get(path)) {
-                    if &previous.key == key {
-                        for (site_path, sha256) in &previous.files {
-                            (r.keep)(site_path, sha256)?;
-                        }
-                        let entries = previous.files.clone();
-                        return Ok((entries, Some((path.clone(), previous.clone())), true));
+    // The generated files (feeds, exports, the bibliography), taken from the
+    // live site like a page when their key is the one recorded (a body edit),
+    // else made again: while the pages render, so that their long serial
+    // tasks fill the cores the last pages leave idle. Their files and any
+    // errors, the paths kept, and their record for the next build.
+    let generate = || {
+        let mut made_entries = Vec::new();
+        let mut errors = Vec::new();
+        let mut kept = Vec::new();
+        let generated_key = reuse.map(|r| incremental::key_text(r.keys.generated(&prepared.theme)));
+        let previous_generated = reuse.zip(generated_key.as_ref()).and_then(|(r, key)| {
+            let record = previous.as_ref()?.pages.get(incremental::GENERATED)?;
+            (&record.key == key).then_some((r, record))
+        });
+        let generated_entries: Vec<(String, String)> = match previous_generated {
+            Some((r, record)) => {
+                for (site_path, sha256) in &record.files {
+                    match (r.keep)(site_path, sha256) {
+                        Ok(()) => made_entries.push((site_path.clone(), sha256.clone())),
+                        Err(d) => errors.push(d),
                     }
                 }
+                kept.extend(record.files.iter().map(|(p, _)| p.clone()));
+                record.files.clone()
             }
-            let files = renderer.render(page)?;
-            let mut entries = Vec::with_capacity(files.len());
-            for file in &files {
-                let entry = hash(file);
-                write(file, &entry.1)?;
-                entries.push(entry);
-            }
-            let record = keyed.map(|(_, path, key)| {
-                let record = incremental::PageRecord {
-                    key,
-                    files: entries.clone(),
-                };
-                (path, record)
-            });
-            Ok((entries, record, false))
-        })
-        .collect();
+            None => match publish::generated_files(archive, &prepared.theme) {
+                Ok(extra) => {
+                    let written: Vec<Result<(String, String), Diagnostic>> = extra
+                        .par_iter()
+                        .map(|file| {
+                            let entry = hash(file);
+                            write(file, &entry.1).map(|()| entry)
+                        })
+                        .collect();
+                    let mut made = Vec::with_capacity(written.len());
+                    for result in written {
+                        match result {
+                            Ok(entry) => made.push(entry),
+                            Err(d) => errors.push(d),
+                        }
+                    }
+                    made_entries.extend(made.iter().cloned());
+                    made
+                }
+                Err(e) => {
+                    errors.extend(e);
+                    Vec::new()
+                }
+            },
+        };
+        let record = generated_key.map(|key| incremental::PageRecord {
+            key,
+            files: generated_entries,
+        });
+        (made_entries, errors, kept, record)
+    };
+    let (results, generated): (Vec<Result<PageResult, Diagnostic>>, _) = rayon::join(
+        || {
+            pages
+                .par_iter()
+                .with_max_len(1)
+                .map(|&page| {
+                    if let Some(bar) = &bar {
+                        bar.inc(1);
+                    }
+                    let keyed = reuse.map(|r| {
+                        let path = renderer.page_path(page);
+                        let key = incremental::key_text(r.keys.key(page, &path));
+                        (r, path, key)
+                    });
+                    if let Some((r, path, key)) = &keyed {
+                        if let Some(previous) = previous.as_ref().and_then(|p| p.pages.get(path)) {
+                            if &previous.key == key {
+                                for (site_path, sha256) in &previous.files {
+                                    (r.keep)(site_path, sha256)?;
+                                }
+                                let entries = previous.files.clone();
+                                return Ok((entries, Some((path.clone(), previous.clone())), true));
+                            }
+                        }
+                    }
+                    let files = renderer.render(page)?;
+                    let mut entries = Vec::with_capacity(files.len());
+                    for file in &files {
+                        let entry = hash(file);
+                        write(file, &entry.1)?;
+                        entries.push(entry);
+                    }
+                    let record = keyed.map(|(_, path, key)| {
+                        let record = incremental::PageRecord {
+                            key,
+                            files: entries.clone(),
+                        };
+                        (path, record)
+                    });
+                    Ok((entries, record, false))
+                })
+                .collect()
+        },
+        generate,
+    );
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -1353,7 +1415,7 @@ fn produce(
     stage_done(
         progress,
         "render",
-        &format!("{} pages, {rendered} rendered", pages.len()),
+        &format!("{} pages, {rendered} rendered; feeds, exports", pages.len()),
         &mut clock,
     );
     let mut errors = Vec::new();
@@ -1392,57 +1454,14 @@ fn produce(
             ),
         )),
     }
-    // The generated files, taken from the live site like a page when their key
-    // is the one recorded (a body edit), else made again.
-    let generated_key = reuse.map(|r| incremental::key_text(r.keys.generated(&prepared.theme)));
-    let previous_generated = reuse.zip(generated_key.as_ref()).and_then(|(r, key)| {
-        let record = previous.as_ref()?.pages.get(incremental::GENERATED)?;
-        (&record.key == key).then_some((r, record))
-    });
-    let generated_entries: Vec<(String, String)> = match previous_generated {
-        Some((r, record)) => {
-            for (site_path, sha256) in &record.files {
-                match (r.keep)(site_path, sha256) {
-                    Ok(()) => entries.push((site_path.clone(), sha256.clone())),
-                    Err(d) => errors.push(d),
-                }
-            }
-            kept.extend(record.files.iter().map(|(p, _)| p.clone()));
-            record.files.clone()
-        }
-        None => match publish::generated_files(archive, &prepared.theme) {
-            Ok(extra) => {
-                let written: Vec<Result<(String, String), Diagnostic>> = extra
-                    .par_iter()
-                    .map(|file| {
-                        let entry = hash(file);
-                        write(file, &entry.1).map(|()| entry)
-                    })
-                    .collect();
-                let mut made = Vec::with_capacity(written.len());
-                for result in written {
-                    match result {
-                        Ok(entry) => made.push(entry),
-                        Err(d) => errors.push(d),
-                    }
-                }
-                entries.extend(made.iter().cloned());
-                made
-            }
-            Err(e) => {
-                errors.extend(e);
-                Vec::new()
-            }
-        },
-    };
-    if let Some(key) = generated_key {
-        records.pages.insert(
-            incremental::GENERATED.to_string(),
-            incremental::PageRecord {
-                key,
-                files: generated_entries,
-            },
-        );
+    let (generated_entries, generated_errors, generated_kept, generated_record) = generated;
+    entries.extend(generated_entries);
+    errors.extend(generated_errors);
+    kept.extend(generated_kept);
+    if let Some(record) = generated_record {
+        records
+            .pages
+            .insert(incremental::GENERATED.to_string(), record);
     }
     for (original, site_path) in &archive.attachments {
         match copy(&original.path, site_path, &original.sha256) {
@@ -1450,7 +1469,12 @@ fn produce(
             Err(d) => errors.push(d),
         }
     }
-    stage_done(progress, "generate", "feeds, exports", &mut clock);
+    stage_done(
+        progress,
+        "generate",
+        &format!("{} originals", archive.attachments.len()),
+        &mut clock,
+    );
     errors.extend(paths_written_twice(&entries, writers, archive, renderer));
     if !errors.is_empty() {
         return Err(Diagnostics::sorted(errors));
