@@ -317,7 +317,7 @@ impl LinkChecker {
             };
             format!("{dir}{url}")
         };
-        match normalise(&site_relative) {
+        match normalise(site_relative) {
             Some(path) => Target::Internal(path),
             None => Target::OutsideBase,
         }
@@ -349,16 +349,16 @@ fn resolves(path: &str, files: &FxHashSet<&str>) -> bool {
 
 /// Resolves `.` and `..` segments and percent-escapes; `None` if the path climbs
 /// above the site root or does not decode to UTF-8.
-fn normalise(path: &str) -> Option<String> {
+fn normalise(path: String) -> Option<String> {
     // Most links are already clean: no escapes, no dot or empty segments.
     let clean = !path.contains('%')
         && !path.contains("//")
         && !path.starts_with('/')
         && path.split('/').all(|s| s != "." && s != "..");
     if clean {
-        return Some(path.to_string());
+        return Some(path);
     }
-    let decoded = percent_decode(path)?;
+    let decoded = percent_decode(&path)?;
     let trailing = decoded.ends_with('/')
         || decoded.ends_with("/.")
         || decoded.ends_with("/..")
@@ -518,7 +518,8 @@ pub fn links_in_html(html: &[u8]) -> Vec<FoundLink> {
         let tag = &html[start + 1..p];
         let is_meta = tag.eq_ignore_ascii_case(b"meta");
         let mut refresh = false;
-        let mut content: Option<(String, usize)> = None;
+        // Decoded only for a refresh: every page has dozens of `<meta content>`.
+        let mut content: Option<(usize, usize, usize)> = None;
         // Attributes.
         loop {
             while p < n && (html[p].is_ascii_whitespace() || html[p] == b'/') {
@@ -577,11 +578,11 @@ pub fn links_in_html(html: &[u8]) -> Vec<FoundLink> {
             } else if is_meta && name.eq_ignore_ascii_case(b"http-equiv") {
                 refresh = raw.eq_ignore_ascii_case(b"refresh");
             } else if is_meta && name.eq_ignore_ascii_case(b"content") {
-                content = Some((decode_entities(raw), lines.at(value_start)));
+                content = Some((value_start, value_end, lines.at(value_start)));
             }
         }
-        if let (true, Some((content, line))) = (refresh, content) {
-            if let Some(url) = refresh_url(&content) {
+        if let (true, Some((start, end, line))) = (refresh, content) {
+            if let Some(url) = refresh_url(&decode_entities(&html[start..end])) {
                 out.push(FoundLink { url, line });
             }
         }
@@ -872,8 +873,11 @@ mod tests {
             decode_entities(b"a&amp;b&#47;c&#x2F;d&nbsp;"),
             "a&b/c/d&nbsp;"
         );
-        assert_eq!(normalise("a/./b/../c%20d/").as_deref(), Some("a/c d/"));
-        assert_eq!(normalise("a/.."), Some(String::new()));
-        assert_eq!(normalise("%ff"), None);
+        assert_eq!(
+            normalise("a/./b/../c%20d/".into()).as_deref(),
+            Some("a/c d/")
+        );
+        assert_eq!(normalise("a/..".into()), Some(String::new()));
+        assert_eq!(normalise("%ff".into()), None);
     }
 }
