@@ -140,11 +140,10 @@ pub fn ris(doc: &Document, config: &Config) -> String {
     lines.push(("ER", String::new()));
     let mut out = String::new();
     for (tag, value) in lines {
-        if value.is_empty() {
-            out.push_str(&format!("{tag}  - \n"));
-        } else {
-            out.push_str(&format!("{tag}  - {value}\n"));
-        }
+        out.push_str(tag);
+        out.push_str("  - ");
+        out.push_str(&value);
+        out.push('\n');
     }
     out
 }
@@ -238,7 +237,14 @@ pub fn highwire_date(d: &PartialDate) -> String {
 }
 
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for (i, word) in s.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 fn capitalise(s: &str) -> String {
@@ -252,20 +258,36 @@ fn capitalise(s: &str) -> String {
 /// Escapes text for a braced BibTeX field: the special characters become commands
 /// and braces are balanced, so no value can break out of its field.
 fn bib_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in one_line(s).chars() {
-        match c {
-            '\\' => out.push_str("\\textbackslash{}"),
-            '{' => out.push_str("\\{"),
-            '}' => out.push_str("\\}"),
-            '%' | '&' | '$' | '#' | '_' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '~' => out.push_str("\\textasciitilde{}"),
-            '^' => out.push_str("\\textasciicircum{}"),
-            c => out.push(c),
+    let special = |c: char| {
+        matches!(
+            c,
+            '\\' | '{' | '}' | '%' | '&' | '$' | '#' | '_' | '~' | '^'
+        )
+    };
+    let mut out = String::with_capacity(s.len() + 8);
+    // One line: runs of whitespace become one space, as in `one_line`.
+    for (i, word) in s.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
         }
+        let mut rest = word;
+        while let Some(at) = rest.find(special) {
+            out.push_str(&rest[..at]);
+            out.push_str(match rest.as_bytes()[at] {
+                b'\\' => "\\textbackslash{}",
+                b'{' => "\\{",
+                b'}' => "\\}",
+                b'%' => "\\%",
+                b'&' => "\\&",
+                b'$' => "\\$",
+                b'#' => "\\#",
+                b'_' => "\\_",
+                b'~' => "\\textasciitilde{}",
+                _ => "\\textasciicircum{}",
+            });
+            rest = &rest[at + 1..];
+        }
+        out.push_str(rest);
     }
     out
 }
@@ -308,6 +330,16 @@ mod tests {
             crate::document::parse_document(&src, &config).unwrap(),
             config,
         )
+    }
+
+    #[test]
+    fn bibtex_escapes_every_special_character_on_one_line() {
+        assert_eq!(
+            bib_escape("  a\u{a0}b\t\n {x}\\y ~^%&$#_ é  "),
+            "a b \\{x\\}\\textbackslash{}y \\textasciitilde{}\\textasciicircum{}\\%\\&\\$\\#\\_ é"
+        );
+        assert_eq!(bib_escape(""), "");
+        assert_eq!(one_line(" one\r\n two  three "), "one two three");
     }
 
     #[test]

@@ -41,24 +41,16 @@ pub struct TextBlock {
 }
 
 impl TextBlock {
-    /// Folds runs of ASCII white space to one space and trims, in one pass over bytes
-    /// (removing ASCII bytes always leaves valid UTF-8).
+    /// Folds runs of ASCII white space to one space and trims, copying a word at
+    /// a time rather than pushing each byte.
     fn normalised(self) -> TextBlock {
-        let mut out: Vec<u8> = Vec::with_capacity(self.text.len());
-        let mut space = false;
-        for &b in self.text.as_bytes() {
-            if b.is_ascii_whitespace() {
-                space = !out.is_empty();
-            } else {
-                if space {
-                    out.push(b' ');
-                    space = false;
-                }
-                out.push(b);
+        let mut text = String::with_capacity(self.text.len());
+        for word in self.text.split_ascii_whitespace() {
+            if !text.is_empty() {
+                text.push(' ');
             }
+            text.push_str(word);
         }
-        let text = String::from_utf8(out)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         TextBlock {
             anchor: self.anchor,
             text,
