@@ -229,7 +229,9 @@ def report(a) -> int:
                 "builds above, with its share of the median wall time; peak RSS is the "
                 "process's peak at the end of the stage. `search` is the search index on "
                 "its own (the per-document analysis it assembles from is made in `link`, "
-                "from the body that stage renders anyway).", "",
+                "from the body that stage renders anyway); `render` includes the feeds, "
+                "exports and bibliography, made alongside the pages, and `generate` copies "
+                "the originals.", "",
                 "| N | " + " | ".join(names) + " |",
                 "| ---: | " + " | ".join("---:" for _ in names) + " |"]
         for n in sorted({r["n"] for r in staged}):
