@@ -38,6 +38,8 @@ struct RawConfig {
     publisher: Option<String>,
     #[serde(default = "default_latest")]
     latest_documents: usize,
+    #[serde(default = "default_document_list_limit")]
+    document_list_limit: usize,
     #[serde(default)]
     taxonomies: Vec<TaxonomyConfig>,
     #[serde(default)]
@@ -86,6 +88,12 @@ fn default_latest() -> usize {
     10
 }
 
+/// As many as `/timeline/` lists inline: a page of 2,000 summaries is about
+/// 1.6 MB, while every document of a 100,000-document archive was 79 MB.
+fn default_document_list_limit() -> usize {
+    2_000
+}
+
 /// The site's configuration, resolved and ready to use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -106,6 +114,9 @@ pub struct Config {
     pub publisher: Option<String>,
     /// How many documents the home page lists.
     pub latest_documents: usize,
+    /// How many documents `/documents/` lists, newest first, before it sends
+    /// the reader to the year pages for the rest (0: every document).
+    pub document_list_limit: usize,
     /// Taxonomies in display order: the defaults, then the site's own.
     pub taxonomies: Vec<TaxonomyConfig>,
     /// Mention detection.
@@ -245,6 +256,7 @@ impl Config {
             theme: raw.theme,
             publisher: raw.publisher,
             latest_documents: raw.latest_documents,
+            document_list_limit: raw.document_list_limit,
             taxonomies,
             mentions: raw.mentions,
             markdown: raw.markdown,

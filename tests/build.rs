@@ -920,3 +920,58 @@ fn entity_alias_differing_only_in_case_is_accepted() {
     assert_eq!(listed_documents(&html, "/"), ["training-note"]);
     check_links(&site.out, "/").assert_ok();
 }
+
+#[test]
+fn a_long_document_list_shows_the_newest_and_links_every_year() {
+    let site = Site::new("basic");
+    let config = site.root.join("site.toml");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str("document_list_limit = 2\n");
+    std::fs::write(&config, &toml).unwrap();
+    site.build(&[]).assert_success();
+    let list = page(&site.out, "documents/");
+    let newest: Vec<String> = DOCUMENTS[..2]
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    assert_eq!(listed_documents(&list, "/"), newest);
+    let intro = texts(&list, "header.page-intro p");
+    assert!(
+        intro[0].starts_with("The 2 newest of 5 documents."),
+        "{intro:?}"
+    );
+    // Every year with documents links to its page, where the rest are listed.
+    let years: Vec<(String, String)> = select(&list, "nav.documents-by-year a")
+        .iter()
+        .map(|a| (a.value().attr("href").unwrap().to_string(), text_of(*a)))
+        .collect();
+    assert_eq!(
+        years,
+        [
+            ("/timeline/2018/".to_string(), "2018 1 document".to_string()),
+            (
+                "/timeline/2019/".to_string(),
+                "2019 3 documents".to_string()
+            ),
+            ("/timeline/2020/".to_string(), "2020 1 document".to_string()),
+        ]
+    );
+    assert_eq!(
+        texts(&list, "p.list-more"),
+        ["3 older documents: on the page of their year, above, and on the timeline."]
+    );
+    let year = page(&site.out, "timeline/2018/");
+    assert!(!select(&year, "a[href='/documents/frontex-report-2018/']").is_empty());
+
+    // 0 lists every document, as does an archive within the limit (the default).
+    std::fs::write(
+        &config,
+        toml.replace("document_list_limit = 2", "document_list_limit = 0"),
+    )
+    .unwrap();
+    site.build(&[]).assert_success();
+    let list = page(&site.out, "documents/");
+    assert_eq!(listed_documents(&list, "/").len(), DOCUMENTS.len());
+    assert!(select(&list, "nav.documents-by-year").is_empty());
+    assert!(texts(&list, "header.page-intro p")[0].starts_with("5 documents, newest first."));
+}

@@ -315,7 +315,22 @@ impl<'a> Renderer<'a> {
                 "index.html"
             }
             Page::DocumentList => {
-                ctx.insert_value("documents", Value::from(self.summaries().to_vec()));
+                // Above the limit, the newest documents and every year's page,
+                // so the page stays light however large the archive grows.
+                let summaries = self.summaries();
+                let shown = match config.document_list_limit {
+                    0 => summaries.len(),
+                    limit => limit.min(summaries.len()),
+                };
+                ctx.insert_value("documents", Value::from(summaries[..shown].to_vec()));
+                ctx.insert("document_count", &summaries.len());
+                let years: Vec<TimelineYearView> = a
+                    .timeline
+                    .years
+                    .iter()
+                    .map(|y| timeline_year_view(a, y, false))
+                    .collect();
+                ctx.insert("years", &years);
                 "documents.html"
             }
             Page::Document(i) => {
