@@ -114,6 +114,13 @@ fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()>
     out.write_all(&bytes[plain..])
 }
 
+/// Every year of the timeline, with its months and their entries if `entries`.
+fn year_views(a: &Archive, entries: bool) -> Vec<TimelineYearView> {
+    (a.timeline.years.iter())
+        .map(|y| timeline_year_view(a, y, entries))
+        .collect()
+}
+
 impl<'a> Renderer<'a> {
     /// Compiles the theme's templates and prepares the shared values.
     pub fn new(archive: &'a Archive, theme: &Theme) -> Result<Self, Vec<Diagnostic>> {
@@ -304,13 +311,7 @@ impl<'a> Renderer<'a> {
                     })
                     .collect();
                 ctx.insert("taxonomies", &taxonomies);
-                let years: Vec<TimelineYearView> = a
-                    .timeline
-                    .years
-                    .iter()
-                    .map(|y| timeline_year_view(a, y, false))
-                    .collect();
-                ctx.insert("years", &years);
+                ctx.insert("years", &year_views(a, false));
                 ctx.insert("chart", &charts::years_chart(a, false));
                 "index.html"
             }
@@ -324,13 +325,7 @@ impl<'a> Renderer<'a> {
                 };
                 ctx.insert_value("documents", Value::from(summaries[..shown].to_vec()));
                 ctx.insert("document_count", &summaries.len());
-                let years: Vec<TimelineYearView> = a
-                    .timeline
-                    .years
-                    .iter()
-                    .map(|y| timeline_year_view(a, y, false))
-                    .collect();
-                ctx.insert("years", &years);
+                ctx.insert("years", &year_views(a, false));
                 "documents.html"
             }
             Page::Document(i) => {
@@ -408,13 +403,7 @@ impl<'a> Renderer<'a> {
                     .map(|y| y.document_count + y.event_count)
                     .sum();
                 let inline = total <= TIMELINE_INLINE_LIMIT;
-                let years: Vec<TimelineYearView> = a
-                    .timeline
-                    .years
-                    .iter()
-                    .map(|y| timeline_year_view(a, y, inline))
-                    .collect();
-                ctx.insert("years", &years);
+                ctx.insert("years", &year_views(a, inline));
                 ctx.insert("entries_inline", &inline);
                 ctx.insert("chart", &charts::years_chart(a, true));
                 "timeline.html"
