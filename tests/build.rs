@@ -962,6 +962,33 @@ fn a_long_document_list_shows_the_newest_and_links_every_year() {
     );
     let year = page(&site.out, "timeline/2018/");
     assert!(!select(&year, "a[href='/documents/frontex-report-2018/']").is_empty());
+    // A term's list likewise, its rest found by the search page's filter.
+    let term = page(&site.out, "topics/biometrics/");
+    assert_eq!(
+        listed_documents(&term, "/"),
+        ["europol-briefing-2020-06-15", "council-note-2019-04"]
+    );
+    assert_eq!(
+        texts(
+            &term,
+            "section[aria-labelledby='filed-heading'] .section-head .count"
+        ),
+        ["the 2 newest of 4"]
+    );
+    assert_eq!(
+        texts(&term, "section[aria-labelledby='filed-heading'] p.list-more"),
+        ["2 older documents: all 4 in search, newest first, and on the pages of their years on the timeline."]
+    );
+    let search: Vec<&str> = select(&term, "p.list-more a")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap())
+        .collect();
+    assert_eq!(search, ["/search/?topic=biometrics", "/timeline/"]);
+    assert!(texts(&term, "ul.entity-facts li")[0].starts_with("4 documents filed"));
+    let org = page(&site.out, "organisations/europol/");
+    assert!(select(&org, "p.list-more a")
+        .iter()
+        .any(|a| a.value().attr("href") == Some("/search/?org=europol")));
 
     // 0 lists every document, as does an archive within the limit (the default).
     std::fs::write(
@@ -974,4 +1001,7 @@ fn a_long_document_list_shows_the_newest_and_links_every_year() {
     assert_eq!(listed_documents(&list, "/").len(), DOCUMENTS.len());
     assert!(select(&list, "nav.documents-by-year").is_empty());
     assert!(texts(&list, "header.page-intro p")[0].starts_with("5 documents, newest first."));
+    let term = page(&site.out, "topics/biometrics/");
+    assert_eq!(listed_documents(&term, "/").len(), 4);
+    assert!(select(&term, "p.list-more").is_empty());
 }

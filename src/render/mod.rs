@@ -114,6 +114,15 @@ fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()>
     out.write_all(&bytes[plain..])
 }
 
+/// How many of `count` documents a long list shows (`document_list_limit`,
+/// 0 for all of them).
+fn list_limit(config: &crate::config::Config, count: usize) -> usize {
+    match config.document_list_limit {
+        0 => count,
+        limit => limit.min(count),
+    }
+}
+
 /// Every year of the timeline, with its months and their entries if `entries`.
 fn year_views(a: &Archive, entries: bool) -> Vec<TimelineYearView> {
     (a.timeline.years.iter())
@@ -319,10 +328,7 @@ impl<'a> Renderer<'a> {
                 // Above the limit, the newest documents and every year's page,
                 // so the page stays light however large the archive grows.
                 let summaries = self.summaries();
-                let shown = match config.document_list_limit {
-                    0 => summaries.len(),
-                    limit => limit.min(summaries.len()),
-                };
+                let shown = list_limit(config, summaries.len());
                 ctx.insert_value("documents", Value::from(summaries[..shown].to_vec()));
                 ctx.insert("document_count", &summaries.len());
                 ctx.insert("years", &year_views(a, false));
@@ -366,12 +372,18 @@ impl<'a> Renderer<'a> {
                         url: config.url(&tax.term_path(term)),
                     },
                 );
-                let docs: Vec<Value> = term
-                    .documents
+                // Above the limit, the newest, and the search page's filter
+                // for all of them (every document is on its year's page too).
+                let shown = list_limit(config, term.documents.len());
+                let docs: Vec<Value> = term.documents[..shown]
                     .iter()
                     .map(|&d| self.summaries()[d].clone())
                     .collect();
                 ctx.insert_value("documents", Value::from(docs));
+                ctx.insert("document_count", &term.documents.len());
+                let param = crate::search::facets::taxonomy_param(&tax.config.key);
+                let search_url = format!("{}?{param}={}", config.url("search/"), term.slug);
+                ctx.insert("search_url", &search_url);
                 let entity = term.entity.map(|e| self.entity_view(e, &term.documents));
                 // The timeline shows what the page lists: filed, mentioned, events.
                 let mut documents = term.documents.clone();
