@@ -258,12 +258,6 @@ fn capitalise(s: &str) -> String {
 /// Escapes text for a braced BibTeX field: the special characters become commands
 /// and braces are balanced, so no value can break out of its field.
 fn bib_escape(s: &str) -> String {
-    let special = |c: char| {
-        matches!(
-            c,
-            '\\' | '{' | '}' | '%' | '&' | '$' | '#' | '_' | '~' | '^'
-        )
-    };
     let mut out = String::with_capacity(s.len() + 8);
     // One line: runs of whitespace become one space, as in `one_line`.
     for (i, word) in s.split_whitespace().enumerate() {
@@ -271,25 +265,36 @@ fn bib_escape(s: &str) -> String {
             out.push(' ');
         }
         let mut rest = word;
-        while let Some(at) = rest.find(special) {
+        while let Some((at, command)) = rest
+            .bytes()
+            .enumerate()
+            .find_map(|(at, b)| Some((at, bib_command(b)?)))
+        {
             out.push_str(&rest[..at]);
-            out.push_str(match rest.as_bytes()[at] {
-                b'\\' => "\\textbackslash{}",
-                b'{' => "\\{",
-                b'}' => "\\}",
-                b'%' => "\\%",
-                b'&' => "\\&",
-                b'$' => "\\$",
-                b'#' => "\\#",
-                b'_' => "\\_",
-                b'~' => "\\textasciitilde{}",
-                _ => "\\textasciicircum{}",
-            });
+            out.push_str(command);
             rest = &rest[at + 1..];
         }
         out.push_str(rest);
     }
     out
+}
+
+/// How a byte with a meaning in BibTeX is written in a braced field; `None` for
+/// any other byte (the special ones are ASCII, so never inside a character).
+fn bib_command(b: u8) -> Option<&'static str> {
+    Some(match b {
+        b'\\' => "\\textbackslash{}",
+        b'{' => "\\{",
+        b'}' => "\\}",
+        b'%' => "\\%",
+        b'&' => "\\&",
+        b'$' => "\\$",
+        b'#' => "\\#",
+        b'_' => "\\_",
+        b'~' => "\\textasciitilde{}",
+        b'^' => "\\textasciicircum{}",
+        _ => return None,
+    })
 }
 
 /// JSON made safe to embed in an HTML `<script>` element: `<`, `>` and `&` are
