@@ -114,9 +114,10 @@ pub struct Config {
     pub publisher: Option<String>,
     /// How many documents the home page lists.
     pub latest_documents: usize,
-    /// How many documents `/documents/` and a term's page list, newest first,
-    /// before they send the reader to the year pages or the search page for
-    /// the rest (0: every document).
+    /// How many documents `/documents/`, a term's page and each of an entity's
+    /// lists show, newest first, before they send the reader to the year pages
+    /// or the search page for the rest; and how many `/correspondence/` lists
+    /// in all (0: every document).
     pub document_list_limit: usize,
     /// Taxonomies in display order: the defaults, then the site's own.
     pub taxonomies: Vec<TaxonomyConfig>,

@@ -921,6 +921,128 @@ fn entity_alias_differing_only_in_case_is_accepted() {
     check_links(&site.out, "/").assert_ok();
 }
 
+/// An entity's lists of what mentions it, what it sent and what it received
+/// are cut at the limit like a term's, each with the search filter finding the
+/// rest; `/correspondence/` cuts its busiest pairs first to stay within it.
+#[test]
+fn an_entitys_lists_and_the_correspondence_are_cut_with_links_to_search() {
+    let site = Site::new("crosslinks");
+    let linker = site.root.join("content/documents/2019/linker.md");
+    let mut text = std::fs::read_to_string(&linker).unwrap();
+    text.push_str("\nEuropol was consulted.\n");
+    std::fs::write(&linker, text).unwrap();
+    let config = site.root.join("site.toml");
+    let toml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{toml}document_list_limit = 1\n")).unwrap();
+    site.build(&[]).assert_success();
+    check_links(&site.out, "/").assert_ok();
+    let section = |html: &Html, name: &str, part: &str| {
+        texts(
+            html,
+            &format!("section[aria-labelledby='{name}-heading'] {part}"),
+        )
+    };
+    let hrefs = |html: &Html, css: &str| -> Vec<String> {
+        select(html, css)
+            .iter()
+            .map(|a| a.value().attr("href").unwrap().to_string())
+            .collect()
+    };
+    let home = page(&site.out, "organisations/dg-home/");
+    assert_eq!(
+        linked_ids(
+            &home,
+            "section[aria-labelledby='sent-heading'] a.doc-title",
+            "/"
+        ),
+        ["linker-2019"]
+    );
+    assert_eq!(section(&home, "sent", ".count"), ["the 1 newest of 2"]);
+    assert_eq!(
+        section(&home, "sent", "p.list-more"),
+        ["1 older document: all 2 in search, newest first."]
+    );
+    assert_eq!(
+        linked_ids(
+            &home,
+            "section[aria-labelledby='received-heading'] a.doc-title",
+            "/"
+        ),
+        ["sibling-2019"]
+    );
+    assert_eq!(section(&home, "received", ".count"), ["the 1 newest of 2"]);
+    assert_eq!(
+        hrefs(&home, "p.list-more a"),
+        ["/search/?sender=dg-home", "/search/?recipient=dg-home"]
+    );
+    let facts = texts(&home, "ul.entity-facts li");
+    assert!(facts.contains(&"2 sent".to_string()), "{facts:?}");
+    assert!(facts.contains(&"2 received".to_string()), "{facts:?}");
+    let europol = page(&site.out, "organisations/europol/");
+    assert_eq!(
+        linked_ids(
+            &europol,
+            "section[aria-labelledby='mentioned-heading'] a.doc-title",
+            "/"
+        ),
+        ["linker-2019"]
+    );
+    assert_eq!(
+        section(&europol, "mentioned", ".count"),
+        ["the 1 newest of 2"]
+    );
+    assert_eq!(
+        section(&europol, "mentioned", "p.list-more"),
+        ["1 older document: every document mentioning Europol in search, newest first."]
+    );
+    assert!(hrefs(&europol, "p.list-more a").contains(&"/search/?mentions=europol".to_string()));
+
+    // Four pairs and a limit of 1: no pair lists a document, each links all of its.
+    let pairs = page(&site.out, "correspondence/");
+    assert!(select(&pairs, "main ol.document-list").is_empty());
+    assert!(select(&pairs, "main p.empty").is_empty());
+    assert_eq!(
+        hrefs(&pairs, "section.correspondence-pair p.list-more a"),
+        [
+            "/search/?sender=dg-home&recipient=europol",
+            "/search/?sender=dg-home&recipient=edps",
+            "/search/?sender=edps&recipient=dg-home",
+            "/search/?sender=europol&recipient=dg-home",
+        ]
+    );
+    assert_eq!(
+        texts(&pairs, "section.correspondence-pair p.list-more")[0],
+        "all 2 in search, newest first."
+    );
+    // A limit of 4 lists one of each pair, the busiest cut to its newest.
+    std::fs::write(&config, format!("{toml}document_list_limit = 4\n")).unwrap();
+    site.build(&[]).assert_success();
+    let pairs = page(&site.out, "correspondence/");
+    assert_eq!(
+        linked_ids(&pairs, "section.correspondence-pair a.doc-title", "/"),
+        [
+            "linker-2019",
+            "linker-2019",
+            "mentions-2017",
+            "sibling-2019"
+        ]
+    );
+    assert_eq!(
+        texts(&pairs, "section.correspondence-pair p.list-more"),
+        ["1 older document: all 2 in search, newest first."]
+    );
+    // Within the limit nothing is cut.
+    std::fs::write(&config, &toml).unwrap();
+    site.build(&[]).assert_success();
+    let pairs = page(&site.out, "correspondence/");
+    assert_eq!(
+        select(&pairs, "section.correspondence-pair a.doc-title").len(),
+        5
+    );
+    assert!(select(&pairs, "p.list-more").is_empty());
+    assert!(select(&page(&site.out, "organisations/dg-home/"), "p.list-more").is_empty());
+}
+
 #[test]
 fn a_long_document_list_shows_the_newest_and_links_every_year() {
     let site = Site::new("basic");

@@ -646,3 +646,76 @@ fn term_shard_names_are_the_clients() {
     let theirs: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(theirs, ours);
 }
+
+/// An entity page's lists are cut in a large archive, and their links send the
+/// reader to the search page's filters for the rest; each filter must find
+/// exactly what the uncut list holds, aliases included.
+#[test]
+fn an_entitys_search_filters_find_what_its_page_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    common::copy_dir(&common::fixture_path("crosslinks"), &root);
+    // A sender written by an alias is the entity's all the same.
+    let note = root.join("content/documents/2017/mentions.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    let text = text.replace(
+        "from: EDPS\n",
+        "from: European Data Protection Supervisor\n",
+    );
+    std::fs::write(&note, text).unwrap();
+    let site = dir.path().join("site");
+    build(&root, &site);
+    let entities = ["dg-home", "edps", "eu-lisa", "europol"];
+    let queries: Vec<String> = entities
+        .iter()
+        .flat_map(|e| {
+            ["sender", "recipient", "mentions", "org"].map(|param| format!("{param}={e}"))
+        })
+        .collect();
+    let queries: Vec<&str> = queries.iter().map(String::as_str).collect();
+    let answers = run_queries(&site, &queries);
+    let found = |query: String| -> Vec<String> {
+        let answer = answers.iter().find(|a| a.query == query).unwrap();
+        assert_eq!(answer.total, answer.ids.len());
+        let mut ids = answer.ids.clone();
+        ids.sort_unstable();
+        ids
+    };
+    let listed = |page: &scraper::Html, section: &str| -> Vec<String> {
+        let css = format!("section[aria-labelledby='{section}-heading'] a.doc-title");
+        let mut ids = common::linked_ids(page, &css, "/");
+        ids.sort_unstable();
+        ids
+    };
+    for e in entities {
+        let page = common::page(&site, &format!("organisations/{e}/"));
+        assert_eq!(found(format!("sender={e}")), listed(&page, "sent"), "{e}");
+        assert_eq!(
+            found(format!("recipient={e}")),
+            listed(&page, "received"),
+            "{e}"
+        );
+        // The page lists the documents that mention the entity without being
+        // filed under it; the filter finds all that mention it.
+        let filed = found(format!("org={e}"));
+        let mut mentioned: Vec<String> = found(format!("mentions={e}"))
+            .into_iter()
+            .filter(|id| !filed.contains(id))
+            .collect();
+        mentioned.sort_unstable();
+        assert_eq!(mentioned, listed(&page, "mentioned"), "{e}");
+    }
+    // Pinned, so that an empty page and an empty filter cannot agree.
+    assert_eq!(found("sender=edps".into()), ["mentions-2017"]);
+    assert_eq!(
+        found("recipient=europol".into()),
+        ["linker-2019", "target-2016"]
+    );
+    assert_eq!(found("sender=europol".into()), ["sibling-2019"]);
+    assert_eq!(found("recipient=edps".into()), ["linker-2019"]);
+    assert_eq!(
+        found("mentions=europol".into()),
+        ["mentions-2017", "sibling-2019"]
+    );
+    assert_eq!(found("mentions=eu-lisa".into()), ["mentions-2017"]);
+}

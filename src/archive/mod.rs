@@ -747,30 +747,55 @@ impl<'a> NameKeys<'a> {
     }
 }
 
-/// For each entity, the documents naming it as a sender and as a recipient (names
-/// and aliases compared like terms), newest first: whether or not a document also
-/// files itself under the entity.
+/// Which entity a name in `from` or `to` stands for: names and aliases compared
+/// like terms, each spelling keyed once (most documents spell a name as others
+/// do). The entity pages' sent and received lists and the search page's sender
+/// and recipient filters resolve names alike, so that each finds what the other
+/// lists.
+pub struct Correspondents<'a> {
+    by_name: HashMap<String, usize>,
+    by_spelling: FxHashMap<&'a str, Option<usize>>,
+}
+
+impl<'a> Correspondents<'a> {
+    /// The resolver of `entities`' names.
+    pub fn new(entities: &[Entity]) -> Self {
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        for (e, entity) in entities.iter().enumerate() {
+            for name in entity.names() {
+                by_name.entry(term_key(name)).or_insert(e);
+            }
+        }
+        Correspondents {
+            by_name,
+            by_spelling: FxHashMap::default(),
+        }
+    }
+
+    /// The entity `name` stands for, if any.
+    pub fn entity(&mut self, name: &'a str) -> Option<usize> {
+        let by_name = &self.by_name;
+        *self
+            .by_spelling
+            .entry(name)
+            .or_insert_with(|| by_name.get(&term_key(name)).copied())
+    }
+}
+
+/// For each entity, the documents naming it as a sender and as a recipient (see
+/// [`Correspondents`]), newest first: whether or not a document also files itself
+/// under the entity.
 fn correspondents(
     documents: &[Document],
     entities: &[Entity],
 ) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
-    let mut by_name: HashMap<String, usize> = HashMap::new();
-    for (e, entity) in entities.iter().enumerate() {
-        for name in entity.names() {
-            by_name.entry(term_key(name)).or_insert(e);
-        }
-    }
+    let mut names = Correspondents::new(entities);
     let mut sent = vec![Vec::new(); entities.len()];
     let mut received = vec![Vec::new(); entities.len()];
-    // Each spelling is keyed once: most documents spell a name as others do.
-    let mut by_spelling: FxHashMap<&str, Option<usize>> = FxHashMap::default();
     for (d, doc) in documents.iter().enumerate() {
-        for (names, lists) in [(&doc.from, &mut sent), (&doc.to, &mut received)] {
-            for name in names {
-                let entity = *by_spelling
-                    .entry(name.as_str())
-                    .or_insert_with(|| by_name.get(&term_key(name)).copied());
-                if let Some(e) = entity {
+        for (written, lists) in [(&doc.from, &mut sent), (&doc.to, &mut received)] {
+            for name in written {
+                if let Some(e) = names.entity(name) {
                     let list: &mut Vec<usize> = &mut lists[e];
                     if list.last() != Some(&d) {
                         list.push(d);

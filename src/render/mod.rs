@@ -123,6 +123,29 @@ fn list_limit(config: &crate::config::Config, count: usize) -> usize {
     }
 }
 
+/// How many documents each sender-recipient pair of `/correspondence/` lists,
+/// given how many each has: the most that keeps the page's total within `limit`
+/// (`document_list_limit`; 0, or a total within it, lists them all), so the
+/// busiest pairs are cut first and every pair shows its newest.
+fn pair_list_limit(lengths: &[usize], limit: usize) -> usize {
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    let total = |cap: usize| -> usize { lengths.iter().map(|&n| n.min(cap)).sum() };
+    if limit == 0 || total(longest) <= limit {
+        return longest;
+    }
+    // The page's total grows with the cap: the largest cap within the limit.
+    let (mut low, mut high) = (0, longest);
+    while low < high {
+        let mid = (low + high).div_ceil(2);
+        if total(mid) <= limit {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    low
+}
+
 /// Every year of the timeline, with its months and their entries if `entries`.
 fn year_views(a: &Archive, entries: bool) -> Vec<TimelineYearView> {
     (a.timeline.years.iter())
@@ -392,9 +415,11 @@ impl<'a> Renderer<'a> {
                     documents.sort_unstable();
                     documents.dedup();
                 }
-                let events: Vec<(usize, usize)> = entity
-                    .iter()
-                    .flat_map(|e| e.events.iter().map(|ev| ev.source))
+                // Every event naming the entity, though its page lists only the newest.
+                let events: Vec<(usize, usize)> = (term.entity.iter())
+                    .flat_map(|&e| &a.events_naming[e])
+                    .copied()
+                    .filter(|&(d, i)| a.documents[d].events.get(i).is_some())
                     .collect();
                 let timeline = charts::term_timeline(
                     a,
@@ -436,18 +461,32 @@ impl<'a> Renderer<'a> {
             }
             Page::Search => "search.html",
             Page::Correspondence => {
-                let pairs: Vec<CorrespondenceView> = a
-                    .correspondence
-                    .iter()
-                    .map(|c| CorrespondenceView {
-                        from: c.from.clone(),
-                        to: c.to.clone(),
-                        documents: Value::from(
-                            c.documents
-                                .iter()
-                                .map(|&d| self.summaries()[d].clone())
-                                .collect::<Vec<_>>(),
-                        ),
+                // Each pair lists its newest documents, as many as keep the page
+                // within the limit, and links the search page for the rest.
+                let lengths: Vec<usize> =
+                    a.correspondence.iter().map(|c| c.documents.len()).collect();
+                let shown = pair_list_limit(&lengths, config.document_list_limit);
+                let mut names = crate::archive::Correspondents::new(&a.entities);
+                let mut slug = |name: &'a str| match names.entity(name) {
+                    Some(e) => a.entities[e].slug.clone(),
+                    None => crate::document::slugify(name),
+                };
+                let search = config.url("search/");
+                let pairs: Vec<CorrespondenceView> = (a.correspondence.iter())
+                    .map(|c| {
+                        let (from, to) = (slug(&c.from), slug(&c.to));
+                        CorrespondenceView {
+                            from: c.from.clone(),
+                            to: c.to.clone(),
+                            documents: Value::from(
+                                (c.documents.iter().take(shown))
+                                    .map(|&d| self.summaries()[d].clone())
+                                    .collect::<Vec<_>>(),
+                            ),
+                            document_count: c.documents.len(),
+                            search_url: (!from.is_empty() && !to.is_empty())
+                                .then(|| format!("{search}?sender={from}&recipient={to}")),
+                        }
                     })
                     .collect();
                 ctx.insert("pairs", &pairs);
@@ -483,18 +522,28 @@ impl<'a> Renderer<'a> {
 
     /// What an entity's page shows beyond its term's document list.
     fn entity_view(&self, e: usize, listed: &[usize]) -> EntityView {
+        use crate::search::facets::{MENTIONS_PARAM, RECIPIENT_PARAM, SENDER_PARAM};
         let a = self.archive;
+        let config = &a.config;
         let entity = &a.entities[e];
-        let summaries = |docs: &mut dyn Iterator<Item = usize>| -> Vec<Value> {
-            docs.map(|d| self.summaries()[d].clone()).collect()
+        // Each list is cut like a term's (the newest first), and the search
+        // page's filter for the entity finds all of it.
+        let summaries = |docs: &[usize]| -> Value {
+            let shown = list_limit(config, docs.len());
+            let summaries = self.summaries();
+            Value::from(
+                docs[..shown]
+                    .iter()
+                    .map(|&d| summaries[d].clone())
+                    .collect::<Vec<_>>(),
+            )
         };
+        let search_url = |param: &str| format!("{}?{param}={}", config.url("search/"), entity.slug);
         let mentioned: Vec<usize> = a.mentioned_in[e]
             .iter()
             .copied()
             .filter(|d| listed.binary_search(d).is_err())
             .collect();
-        let sent = summaries(&mut a.sent_by[e].iter().copied());
-        let received = summaries(&mut a.received_by[e].iter().copied());
         let mut events = Vec::new();
         for &(d, i) in &a.events_naming[e] {
             let doc = &a.documents[d];
@@ -505,23 +554,33 @@ impl<'a> Renderer<'a> {
                     description: ev.description.clone(),
                     document: LinkView {
                         name: doc.title.clone(),
-                        url: a.config.url(&doc.path()),
+                        url: config.url(&doc.path()),
                     },
                     source: (d, i),
                 });
             }
         }
         events.sort_by(|x, y| x.date.start.cmp(&y.date.start));
+        let event_count = events.len();
+        // The newest events, still oldest first (the term's timeline has them all).
+        events.drain(..event_count - list_limit(config, event_count));
         EntityView {
             name: entity.name.clone(),
             aliases: entity.aliases.clone(),
             url: entity.url.clone(),
             description: entity.description.clone(),
             body: markdown::render(&entity.body).html,
-            mentioned_in: Value::from(summaries(&mut mentioned.into_iter())),
-            sent: Value::from(sent),
-            received: Value::from(received),
+            mentioned_in: summaries(&mentioned),
+            mentioned_count: mentioned.len(),
+            mentions_url: search_url(MENTIONS_PARAM),
+            sent: summaries(&a.sent_by[e]),
+            sent_count: a.sent_by[e].len(),
+            sent_url: search_url(SENDER_PARAM),
+            received: summaries(&a.received_by[e]),
+            received_count: a.received_by[e].len(),
+            received_url: search_url(RECIPIENT_PARAM),
             events,
+            event_count,
         }
     }
 
@@ -776,6 +835,32 @@ fn template_diagnostic(e: &tera::Error, origins: &[(String, PathBuf, String)]) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairs_are_cut_evenly_from_the_busiest_down_to_the_limit() {
+        // Within the limit, or with no limit, every pair lists all its documents.
+        assert_eq!(pair_list_limit(&[5, 3, 1], 9), 5);
+        assert_eq!(pair_list_limit(&[5, 3, 1], 0), 5);
+        assert_eq!(pair_list_limit(&[], 10), 0);
+        // 4 + 3 + 1 = 8 fits 8; a cap of 5 would need 9.
+        assert_eq!(pair_list_limit(&[5, 3, 1], 8), 4);
+        // 2 + 2 + 1 = 5 fits 6, a cap of 3 needs 7.
+        assert_eq!(pair_list_limit(&[5, 3, 1], 6), 2);
+        // More pairs than the limit allows documents: none listed, all linked.
+        assert_eq!(pair_list_limit(&[2, 2, 2], 2), 0);
+        // The cap never lets the page's total pass the limit.
+        let lengths = [40, 17, 17, 9, 3, 3, 1];
+        for limit in 1..100 {
+            let cap = pair_list_limit(&lengths, limit);
+            let total: usize = lengths.iter().map(|&n| n.min(cap)).sum();
+            assert!(total <= limit, "{limit}: cap {cap} lists {total}");
+            let more: usize = lengths.iter().map(|&n| n.min(cap + 1)).sum();
+            assert!(
+                more > limit || cap == 40,
+                "{limit}: cap {cap} is not the largest"
+            );
+        }
+    }
 
     #[test]
     fn escaping_matches_teras_own_byte_for_byte() {

@@ -350,8 +350,14 @@ pub struct CorrespondenceView {
     pub from: String,
     /// Recipient.
     pub to: String,
-    /// Their documents, newest first.
+    /// Their documents, newest first: the newest, where the page is cut (see
+    /// `document_list_limit`).
     pub documents: tera::Value,
+    /// How many documents the pair has.
+    pub document_count: usize,
+    /// The search page filtered to the pair, which finds every one of them
+    /// (none where a name has no letter or digit to filter by).
+    pub search_url: Option<String>,
 }
 
 /// An entity's page: its own description and what the archive knows of it.
@@ -367,14 +373,29 @@ pub struct EntityView {
     pub description: Option<String>,
     /// Rendered body (safe HTML).
     pub body: String,
-    /// Documents mentioning it in their text without listing it.
+    /// Documents mentioning it in their text without listing it, newest first
+    /// (the newest `document_list_limit` of them).
     pub mentioned_in: tera::Value,
-    /// Documents it sent.
+    /// How many documents mention it without listing it.
+    pub mentioned_count: usize,
+    /// The search page filtered to the documents mentioning it (listed or not).
+    pub mentions_url: String,
+    /// Documents it sent, newest first (cut likewise).
     pub sent: tera::Value,
-    /// Documents it received.
+    /// How many documents it sent.
+    pub sent_count: usize,
+    /// The search page filtered to the documents it sent.
+    pub sent_url: String,
+    /// Documents it received, newest first (cut likewise).
     pub received: tera::Value,
-    /// Events naming it, oldest first.
+    /// How many documents it received.
+    pub received_count: usize,
+    /// The search page filtered to the documents it received.
+    pub received_url: String,
+    /// Events naming it, oldest first: the newest `document_list_limit`.
     pub events: Vec<EventMentionView>,
+    /// How many events name it.
+    pub event_count: usize,
 }
 
 /// An event with the document that mentions it.

@@ -21,7 +21,18 @@ pub const RESERVED_PARAMS: &[&str] = &[
     "lang",
     "sender",
     "recipient",
+    "mentions",
 ];
+
+/// The URL parameter filtering documents by an entity their text mentions.
+pub const MENTIONS_PARAM: &str = "mentions";
+
+/// The URL parameter filtering documents by a sender (an entity's slug, or a
+/// name's slug); `recipient` likewise.
+pub const SENDER_PARAM: &str = "sender";
+
+/// See [`SENDER_PARAM`].
+pub const RECIPIENT_PARAM: &str = "recipient";
 
 /// One facet as the client receives it.
 #[derive(Debug, Serialize)]
@@ -132,7 +143,12 @@ impl Values {
             values: self
                 .0
                 .into_iter()
-                .map(|(value, (name, docs))| (value, name, encode::ascending(docs)))
+                .map(|(value, (name, mut docs))| {
+                    // Two entities of different taxonomies may share a slug.
+                    docs.sort_unstable();
+                    docs.dedup();
+                    (value, name, encode::ascending(docs))
+                })
                 .collect(),
         }
     }
@@ -150,7 +166,7 @@ pub fn taxonomy_param(key: &str) -> String {
 }
 
 /// Builds `facets.json`: the archive's taxonomies (topics, organisations, types and
-/// the site's own), language, sender and recipient, and the dates.
+/// the site's own), language, sender, recipient and entity mentioned, and the dates.
 pub fn facets(archive: &Archive) -> Facets {
     let mut facets = Vec::new();
     for tax in &archive.taxonomies {
@@ -176,20 +192,34 @@ pub fn facets(archive: &Archive) -> Facets {
     let mut languages = Values::default();
     let mut senders = Values::default();
     let mut recipients = Values::default();
+    // A name standing for an entity is filtered by the entity's slug, aliases
+    // and all, as the entity's page lists what it sent and received.
+    let entities = &archive.entities;
+    let mut names = crate::archive::Correspondents::new(entities);
     for (i, doc) in archive.documents.iter().enumerate() {
         let i = i as u32;
         languages.add(doc.language.to_ascii_lowercase(), &doc.language, i);
-        for name in &doc.from {
-            senders.add(slugify(name), name, i);
+        for (written, values) in [(&doc.from, &mut senders), (&doc.to, &mut recipients)] {
+            for name in written {
+                match names.entity(name) {
+                    Some(e) => values.add(entities[e].slug.clone(), &entities[e].name, i),
+                    None => values.add(slugify(name), name, i),
+                }
+            }
         }
-        for name in &doc.to {
-            recipients.add(slugify(name), name, i);
+    }
+    // Documents whose text mentions an entity, for the entity page's list of them.
+    let mut mentions = Values::default();
+    for (e, docs) in archive.mentioned_in.iter().enumerate() {
+        for &d in docs {
+            mentions.add(entities[e].slug.clone(), &entities[e].name, d as u32);
         }
     }
     for (values, param, label) in [
         (languages, "lang", "Language"),
-        (senders, "sender", "Sender"),
-        (recipients, "recipient", "Recipient"),
+        (senders, SENDER_PARAM, "Sender"),
+        (recipients, RECIPIENT_PARAM, "Recipient"),
+        (mentions, MENTIONS_PARAM, "Mentions"),
     ] {
         if !values.0.is_empty() {
             facets.push(values.facet(param, label));

@@ -171,6 +171,20 @@ describe("search page", () => {
     await page.close();
   });
 
+  it("filters by the entities a document mentions and by its sender, as entity pages link them", async () => {
+    const page = await h.newPage();
+    await page.goto(h.base + "search/?mentions=microsoft");
+    await waitForResults(page, [BRIEFING]);
+    const legends = await page.$$eval(".search-facet legend", (ls) => ls.map((l) => l.textContent));
+    assert.ok(legends.includes("Mentions"), `facets: ${legends}`);
+    // Both mention DG HOME; only the Council's note was sent by the coordinator.
+    await page.goto(h.base + "search/?mentions=dg-home");
+    await waitForResults(page, [COUNCIL, BRIEFING]);
+    await page.goto(h.base + "search/?mentions=dg-home&sender=eu-counter-terrorism-coordinator");
+    await waitForResults(page, [COUNCIL]);
+    await page.close();
+  });
+
   it("shows withheld text as a bar, says when a date is not one, and puts results first on a phone", async () => {
     const page = await h.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
