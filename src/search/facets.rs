@@ -19,9 +19,9 @@ pub const RESERVED_PARAMS: &[&str] = &[
     "org",
     "type",
     "lang",
-    "sender",
-    "recipient",
-    "mentions",
+    SENDER_PARAM,
+    RECIPIENT_PARAM,
+    MENTIONS_PARAM,
 ];
 
 /// The URL parameter filtering documents by an entity their text mentions.
