@@ -1043,6 +1043,120 @@ fn an_entitys_lists_and_the_correspondence_are_cut_with_links_to_search() {
     assert!(select(&page(&site.out, "organisations/dg-home/"), "p.list-more").is_empty());
 }
 
+/// However large the archive, no listing page lists more than
+/// `document_list_limit` documents in one list (`/correspondence/` in all):
+/// only a year's timeline page lists every document of its year (a term's
+/// timeline lists its entries up to 300, then only counts them). An archive of
+/// twelve documents filed under one topic and one organisation, sent by one
+/// entity (by its name and its alias) to another, each mentioning the sender,
+/// with a limit of 3.
+#[test]
+fn no_listing_page_lists_more_than_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("site");
+    let write = |path: &str, text: String| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "site.toml",
+        "title = \"Limits\"\nbase_url = \"https://example.org/\"\nlanguage = \"en\"\n\
+         latest_documents = 3\ndocument_list_limit = 3\n"
+            .into(),
+    );
+    write(
+        "content/organisations/europol.md",
+        "---\nname: Europol\naliases: [European Police Office]\n---\n".into(),
+    );
+    write(
+        "content/organisations/frontex.md",
+        "---\nname: Frontex\n---\n".into(),
+    );
+    for n in 1..=12 {
+        let sender = if n % 2 == 0 {
+            "Europol"
+        } else {
+            "European Police Office"
+        };
+        write(
+            &format!("content/documents/note-{n:02}.md"),
+            format!(
+                "---\nid: note-{n:02}\ntitle: Note {n}\ndate: {}-{:02}-10\nfrom: {sender}\n\
+                 to: Frontex\ntopics: [migration]\norganisations: [Frontex]\n---\n\
+                 Europol wrote to Frontex.\n",
+                2019 + n / 7,
+                n % 12 + 1
+            ),
+        );
+    }
+    let out = tmp.path().join("out");
+    let run = run(&[
+        "build",
+        "--root",
+        root.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    run.assert_success();
+    check_links(&out, "/").assert_ok();
+    let mut checked = Vec::new();
+    for file in html_files(&out) {
+        let path = file
+            .strip_prefix(&out)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let year_page =
+            path.starts_with("timeline/") && path.len() == "timeline/2019/index.html".len();
+        if path.starts_with("documents/") && path != "documents/index.html" || year_page {
+            continue;
+        }
+        let html = Html::parse_document(&std::fs::read_to_string(&file).unwrap());
+        let lists: Vec<usize> = select(&html, "main ol.document-list")
+            .iter()
+            .map(|list| list.select(&sel("a.doc-title")).count())
+            .collect();
+        assert!(lists.iter().all(|&n| n <= 3), "{path} lists {lists:?}");
+        if path == "correspondence/index.html" {
+            assert!(lists.iter().sum::<usize>() <= 3, "{path} lists {lists:?}");
+        }
+        if !lists.is_empty() {
+            checked.push(path);
+        }
+    }
+    // The pages whose lists were cut, each with a way to the rest.
+    for page_path in [
+        "documents/index.html",
+        "topics/migration/index.html",
+        "organisations/frontex/index.html",
+        "organisations/europol/index.html",
+        "correspondence/index.html",
+    ] {
+        assert!(
+            checked.iter().any(|p| p == page_path),
+            "{page_path}: {checked:?}"
+        );
+        let html = Html::parse_document(&std::fs::read_to_string(out.join(page_path)).unwrap());
+        assert!(!select(&html, "p.list-more a").is_empty(), "{page_path}");
+    }
+    // Europol's page: 12 sent (by name or alias), 12 mentioning it, 3 of each listed.
+    let europol = page(&out, "organisations/europol/");
+    let facts = texts(&europol, "ul.entity-facts li");
+    assert!(facts.contains(&"12 sent".to_string()), "{facts:?}");
+    assert!(
+        facts.contains(&"mentioned in 12 more".to_string()),
+        "{facts:?}"
+    );
+    let year = page(&out, "timeline/2019/");
+    assert_eq!(
+        select(&year, "main li.timeline-document").len(),
+        6,
+        "a year lists all of its documents"
+    );
+}
+
 #[test]
 fn a_long_document_list_shows_the_newest_and_links_every_year() {
     let site = Site::new("basic");
