@@ -999,6 +999,8 @@ fn an_entitys_lists_and_the_correspondence_are_cut_with_links_to_search() {
 
     // Four pairs and a limit of 1: no pair lists a document, each links all of its.
     let pairs = page(&site.out, "correspondence/");
+    assert!(texts(&pairs, "header.page-intro p")[0]
+        .ends_with("Each pair links its documents: the search page finds all of them."));
     assert!(select(&pairs, "main ol.document-list").is_empty());
     assert!(select(&pairs, "main p.empty").is_empty());
     assert_eq!(
@@ -1011,13 +1013,15 @@ fn an_entitys_lists_and_the_correspondence_are_cut_with_links_to_search() {
         ]
     );
     assert_eq!(
-        texts(&pairs, "section.correspondence-pair p.list-more")[0],
-        "all 2 in search, newest first."
+        texts(&pairs, "section.correspondence-pair p.list-more")[..2],
+        ["all 2 in search, newest first.", "the document in search."]
     );
     // A limit of 4 lists one of each pair, the busiest cut to its newest.
     std::fs::write(&config, format!("{toml}document_list_limit = 4\n")).unwrap();
     site.build(&[]).assert_success();
     let pairs = page(&site.out, "correspondence/");
+    assert!(texts(&pairs, "header.page-intro p")[0]
+        .ends_with("Each pair lists its 1 newest: the search page finds all of them."));
     assert_eq!(
         linked_ids(&pairs, "section.correspondence-pair a.doc-title", "/"),
         [
@@ -1039,6 +1043,7 @@ fn an_entitys_lists_and_the_correspondence_are_cut_with_links_to_search() {
         select(&pairs, "section.correspondence-pair a.doc-title").len(),
         5
     );
+    assert!(texts(&pairs, "header.page-intro p")[0].ends_with("the busiest pairs first."));
     assert!(select(&pairs, "p.list-more").is_empty());
     assert!(select(&page(&site.out, "organisations/dg-home/"), "p.list-more").is_empty());
 }

@@ -490,6 +490,8 @@ impl<'a> Renderer<'a> {
                     })
                     .collect();
                 ctx.insert("pairs", &pairs);
+                let longest = lengths.iter().copied().max().unwrap_or(0);
+                ctx.insert("pair_limit", &(shown < longest).then_some(shown));
                 "correspondence.html"
             }
             Page::NotFound => "404.html",
