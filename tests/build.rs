@@ -1087,14 +1087,21 @@ fn no_listing_page_lists_more_than_the_limit() {
         write(
             &format!("content/documents/note-{n:02}.md"),
             format!(
-                "---\nid: note-{n:02}\ntitle: Note {n}\ndate: {}-{:02}-10\nfrom: {sender}\n\
-                 to: Frontex\ntopics: [migration]\norganisations: [Frontex]\n---\n\
+                "---\nid: note-{n:02}\ntitle: Note {n}\ndate: {year}-{month:02}-10\nfrom: {sender}\n\
+                 to: Frontex\ntopics: [migration]\norganisations: [Frontex]\n\
+                 events:\n  - date: {year}-{month:02}-01\n    title: Europol meeting {n}\n---\n\
                  Europol wrote to Frontex.\n",
-                2019 + n / 7,
-                n % 12 + 1
+                year = 2019 + n / 7,
+                month = n % 12 + 1
             ),
         );
     }
+    // Over 120 years the charts count by decade and list no entries: a term
+    // page then lists its events itself.
+    write(
+        "content/documents/old.md",
+        "---\nid: old\ntitle: Old\ndate: 1880-01-01\n---\nText.\n".into(),
+    );
     let out = tmp.path().join("out");
     let run = run(&[
         "build",
@@ -1150,6 +1157,26 @@ fn no_listing_page_lists_more_than_the_limit() {
     let europol = page(&out, "organisations/europol/");
     let facts = texts(&europol, "ul.entity-facts li");
     assert!(facts.contains(&"12 sent".to_string()), "{facts:?}");
+    assert!(facts.contains(&"12 events".to_string()), "{facts:?}");
+    let events = "section[aria-labelledby='events-heading']";
+    let titles = texts(&europol, &format!("{events} .event-title"));
+    // Note 12 is dated January 2020: notes 9 to 11 are the last three months.
+    assert_eq!(
+        titles,
+        [
+            "Europol meeting 9",
+            "Europol meeting 10",
+            "Europol meeting 11"
+        ]
+    );
+    assert_eq!(
+        texts(&europol, &format!("{events} .count")),
+        ["the 3 newest of 12, oldest first"]
+    );
+    assert_eq!(
+        texts(&europol, &format!("{events} p.list-more")),
+        ["9 earlier events: on the pages of their years on the timeline."]
+    );
     assert!(
         facts.contains(&"mentioned in 12 more".to_string()),
         "{facts:?}"
