@@ -1181,6 +1181,17 @@ fn no_listing_page_lists_more_than_the_limit() {
         facts.contains(&"mentioned in 12 more".to_string()),
         "{facts:?}"
     );
+    // Written by its name or its alias, Europol is one sender: one pair, whose
+    // link finds what it counts.
+    let pairs = page(&out, "correspondence/");
+    assert_eq!(
+        texts(&pairs, "section.correspondence-pair h2"),
+        ["Europol → to Frontex 12 documents"]
+    );
+    assert_eq!(
+        texts(&pairs, "section.correspondence-pair p.list-more"),
+        ["9 older documents: all 12 in search, newest first."]
+    );
     let year = page(&out, "timeline/2019/");
     assert_eq!(
         select(&year, "main li.timeline-document").len(),

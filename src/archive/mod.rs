@@ -398,7 +398,7 @@ pub fn link_reusing(
                     || events_naming(&documents, &autolinker, entities.len()),
                 )
             },
-            || correspondence(&documents),
+            || correspondence(&documents, &entities),
         )
     };
     let (indexed, side) = rayon::join(
@@ -668,31 +668,42 @@ fn build_taxonomy(
 /// Documents from one sender to one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Correspondence {
-    /// The sender as first written.
+    /// The sender: an entity's name, or the name as first written.
     pub from: String,
-    /// The recipient as first written.
+    /// The recipient, likewise.
     pub to: String,
     /// Their documents, newest first.
     pub documents: Vec<usize>,
 }
 
-/// Groups documents by (sender, recipient), names compared like terms; pairs with
-/// the most documents first, then alphabetically.
-fn correspondence(documents: &[Document]) -> Vec<Correspondence> {
+/// Groups documents by (sender, recipient), names compared like terms and an
+/// entity's aliases as its name; pairs with the most documents first, then
+/// alphabetically.
+fn correspondence<'a>(documents: &'a [Document], entities: &'a [Entity]) -> Vec<Correspondence> {
     // Names are keyed once per spelling (most documents spell a sender as
-    // others do), and pairs are found by the numbers of their keys.
+    // others do), and pairs are found by the numbers of their keys. A name
+    // (or alias) of an entity stands for the entity, as on its page and in
+    // the search page's filters, which each pair links.
     let mut keys = NameKeys::default();
+    let mut names = Correspondents::new(entities);
+    let mut canonical = |name: &'a str| -> &'a str {
+        names
+            .entity(name)
+            .map_or(name, |e| entities[e].name.as_str())
+    };
     let mut pairs: FxHashMap<(usize, usize), usize> = FxHashMap::default();
     let mut out: Vec<(Correspondence, (usize, usize))> = Vec::new();
     for (d, doc) in documents.iter().enumerate() {
         for from in &doc.from {
+            let from = canonical(from);
             let from_key = keys.number(from);
             for to in &doc.to {
+                let to = canonical(to);
                 let pair = (from_key, keys.number(to));
                 let i = *pairs.entry(pair).or_insert_with(|| {
                     let first = Correspondence {
-                        from: from.clone(),
-                        to: to.clone(),
+                        from: from.to_string(),
+                        to: to.to_string(),
                         documents: Vec::new(),
                     };
                     out.push((first, pair));
