@@ -1626,7 +1626,14 @@ fn patch_search(
         })
         .collect();
     let read = |path: &str| std::fs::read(live.join(path)).ok();
-    let patched = search::patch::patch(&plan.state, &read, archive.documents.len(), &changes)?;
+    let facets = search::facets_file(archive);
+    let patched = search::patch::patch(
+        &plan.state,
+        &read,
+        archive.documents.len(),
+        &changes,
+        facets,
+    )?;
     // Each file with its digest as the site's lists hold it, and for a kept
     // one, whether it is taken from the live site: then it must be as the
     // last build published it (see [`search::patch::SearchState::stamps`]).

@@ -605,6 +605,64 @@ fn a_body_edit_leaves_the_stored_link_results_as_they_were() {
     }
 }
 
+/// A body edit that makes a document mention an entity changes the search
+/// page's mentions facet: the patched index writes its facets again, and the
+/// site is a clean build's, byte for byte.
+#[test]
+fn a_patched_index_has_the_mentions_a_body_edit_made() {
+    let site = Site::new("crosslinks");
+    // Enough documents mentioning the EDPS that one more leaves the word
+    // common (a word turning common or rare is an edit a patch cannot take).
+    for n in 0..40 {
+        let path = site
+            .root
+            .join(format!("content/documents/2018/filler-{n}.md"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            format!("---\nid: filler-{n}\ntitle: Filler {n}\ndate: 2018-02-01\n---\nA note on the EDPS.\n"),
+        )
+        .unwrap();
+    }
+    site.build(&[]).assert_success();
+    let sibling = "content/documents/2019/sibling.md";
+    let facets = || std::fs::read_to_string(site_file(&site.out, "search/facets.json")).unwrap();
+    let before = facets();
+    // One word for another, so that the average length stays and the index
+    // is patched.
+    edit(&site, sibling, |t| {
+        t.replace("the matter at hand", "the EDPS at hand")
+    });
+    let (ok, stderr) = build_with_lines(&site);
+    assert!(ok, "{stderr}");
+    let line = stage_line(&stderr, "search");
+    assert!(
+        line.contains("index patched: 1 documents analysed"),
+        "{line}"
+    );
+    assert_same_tree(
+        &clean_build_of(&site),
+        &snapshot(&site.out),
+        "a mention added",
+    );
+    assert_ne!(facets(), before, "the mentions facet changed");
+    edit(&site, sibling, |t| {
+        t.replace("the EDPS at hand", "the matter at hand")
+    });
+    let (ok, stderr) = build_with_lines(&site);
+    assert!(ok, "{stderr}");
+    assert!(
+        stage_line(&stderr, "search").contains("index patched"),
+        "{stderr}"
+    );
+    assert_same_tree(
+        &clean_build_of(&site),
+        &snapshot(&site.out),
+        "the mention removed",
+    );
+    assert_eq!(facets(), before);
+}
+
 /// A body edit patches the live search index instead of assembling it
 /// again (only the edited document is analysed), and the site is still a
 /// clean build's, byte for byte; an edit a patch cannot take, or a live index

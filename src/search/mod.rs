@@ -514,6 +514,18 @@ pub fn cache_salt(config: &crate::config::Config) -> u64 {
     h.finish()
 }
 
+/// `search/facets.json`. Its mentions facet comes from the bodies, so a patch
+/// of the index makes it again too.
+pub fn facets_file(archive: &Archive) -> OutputFile {
+    OutputFile {
+        path: FACETS_FILE.into(),
+        bytes: serde_json::to_vec(&facets::facets(archive)).unwrap_or_default(),
+    }
+}
+
+/// The site path of [`facets_file`].
+pub const FACETS_FILE: &str = "search/facets.json";
+
 /// The assembly: term and pair shards, facets and manifest, with the snippet
 /// files' results (emitted by `parts`, beside the assembly) put in their place
 /// in the order.
@@ -528,13 +540,7 @@ fn finish<R: Send>(
         || {
             rayon::join(
                 || index::assemble(groups, release, emit),
-                || {
-                    let facets = facets::facets(archive);
-                    emit(OutputFile {
-                        path: "search/facets.json".into(),
-                        bytes: serde_json::to_vec(&facets).unwrap_or_default(),
-                    })
-                },
+                || emit(facets_file(archive)),
             )
         },
         parts,

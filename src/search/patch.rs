@@ -242,6 +242,7 @@ pub fn patch(
     live: &(dyn Fn(&str) -> Option<Vec<u8>> + Sync),
     documents: usize,
     changes: &[Change<'_>],
+    facets: OutputFile,
 ) -> Result<Patched, Refusal> {
     let manifest_bytes = live("search/manifest.json").ok_or("no live manifest")?;
     let manifest: LiveManifest =
@@ -450,11 +451,15 @@ pub fn patch(
     if !pairs.changed.is_empty() {
         return Err("a pair shard is missing from the state".into());
     }
-    for (path, sha) in &state.files {
-        if path == "search/facets.json" {
-            files.push(PatchedFile::Kept(path.clone(), *sha));
-        }
-    }
+    // The facets, made again: a body's mentions of entities are one.
+    let old_facets = state.files.iter().find(|(path, _)| *path == facets.path);
+    let Some((_, old_sha)) = old_facets else {
+        return Err("the state has no facets file".into());
+    };
+    files.push(match written(facets.path, facets.bytes) {
+        same if same.sha256() == old_sha => PatchedFile::Kept(same.path().to_string(), *old_sha),
+        changed => changed,
+    });
     let new_parts: HashMap<usize, &DocumentAnalysis> =
         changes.iter().map(|c| (c.doc, c.new)).collect();
     let mut done_parts = BTreeSet::new();
