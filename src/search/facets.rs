@@ -123,16 +123,22 @@ fn dates(archive: &Archive) -> Dates {
 struct Values(BTreeMap<String, (String, Vec<u32>)>);
 
 impl Values {
-    fn add(&mut self, value: String, name: &str, doc: u32) {
+    /// Files document `doc` under `value`, named `name` if the value is new.
+    fn add(&mut self, value: &str, name: &str, doc: u32) {
         if value.is_empty() {
             return;
         }
-        let entry = self
-            .0
-            .entry(value)
-            .or_insert_with(|| (name.trim().to_string(), Vec::new()));
-        if entry.1.last() != Some(&doc) {
-            entry.1.push(doc);
+        // Most values are there already: looked up without a new key.
+        let docs = match self.0.get_mut(value) {
+            Some(entry) => &mut entry.1,
+            None => {
+                let entry = (self.0.entry(value.to_string()))
+                    .or_insert_with(|| (name.trim().to_string(), Vec::new()));
+                &mut entry.1
+            }
+        };
+        if docs.last() != Some(&doc) {
+            docs.push(doc);
         }
     }
 
@@ -193,18 +199,31 @@ pub fn facets(archive: &Archive) -> Facets {
     let mut senders = Values::default();
     let mut recipients = Values::default();
     // A name standing for an entity is filtered by the entity's slug, aliases
-    // and all, as the entity's page lists what it sent and received.
+    // and all, as the entity's page lists what it sent and received. Each
+    // spelling is resolved once: a patched index makes the facets on every
+    // body edit, and most documents spell a name as others do.
     let entities = &archive.entities;
     let mut names = crate::archive::Correspondents::new(entities);
+    let mut spellings: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    // (value, name shown) of each spelling, by its number in `spellings`.
+    let mut values_of: Vec<(String, &str)> = Vec::new();
+    let mut language_of: rustc_hash::FxHashMap<&str, String> = Default::default();
     for (i, doc) in archive.documents.iter().enumerate() {
         let i = i as u32;
-        languages.add(doc.language.to_ascii_lowercase(), &doc.language, i);
+        let language = (language_of.entry(doc.language.as_str()))
+            .or_insert_with(|| doc.language.to_ascii_lowercase());
+        languages.add(language, &doc.language, i);
         for (written, values) in [(&doc.from, &mut senders), (&doc.to, &mut recipients)] {
             for name in written {
-                match names.entity(name) {
-                    Some(e) => values.add(entities[e].slug.clone(), &entities[e].name, i),
-                    None => values.add(slugify(name), name, i),
-                }
+                let n = *spellings.entry(name).or_insert_with(|| {
+                    values_of.push(match names.entity(name) {
+                        Some(e) => (entities[e].slug.clone(), entities[e].name.as_str()),
+                        None => (slugify(name), name.as_str()),
+                    });
+                    values_of.len() - 1
+                });
+                let (value, shown) = &values_of[n];
+                values.add(value, shown, i);
             }
         }
     }
@@ -212,7 +231,7 @@ pub fn facets(archive: &Archive) -> Facets {
     let mut mentions = Values::default();
     for (e, docs) in archive.mentioned_in.iter().enumerate() {
         for &d in docs {
-            mentions.add(entities[e].slug.clone(), &entities[e].name, d as u32);
+            mentions.add(&entities[e].slug, &entities[e].name, d as u32);
         }
     }
     for (values, param, label) in [
