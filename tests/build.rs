@@ -1200,6 +1200,34 @@ fn no_listing_page_lists_more_than_the_limit() {
     );
 }
 
+/// `/correspondence/` groups senders and recipients as the search page's
+/// filters, which each pair links, find them: by slug, so that two spellings
+/// differing only in punctuation or case are one correspondent.
+#[test]
+fn correspondents_are_grouped_as_the_search_filters_find_them() {
+    let site = Site::new("basic");
+    for (n, from) in ["EU-Council", "EU Council", "eu council"]
+        .iter()
+        .enumerate()
+    {
+        let path = site
+            .root
+            .join(format!("content/documents/2021/pair-{n}.md"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            format!("---\nid: pair-{n}\ntitle: Pair {n}\ndate: 2021-0{}-01\nfrom: {from}\nto: Frontex\n---\nText.\n", n + 1),
+        )
+        .unwrap();
+    }
+    site.build(&[]).assert_success();
+    let pairs = page(&site.out, "correspondence/");
+    let headings = texts(&pairs, "section.correspondence-pair h2");
+    let council: Vec<&String> = headings.iter().filter(|h| h.contains("Frontex")).collect();
+    // Named as first written: documents are newest first.
+    assert_eq!(council, ["eu council → to Frontex 3 documents"]);
+}
+
 #[test]
 fn a_long_document_list_shows_the_newest_and_links_every_year() {
     let site = Site::new("basic");

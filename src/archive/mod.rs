@@ -676,7 +676,8 @@ pub struct Correspondence {
     pub documents: Vec<usize>,
 }
 
-/// Groups documents by (sender, recipient), names compared like terms and an
+/// Groups documents by (sender, recipient), names compared by their slugs (as
+/// the search page's filters, which each pair links, compare them) and an
 /// entity's aliases as its name; pairs with the most documents first, then
 /// alphabetically.
 fn correspondence<'a>(documents: &'a [Document], entities: &'a [Entity]) -> Vec<Correspondence> {
@@ -725,7 +726,8 @@ fn correspondence<'a>(documents: &'a [Document], entities: &'a [Entity]) -> Vec<
     out.into_iter().map(|(c, _)| c).collect()
 }
 
-/// Names numbered by their [`term_key`], each spelling keyed once.
+/// Names numbered by their slug (by their [`term_key`] if they have none: no
+/// letter or digit), each spelling keyed once.
 #[derive(Default)]
 struct NameKeys<'a> {
     by_spelling: FxHashMap<&'a str, usize>,
@@ -739,7 +741,11 @@ impl<'a> NameKeys<'a> {
         if let Some(&n) = self.by_spelling.get(name) {
             return n;
         }
-        let key = term_key(name);
+        let key = match slugify(name) {
+            // Marked, so that no slug can be the key.
+            slug if slug.is_empty() => format!("\u{0}{}", term_key(name)),
+            slug => slug,
+        };
         let n = match self.by_key.get(&key) {
             Some(&n) => n,
             None => {
