@@ -1626,7 +1626,8 @@ fn patch_search(
         })
         .collect();
     let read = |path: &str| std::fs::read(live.join(path)).ok();
-    let facets = search::facets_file(archive);
+    // Made only if the patch gets that far (a refused one assembles them).
+    let facets = || search::facets_file(archive);
     let patched = search::patch::patch(
         &plan.state,
         &read,

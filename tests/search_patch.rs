@@ -167,7 +167,7 @@ fn patched(
             new,
         })
         .collect();
-    let facets = annals::search::facets_file(after);
+    let facets = || annals::search::facets_file(after);
     let out = patch::patch(state, &read, after.documents.len(), &changes, facets)?;
     let mut written = 0;
     let mut result: Files = out

@@ -687,20 +687,14 @@ fn correspondence<'a>(documents: &'a [Document], entities: &'a [Entity]) -> Vec<
     // the search page's filters, which each pair links.
     let mut keys = NameKeys::default();
     let mut names = Correspondents::new(entities);
-    let mut canonical = |name: &'a str| -> &'a str {
-        names
-            .entity(name)
-            .map_or(name, |e| entities[e].name.as_str())
-    };
     let mut pairs: FxHashMap<(usize, usize), usize> = FxHashMap::default();
     let mut out: Vec<(Correspondence, (usize, usize))> = Vec::new();
     for (d, doc) in documents.iter().enumerate() {
         for from in &doc.from {
-            let from = canonical(from);
-            let from_key = keys.number(from);
+            let (from, from_key) = keys.number(&mut names, from);
             for to in &doc.to {
-                let to = canonical(to);
-                let pair = (from_key, keys.number(to));
+                let (to, to_key) = keys.number(&mut names, to);
+                let pair = (from_key, to_key);
                 let i = *pairs.entry(pair).or_insert_with(|| {
                     let first = Correspondence {
                         from: from.to_string(),
@@ -726,25 +720,27 @@ fn correspondence<'a>(documents: &'a [Document], entities: &'a [Entity]) -> Vec<
     out.into_iter().map(|(c, _)| c).collect()
 }
 
-/// Names numbered by their slug (by their [`term_key`] if they have none: no
-/// letter or digit), each spelling keyed once.
+/// Correspondents numbered by their filter value (the search page's, see
+/// [`Correspondent::value`]; by their [`term_key`] if they have none: no letter
+/// or digit), each spelling keyed once.
 #[derive(Default)]
 struct NameKeys<'a> {
-    by_spelling: FxHashMap<&'a str, usize>,
+    by_spelling: FxHashMap<&'a str, (&'a str, usize)>,
     by_key: HashMap<String, usize>,
     keys: Vec<String>,
 }
 
 impl<'a> NameKeys<'a> {
-    /// The number of `name`'s key.
-    fn number(&mut self, name: &'a str) -> usize {
-        if let Some(&n) = self.by_spelling.get(name) {
-            return n;
+    /// The name shown for `spelling`, and the number of its key.
+    fn number(&mut self, names: &mut Correspondents<'a>, spelling: &'a str) -> (&'a str, usize) {
+        if let Some(&known) = self.by_spelling.get(spelling) {
+            return known;
         }
-        let key = match slugify(name) {
-            // Marked, so that no slug can be the key.
-            slug if slug.is_empty() => format!("\u{0}{}", term_key(name)),
-            slug => slug,
+        let resolved = names.resolve(spelling);
+        let key = match resolved.value.as_str() {
+            // Marked, so that no filter value can be the key.
+            "" => format!("\u{0}{}", term_key(resolved.name)),
+            value => value.to_string(),
         };
         let n = match self.by_key.get(&key) {
             Some(&n) => n,
@@ -754,8 +750,8 @@ impl<'a> NameKeys<'a> {
                 self.keys.len() - 1
             }
         };
-        self.by_spelling.insert(name, n);
-        n
+        self.by_spelling.insert(spelling, (resolved.name, n));
+        (resolved.name, n)
     }
 
     /// The key numbered `n`.
@@ -765,18 +761,30 @@ impl<'a> NameKeys<'a> {
 }
 
 /// Which entity a name in `from` or `to` stands for: names and aliases compared
-/// like terms, each spelling keyed once (most documents spell a name as others
-/// do). The entity pages' sent and received lists and the search page's sender
-/// and recipient filters resolve names alike, so that each finds what the other
-/// lists.
+/// like terms, each spelling resolved once (most documents spell a name as
+/// others do). The entity pages' sent and received lists, `/correspondence/`
+/// and the search page's sender and recipient filters resolve names alike, so
+/// that each finds what the others list.
 pub struct Correspondents<'a> {
+    entities: &'a [Entity],
     by_name: HashMap<String, usize>,
-    by_spelling: FxHashMap<&'a str, Option<usize>>,
+    by_spelling: FxHashMap<&'a str, Correspondent<'a>>,
+}
+
+/// What a spelling of a sender or recipient stands for.
+pub struct Correspondent<'a> {
+    /// The entity, if the spelling is one of its names.
+    pub entity: Option<usize>,
+    /// The name shown: the entity's, or the spelling.
+    pub name: &'a str,
+    /// The search page's filter value (`sender=<value>`): the entity's slug,
+    /// or the name's slug (empty for a name without a letter or digit).
+    pub value: String,
 }
 
 impl<'a> Correspondents<'a> {
     /// The resolver of `entities`' names.
-    pub fn new(entities: &[Entity]) -> Self {
+    pub fn new(entities: &'a [Entity]) -> Self {
         let mut by_name: HashMap<String, usize> = HashMap::new();
         for (e, entity) in entities.iter().enumerate() {
             for name in entity.names() {
@@ -784,18 +792,29 @@ impl<'a> Correspondents<'a> {
             }
         }
         Correspondents {
+            entities,
             by_name,
             by_spelling: FxHashMap::default(),
         }
     }
 
-    /// The entity `name` stands for, if any.
-    pub fn entity(&mut self, name: &'a str) -> Option<usize> {
-        let by_name = &self.by_name;
-        *self
-            .by_spelling
-            .entry(name)
-            .or_insert_with(|| by_name.get(&term_key(name)).copied())
+    /// What `name` stands for.
+    pub fn resolve(&mut self, name: &'a str) -> &Correspondent<'a> {
+        let (by_name, entities) = (&self.by_name, self.entities);
+        self.by_spelling.entry(name).or_insert_with(|| {
+            match by_name.get(&term_key(name)).copied() {
+                Some(e) => Correspondent {
+                    entity: Some(e),
+                    name: &entities[e].name,
+                    value: entities[e].slug.clone(),
+                },
+                None => Correspondent {
+                    entity: None,
+                    name,
+                    value: slugify(name),
+                },
+            }
+        })
     }
 }
 
@@ -812,7 +831,7 @@ fn correspondents(
     for (d, doc) in documents.iter().enumerate() {
         for (written, lists) in [(&doc.from, &mut sent), (&doc.to, &mut received)] {
             for name in written {
-                if let Some(e) = names.entity(name) {
+                if let Some(e) = names.resolve(name).entity {
                     let list: &mut Vec<usize> = &mut lists[e];
                     if list.last() != Some(&d) {
                         list.push(d);

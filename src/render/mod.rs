@@ -12,6 +12,7 @@ use crate::archive::Archive;
 use crate::diagnostics::Diagnostic;
 use crate::document::Document;
 use crate::markdown;
+use crate::search::facets::{MENTIONS_PARAM, RECIPIENT_PARAM, SENDER_PARAM};
 use crate::theme::Theme;
 use std::path::PathBuf;
 use tera::{Context, Kwargs, State, Tera, Value};
@@ -121,6 +122,19 @@ fn list_limit(config: &crate::config::Config, count: usize) -> usize {
         0 => count,
         limit => limit.min(count),
     }
+}
+
+/// The search page filtered by `filters` (parameter, value): where a cut list
+/// sends the reader for the rest. Values are slugs, safe in a query as they are.
+fn search_url(config: &crate::config::Config, filters: &[(&str, &str)]) -> String {
+    let mut url = config.url("search/");
+    for (n, (param, value)) in filters.iter().enumerate() {
+        url.push(if n == 0 { '?' } else { '&' });
+        url.push_str(param);
+        url.push('=');
+        url.push_str(value);
+    }
+    url
 }
 
 /// How many documents each sender-recipient pair of `/correspondence/` lists,
@@ -405,8 +419,7 @@ impl<'a> Renderer<'a> {
                 ctx.insert_value("documents", Value::from(docs));
                 ctx.insert("document_count", &term.documents.len());
                 let param = crate::search::facets::taxonomy_param(&tax.config.key);
-                let search_url = format!("{}?{param}={}", config.url("search/"), term.slug);
-                ctx.insert("search_url", &search_url);
+                ctx.insert("search_url", &search_url(config, &[(&param, &term.slug)]));
                 let entity = term.entity.map(|e| self.entity_view(e, &term.documents));
                 // The timeline shows what the page lists: filed, mentioned, events.
                 let mut documents = term.documents.clone();
@@ -467,14 +480,10 @@ impl<'a> Renderer<'a> {
                     a.correspondence.iter().map(|c| c.documents.len()).collect();
                 let shown = pair_list_limit(&lengths, config.document_list_limit);
                 let mut names = crate::archive::Correspondents::new(&a.entities);
-                let mut slug = |name: &'a str| match names.entity(name) {
-                    Some(e) => a.entities[e].slug.clone(),
-                    None => crate::document::slugify(name),
-                };
-                let search = config.url("search/");
+                let mut value = |name: &'a str| names.resolve(name).value.clone();
                 let pairs: Vec<CorrespondenceView> = (a.correspondence.iter())
                     .map(|c| {
-                        let (from, to) = (slug(&c.from), slug(&c.to));
+                        let (from, to) = (value(&c.from), value(&c.to));
                         CorrespondenceView {
                             from: c.from.clone(),
                             to: c.to.clone(),
@@ -484,8 +493,9 @@ impl<'a> Renderer<'a> {
                                     .collect::<Vec<_>>(),
                             ),
                             document_count: c.documents.len(),
-                            search_url: (!from.is_empty() && !to.is_empty())
-                                .then(|| format!("{search}?sender={from}&recipient={to}")),
+                            search_url: (!from.is_empty() && !to.is_empty()).then(|| {
+                                search_url(config, &[(SENDER_PARAM, &from), (RECIPIENT_PARAM, &to)])
+                            }),
                         }
                     })
                     .collect();
@@ -524,7 +534,6 @@ impl<'a> Renderer<'a> {
 
     /// What an entity's page shows beyond its term's document list.
     fn entity_view(&self, e: usize, listed: &[usize]) -> EntityView {
-        use crate::search::facets::{MENTIONS_PARAM, RECIPIENT_PARAM, SENDER_PARAM};
         let a = self.archive;
         let config = &a.config;
         let entity = &a.entities[e];
@@ -540,7 +549,7 @@ impl<'a> Renderer<'a> {
                     .collect::<Vec<_>>(),
             )
         };
-        let search_url = |param: &str| format!("{}?{param}={}", config.url("search/"), entity.slug);
+        let search_url = |param: &str| search_url(config, &[(param, &entity.slug)]);
         let mentioned: Vec<usize> = a.mentioned_in[e]
             .iter()
             .copied()

@@ -4,7 +4,7 @@
 
 use super::encode;
 use crate::archive::Archive;
-use crate::document::{slugify, PartialDate, Precision};
+use crate::document::{PartialDate, Precision};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -204,9 +204,6 @@ pub fn facets(archive: &Archive) -> Facets {
     // body edit, and most documents spell a name as others do.
     let entities = &archive.entities;
     let mut names = crate::archive::Correspondents::new(entities);
-    let mut spellings: rustc_hash::FxHashMap<&str, usize> = Default::default();
-    // (value, name shown) of each spelling, by its number in `spellings`.
-    let mut values_of: Vec<(String, &str)> = Vec::new();
     let mut language_of: rustc_hash::FxHashMap<&str, String> = Default::default();
     for (i, doc) in archive.documents.iter().enumerate() {
         let i = i as u32;
@@ -215,15 +212,8 @@ pub fn facets(archive: &Archive) -> Facets {
         languages.add(language, &doc.language, i);
         for (written, values) in [(&doc.from, &mut senders), (&doc.to, &mut recipients)] {
             for name in written {
-                let n = *spellings.entry(name).or_insert_with(|| {
-                    values_of.push(match names.entity(name) {
-                        Some(e) => (entities[e].slug.clone(), entities[e].name.as_str()),
-                        None => (slugify(name), name.as_str()),
-                    });
-                    values_of.len() - 1
-                });
-                let (value, shown) = &values_of[n];
-                values.add(value, shown, i);
+                let resolved = names.resolve(name);
+                values.add(&resolved.value, resolved.name, i);
             }
         }
     }

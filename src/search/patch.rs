@@ -242,7 +242,7 @@ pub fn patch(
     live: &(dyn Fn(&str) -> Option<Vec<u8>> + Sync),
     documents: usize,
     changes: &[Change<'_>],
-    facets: OutputFile,
+    facets: impl FnOnce() -> OutputFile,
 ) -> Result<Patched, Refusal> {
     let manifest_bytes = live("search/manifest.json").ok_or("no live manifest")?;
     let manifest: LiveManifest =
@@ -452,10 +452,11 @@ pub fn patch(
         return Err("a pair shard is missing from the state".into());
     }
     // The facets, made again: a body's mentions of entities are one.
-    let old_facets = state.files.iter().find(|(path, _)| *path == facets.path);
+    let old_facets = (state.files.iter()).find(|(path, _)| path == super::FACETS_FILE);
     let Some((_, old_sha)) = old_facets else {
         return Err("the state has no facets file".into());
     };
+    let facets = facets();
     files.push(match written(facets.path, facets.bytes) {
         same if same.sha256() == old_sha => PatchedFile::Kept(same.path().to_string(), *old_sha),
         changed => changed,
