@@ -1210,15 +1210,10 @@ fn correspondents_are_grouped_as_the_search_filters_find_them() {
         .iter()
         .enumerate()
     {
-        let path = site
-            .root
-            .join(format!("content/documents/2021/pair-{n}.md"));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(
-            &path,
-            format!("---\nid: pair-{n}\ntitle: Pair {n}\ndate: 2021-0{}-01\nfrom: {from}\nto: Frontex\n---\nText.\n", n + 1),
-        )
-        .unwrap();
+        site.write(
+            &format!("content/documents/2021/pair-{n}.md"),
+            &format!("---\nid: pair-{n}\ntitle: Pair {n}\ndate: 2021-0{}-01\nfrom: {from}\nto: Frontex\n---\nText.\n", n + 1),
+        );
     }
     site.build(&[]).assert_success();
     let pairs = page(&site.out, "correspondence/");

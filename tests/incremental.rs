@@ -614,15 +614,10 @@ fn a_patched_index_has_the_mentions_a_body_edit_made() {
     // Enough documents mentioning the EDPS that one more leaves the word
     // common (a word turning common or rare is an edit a patch cannot take).
     for n in 0..40 {
-        let path = site
-            .root
-            .join(format!("content/documents/2018/filler-{n}.md"));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(
-            &path,
-            format!("---\nid: filler-{n}\ntitle: Filler {n}\ndate: 2018-02-01\n---\nA note on the EDPS.\n"),
-        )
-        .unwrap();
+        site.write(
+            &format!("content/documents/2018/filler-{n}.md"),
+            &format!("---\nid: filler-{n}\ntitle: Filler {n}\ndate: 2018-02-01\n---\nA note on the EDPS.\n"),
+        );
     }
     site.build(&[]).assert_success();
     let sibling = "content/documents/2019/sibling.md";

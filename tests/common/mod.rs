@@ -102,6 +102,13 @@ impl Site {
         );
     }
 
+    /// Writes `text` to `relative` under the site's root, making its folders.
+    pub fn write(&self, relative: &str, text: &str) {
+        let path = self.root.join(relative);
+        std::fs::create_dir_all(path.parent().expect("a file under the root")).expect("folders");
+        std::fs::write(&path, text).expect("written");
+    }
+
     /// `annals build --root <root> --output <out> <extra…>`.
     pub fn build(&self, extra: &[&str]) -> Run {
         self.build_into(&self.out, extra)
