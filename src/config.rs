@@ -114,8 +114,8 @@ pub struct Config {
     pub publisher: Option<String>,
     /// How many documents the home page lists.
     pub latest_documents: usize,
-    /// How many documents `/documents/`, a term's page and each of an entity's
-    /// lists show, newest first, before they send the reader to the year pages
+    /// How many documents `/documents/`, a term's page, each of an entity's
+    /// lists and a document's backlinks show, newest first, before they send the reader to the year pages
     /// or the search page for the rest; and how many `/correspondence/` lists
     /// in all (0: every document).
     pub document_list_limit: usize,

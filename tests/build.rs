@@ -997,6 +997,33 @@ fn an_entitys_lists_and_the_correspondence_are_cut_with_links_to_search() {
     );
     assert!(hrefs(&europol, "p.list-more a").contains(&"/search/?mentions=europol".to_string()));
 
+    // Three documents link to the target, the newest from seven passages: its
+    // page shows those seven, and the search page finds all three.
+    let target = page(&site.out, "documents/target-2016/");
+    let backlinks = "section[aria-labelledby='backlinks-heading']";
+    let linking: Vec<String> = linked_ids(&target, &format!("{backlinks} li > a"), "/");
+    assert_eq!(linking, ["linker-2019"; 7]);
+    assert_eq!(
+        texts(&target, &format!("{backlinks} h2 .count")),
+        ["the 1 newest of 3 documents"]
+    );
+    assert_eq!(
+        texts(&target, &format!("{backlinks} p.list-more")),
+        ["2 older documents: all 3 in search, newest first."]
+    );
+    assert_eq!(
+        hrefs(&target, &format!("{backlinks} p.list-more a")),
+        ["/search/?cites=target-2016"]
+    );
+    // The sibling's one linking document is within the limit.
+    let sibling = page(&site.out, "documents/sibling-2019/");
+    assert_eq!(
+        linked_ids(&sibling, &format!("{backlinks} li > a"), "/"),
+        ["linker-2019"]
+    );
+    assert!(select(&sibling, &format!("{backlinks} .count")).is_empty());
+    assert!(select(&sibling, &format!("{backlinks} p.list-more")).is_empty());
+
     // Four pairs and a limit of 1: no pair lists a document, each links all of its.
     let pairs = page(&site.out, "correspondence/");
     assert!(texts(&pairs, "header.page-intro p")[0]
@@ -1046,6 +1073,13 @@ fn an_entitys_lists_and_the_correspondence_are_cut_with_links_to_search() {
     assert!(texts(&pairs, "header.page-intro p")[0].ends_with("the busiest pairs first."));
     assert!(select(&pairs, "p.list-more").is_empty());
     assert!(select(&page(&site.out, "organisations/dg-home/"), "p.list-more").is_empty());
+    let target = page(&site.out, "documents/target-2016/");
+    assert_eq!(
+        linked_ids(&target, &format!("{backlinks} li > a"), "/").len(),
+        9,
+        "every passage of the three documents"
+    );
+    assert!(select(&target, &format!("{backlinks} p.list-more")).is_empty());
 }
 
 /// However large the archive, no listing page lists more than
@@ -1090,7 +1124,7 @@ fn no_listing_page_lists_more_than_the_limit() {
                 "---\nid: note-{n:02}\ntitle: Note {n}\ndate: {year}-{month:02}-10\nfrom: {sender}\n\
                  to: Frontex\ntopics: [migration]\norganisations: [Frontex]\n\
                  events:\n  - date: {year}-{month:02}-01\n    title: Europol meeting {n}\n---\n\
-                 Europol wrote to Frontex.\n",
+                 Europol wrote to Frontex, as in [the old note](doc:old).\n",
                 year = 2019 + n / 7,
                 month = n % 12 + 1
             ),
@@ -1153,6 +1187,17 @@ fn no_listing_page_lists_more_than_the_limit() {
         let html = Html::parse_document(&std::fs::read_to_string(out.join(page_path)).unwrap());
         assert!(!select(&html, "p.list-more a").is_empty(), "{page_path}");
     }
+    // Twelve notes link to the old one: its page quotes the newest three.
+    let old = page(&out, "documents/old/");
+    let backlinks = "section[aria-labelledby='backlinks-heading']";
+    assert_eq!(
+        linked_ids(&old, &format!("{backlinks} li > a"), "/"),
+        ["note-11", "note-10", "note-09"]
+    );
+    assert_eq!(
+        texts(&old, &format!("{backlinks} p.list-more")),
+        ["9 older documents: all 12 in search, newest first."]
+    );
     // Europol's page: 12 sent (by name or alias), 12 mentioning it, 3 of each listed.
     let europol = page(&out, "organisations/europol/");
     let facts = texts(&europol, "ul.entity-facts li");

@@ -719,3 +719,49 @@ fn an_entitys_search_filters_find_what_its_page_lists() {
     );
     assert_eq!(found("mentions=eu-lisa".into()), ["mentions-2017"]);
 }
+
+/// A document whose page lists only the newest of the documents linking to
+/// it sends the reader to `?cites=` its id, which finds every one; a document
+/// whose page lists them all has no such filter, and `facets.json` no facet.
+#[test]
+fn the_cites_filter_finds_every_document_a_cut_backlink_list_leaves_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    common::copy_dir(&common::fixture_path("crosslinks"), &root);
+    let config = root.join("site.toml");
+    let toml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{toml}document_list_limit = 1\n")).unwrap();
+    let site = dir.path().join("site");
+    build(&root, &site);
+    let page = common::page(&site, "documents/target-2016/");
+    let more = "section[aria-labelledby='backlinks-heading'] p.list-more a";
+    let href = common::select(&page, more)[0]
+        .value()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    assert_eq!(href, "/search/?cites=target-2016");
+    let answers = run_queries(&site, &["cites=target-2016", "cites=sibling-2019"]);
+    let mut ids = answers[0].ids.clone();
+    ids.sort_unstable();
+    assert_eq!(ids, ["linker-2019", "mentions-2017", "sibling-2019"]);
+    assert_eq!(answers[0].total, 3);
+    // The sibling's page lists its one linking document itself.
+    assert_eq!(answers[1].total, 0);
+    let facets = |site: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(site.join("search/facets.json")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        json["facets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["param"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(facets(&site).contains(&"cites".to_string()));
+    std::fs::write(&config, toml).unwrap();
+    let whole = dir.path().join("whole");
+    build(&root, &whole);
+    assert!(!facets(&whole).contains(&"cites".to_string()));
+    assert!(facets(&whole).contains(&"mentions".to_string()));
+}

@@ -26,6 +26,22 @@ pub struct Backlink {
     pub excerpt: String,
 }
 
+/// How many documents a document's backlinks come from: the list (as
+/// [`LinkIndex::backlinks`] holds it) has a passage or more per document.
+pub fn linking_count(backlinks: &[Backlink]) -> usize {
+    backlinks.chunk_by(|a, b| a.from == b.from).count()
+}
+
+/// The passages of a document's backlinks that come from the newest
+/// `documents` of the documents linking to it.
+pub fn from_newest(backlinks: &[Backlink], documents: usize) -> &[Backlink] {
+    let end = (backlinks.chunk_by(|a, b| a.from == b.from))
+        .take(documents)
+        .map(<[Backlink]>::len)
+        .sum();
+    &backlinks[..end]
+}
+
 /// Where a body link points, once resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkTarget {
@@ -963,6 +979,36 @@ pub fn shorten(text: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cut_backlink_list_keeps_every_passage_of_the_documents_it_lists() {
+        use super::{from_newest, linking_count, Backlink};
+        let passage = |from: usize, block: &str| Backlink {
+            from,
+            block: block.into(),
+            excerpt: String::new(),
+        };
+        let list = [
+            passage(1, "p1"),
+            passage(1, "p4"),
+            passage(3, "p2"),
+            passage(7, "p1"),
+            passage(7, "p2"),
+            passage(7, "p9"),
+        ];
+        assert_eq!(linking_count(&list), 3);
+        assert_eq!(linking_count(&[]), 0);
+        let froms = |n: usize| -> Vec<(usize, String)> {
+            (from_newest(&list, n).iter())
+                .map(|b| (b.from, b.block.clone()))
+                .collect()
+        };
+        assert!(froms(0).is_empty());
+        assert_eq!(froms(1), [(1, "p1".into()), (1, "p4".into())]);
+        assert_eq!(froms(2).len(), 3);
+        assert_eq!(froms(3).len(), 6);
+        assert_eq!(froms(10).len(), 6);
+    }
+
     #[test]
     fn stored_link_results_read_back_and_name_only_known_entities() {
         let links = super::BodyLinks {

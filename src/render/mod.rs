@@ -12,7 +12,7 @@ use crate::archive::Archive;
 use crate::diagnostics::Diagnostic;
 use crate::document::Document;
 use crate::markdown;
-use crate::search::facets::{MENTIONS_PARAM, RECIPIENT_PARAM, SENDER_PARAM};
+use crate::search::facets::{CITES_PARAM, MENTIONS_PARAM, RECIPIENT_PARAM, SENDER_PARAM};
 use crate::theme::Theme;
 use std::path::PathBuf;
 use tera::{Context, Kwargs, State, Tera, Value};
@@ -634,7 +634,12 @@ impl<'a> Renderer<'a> {
         let a = self.archive;
         let config = &a.config;
         let doc: &Document = &a.documents[i];
-        let referenced_by = a.links.backlinks[i]
+        // The passages of the newest linking documents, as many as a list of
+        // documents shows; the search page's `cites` filter finds them all.
+        let backlinks = &a.links.backlinks[i];
+        let referenced_by_count = crate::archive::links::linking_count(backlinks);
+        let referenced_by_listed = list_limit(config, referenced_by_count);
+        let referenced_by = crate::archive::links::from_newest(backlinks, referenced_by_listed)
             .iter()
             .map(|b| {
                 let from = &a.documents[b.from];
@@ -741,6 +746,10 @@ impl<'a> Renderer<'a> {
                 csl_url: config.url(&format!("{}cite.json", doc.path())),
             },
             referenced_by,
+            referenced_by_count,
+            referenced_by_listed,
+            referenced_by_url: (referenced_by_count > referenced_by_listed)
+                .then(|| search_url(config, &[(CITES_PARAM, &doc.id)])),
             related: a.related[i]
                 .iter()
                 .map(|r| RelatedView {

@@ -326,8 +326,16 @@ pub struct DocumentView {
     pub extra: serde_json::Value,
     /// Citation text, metadata and export links.
     pub citation: CitationView,
-    /// Documents linking here, newest first, with the passage that links.
+    /// Documents linking here, newest first, with the passage that links: the
+    /// passages of the newest `document_list_limit` documents.
     pub referenced_by: Vec<BacklinkView>,
+    /// How many documents link here.
+    pub referenced_by_count: usize,
+    /// How many of them `referenced_by` has passages of.
+    pub referenced_by_listed: usize,
+    /// When the list is cut, the search page filtered to all the documents
+    /// linking here (`cites=`, see [`crate::search::facets::CITES_PARAM`]).
+    pub referenced_by_url: Option<String>,
     /// Entities the text mentions, in order of first mention.
     pub mentions: Vec<LinkView>,
     /// Up to five related documents with the reason.

@@ -3,6 +3,7 @@
 //! any date range and count results by year without fetching documents.
 
 use super::encode;
+use crate::archive::links::linking_count;
 use crate::archive::Archive;
 use crate::document::{PartialDate, Precision};
 use serde::Serialize;
@@ -22,10 +23,16 @@ pub const RESERVED_PARAMS: &[&str] = &[
     SENDER_PARAM,
     RECIPIENT_PARAM,
     MENTIONS_PARAM,
+    CITES_PARAM,
 ];
 
 /// The URL parameter filtering documents by an entity their text mentions.
 pub const MENTIONS_PARAM: &str = "mentions";
+
+/// The URL parameter filtering documents by a document they link to: only
+/// documents linked from more than `document_list_limit` others have it, whose
+/// pages list only the newest of them and send the reader here for the rest.
+pub const CITES_PARAM: &str = "cites";
 
 /// The URL parameter filtering documents by a sender (an entity's slug, or a
 /// name's slug); `recipient` likewise.
@@ -224,11 +231,25 @@ pub fn facets(archive: &Archive) -> Facets {
             mentions.add(&entities[e].slug, &entities[e].name, d as u32);
         }
     }
+    // Documents linking to a document whose page cannot list them all.
+    let mut cites = Values::default();
+    let limit = archive.config.document_list_limit;
+    for (to, backlinks) in archive.links.backlinks.iter().enumerate() {
+        // (Each linking document has at least one passage in the list.)
+        if limit == 0 || backlinks.len() <= limit || linking_count(backlinks) <= limit {
+            continue;
+        }
+        let cited = &archive.documents[to];
+        for passages in backlinks.chunk_by(|a, b| a.from == b.from) {
+            cites.add(&cited.id, &cited.title, passages[0].from as u32);
+        }
+    }
     for (values, param, label) in [
         (languages, "lang", "Language"),
         (senders, SENDER_PARAM, "Sender"),
         (recipients, RECIPIENT_PARAM, "Recipient"),
         (mentions, MENTIONS_PARAM, "Mentions"),
+        (cites, CITES_PARAM, "Cites"),
     ] {
         if !values.0.is_empty() {
             facets.push(values.facet(param, label));
