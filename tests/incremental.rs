@@ -909,3 +909,64 @@ fn settled_files_are_taken_unread_and_an_edit_is_always_seen() {
     .unwrap();
     assert!(page.contains("were owed"), "the edit is published");
 }
+
+/// Which documents the `cites` facet lists depends on the links in other
+/// documents' bodies: a body edit that takes a link away changes it, or takes
+/// it away when the cited document's list is no longer cut, and the patched
+/// index has what a clean build has.
+#[test]
+fn a_body_edit_changes_the_cites_facet_as_a_clean_build_would() {
+    let site = Site::new("crosslinks");
+    let config = site.root.join("site.toml");
+    let toml = std::fs::read_to_string(&config).unwrap();
+    site.write("site.toml", &format!("{toml}document_list_limit = 1\n"));
+    // Common words stay common through the edits (see above).
+    for n in 0..40 {
+        site.write(
+            &format!("content/documents/2018/filler-{n}.md"),
+            &format!("---\nid: filler-{n}\ntitle: Filler {n}\ndate: 2018-02-01\n---\nA note on the communication.\n"),
+        );
+    }
+    site.build(&[]).assert_success();
+    let cites = || -> Option<String> {
+        let text = std::fs::read_to_string(site_file(&site.out, "search/facets.json")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let facets = json["facets"].as_array().unwrap();
+        let facet = facets.iter().find(|f| f["param"] == "cites")?;
+        Some(facet["values"].to_string())
+    };
+    let before = cites().expect("three documents link to the target");
+    // The sibling's link goes: two documents still link to the target.
+    edit(&site, "content/documents/2019/sibling.md", |t| {
+        t.replace(
+            "[the communication](../2016/target.md#p1)",
+            "the communication",
+        )
+    });
+    let (ok, stderr) = build_with_lines(&site);
+    assert!(ok, "{stderr}");
+    assert!(
+        stage_line(&stderr, "search").contains("index patched"),
+        "{stderr}"
+    );
+    assert_same_tree(
+        &clean_build_of(&site),
+        &snapshot(&site.out),
+        "a link removed",
+    );
+    let after = cites().expect("two documents still link to the target");
+    assert_ne!(after, before);
+    // The note mentioning the target's reference no longer does: one
+    // document links to it, and its page lists it.
+    edit(&site, "content/documents/2017/mentions.md", |t| {
+        t.replace("COM(2016) 205", "the communication")
+    });
+    let (ok, stderr) = build_with_lines(&site);
+    assert!(ok, "{stderr}");
+    assert_same_tree(
+        &clean_build_of(&site),
+        &snapshot(&site.out),
+        "a reference removed",
+    );
+    assert_eq!(cites(), None);
+}
