@@ -115,9 +115,10 @@ pub struct Config {
     /// How many documents the home page lists.
     pub latest_documents: usize,
     /// How many documents `/documents/`, a term's page, each of an entity's
-    /// lists and a document's backlinks show, newest first, before they send the reader to the year pages
-    /// or the search page for the rest; and how many `/correspondence/` lists
-    /// in all (0: every document).
+    /// lists and a document's backlinks show, newest first, before they send
+    /// the reader to the year pages or the search page for the rest; and how
+    /// many `/correspondence/` lists in all (0: every document). See
+    /// [`Config::listed`].
     pub document_list_limit: usize,
     /// Taxonomies in display order: the defaults, then the site's own.
     pub taxonomies: Vec<TaxonomyConfig>,
@@ -150,6 +151,17 @@ pub fn default_taxonomies() -> Vec<TaxonomyConfig> {
 }
 
 impl Config {
+    /// How many of `count` documents (or events) a long list shows: all of
+    /// them within `document_list_limit` (or without a limit), else the limit.
+    /// A list is cut, and its page links to the rest, when this is less than
+    /// `count`.
+    pub fn listed(&self, count: usize) -> usize {
+        match self.document_list_limit {
+            0 => count,
+            limit => limit.min(count),
+        }
+    }
+
     /// Parses `site.toml` text; `file` is only used to name the file in errors.
     pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {

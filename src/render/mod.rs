@@ -115,15 +115,6 @@ fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()>
     out.write_all(&bytes[plain..])
 }
 
-/// How many of `count` documents a long list shows (`document_list_limit`,
-/// 0 for all of them).
-fn list_limit(config: &crate::config::Config, count: usize) -> usize {
-    match config.document_list_limit {
-        0 => count,
-        limit => limit.min(count),
-    }
-}
-
 /// The search page filtered by `filters` (parameter, value): where a cut list
 /// sends the reader for the rest. Values are slugs, safe in a query as they are.
 fn search_url(config: &crate::config::Config, filters: &[(&str, &str)]) -> String {
@@ -365,7 +356,7 @@ impl<'a> Renderer<'a> {
                 // Above the limit, the newest documents and every year's page,
                 // so the page stays light however large the archive grows.
                 let summaries = self.summaries();
-                let shown = list_limit(config, summaries.len());
+                let shown = config.listed(summaries.len());
                 ctx.insert_value("documents", Value::from(summaries[..shown].to_vec()));
                 ctx.insert("document_count", &summaries.len());
                 ctx.insert("years", &year_views(a, false));
@@ -411,7 +402,7 @@ impl<'a> Renderer<'a> {
                 );
                 // Above the limit, the newest, and the search page's filter
                 // for all of them (every document is on its year's page too).
-                let shown = list_limit(config, term.documents.len());
+                let shown = config.listed(term.documents.len());
                 let docs: Vec<Value> = term.documents[..shown]
                     .iter()
                     .map(|&d| self.summaries()[d].clone())
@@ -540,7 +531,7 @@ impl<'a> Renderer<'a> {
         // Each list is cut like a term's (the newest first), and the search
         // page's filter for the entity finds all of it.
         let summaries = |docs: &[usize]| -> Value {
-            let shown = list_limit(config, docs.len());
+            let shown = config.listed(docs.len());
             let summaries = self.summaries();
             Value::from(
                 docs[..shown]
@@ -574,7 +565,7 @@ impl<'a> Renderer<'a> {
         events.sort_by(|x, y| x.date.start.cmp(&y.date.start));
         let event_count = events.len();
         // The newest events, still oldest first (the term's timeline has them all).
-        events.drain(..event_count - list_limit(config, event_count));
+        events.drain(..event_count - config.listed(event_count));
         EntityView {
             name: entity.name.clone(),
             aliases: entity.aliases.clone(),
@@ -638,7 +629,7 @@ impl<'a> Renderer<'a> {
         // documents shows; the search page's `cites` filter finds them all.
         let backlinks = &a.links.backlinks[i];
         let referenced_by_count = crate::archive::links::linking_count(backlinks);
-        let referenced_by_listed = list_limit(config, referenced_by_count);
+        let referenced_by_listed = config.listed(referenced_by_count);
         let referenced_by = crate::archive::links::from_newest(backlinks, referenced_by_listed)
             .iter()
             .map(|b| {

@@ -233,10 +233,11 @@ pub fn facets(archive: &Archive) -> Facets {
     }
     // Documents linking to a document whose page cannot list them all.
     let mut cites = Values::default();
-    let limit = archive.config.document_list_limit;
+    let config = &archive.config;
     for (to, backlinks) in archive.links.backlinks.iter().enumerate() {
-        // (Each linking document has at least one passage in the list.)
-        if limit == 0 || backlinks.len() <= limit || linking_count(backlinks) <= limit {
+        // (A list of passages has one or more per linking document.)
+        let uncut = |count: usize| config.listed(count) == count;
+        if uncut(backlinks.len()) || uncut(linking_count(backlinks)) {
             continue;
         }
         let cited = &archive.documents[to];
