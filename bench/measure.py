@@ -40,9 +40,10 @@ def remove(pattern: str):
 
     Moving instead of deleting matters on file systems without a journal (this
     project's benchmark machine): ext4 then skips, for every new inode, the inodes
-    deleted in the last 60 seconds, so a build started right after deleting the
-    previous output spends most of its time in the kernel. run.sh empties the trash
-    between series and waits for the window to pass."""
+    deleted in the last 60 seconds (360 while their inode table block is dirty),
+    so a build started right after deleting the previous output spends most of
+    its time in the kernel. run.sh empties the trash when the run ends, and
+    starts timing only once the window has passed."""
     trash = os.environ.get("BENCH_TRASH")
     for p in glob.glob(pattern):
         path = Path(p)

@@ -13,7 +13,7 @@
 #   HUGO_FLAGS=""     extra flags for hugo (e.g. "--disableKinds RSS,sitemap"); noted in the report
 #   SKIP_ANNALS=1, SKIP_HUGO=1, SKIP_INCREMENTAL=1   leave a part out (the last
 #                     also leaves out the serve timing, bench/serve_edit.py)
-#   SETTLE=65         seconds to wait after deleting old outputs (see empty_trash)
+#   SETTLE=370        seconds between deleting old outputs and timing builds (see empty_trash)
 #
 # Writes bench/results/latest.md (and the raw runs to bench/results/latest.jsonl).
 # Corpora go to bench/.corpus/N and are reused while the generator is unchanged.
@@ -130,27 +130,42 @@ restore_edits() {  # plain cp: the restored file gets a new mtime, as after a re
   for f in "${!PENDING[@]}"; do cp "${PENDING[$f]}" "$f"; done
   PENDING=()
 }
-# Outputs removed before clean builds are moved here and deleted between series,
-# followed by a pause: on ext4 without a journal, every new inode skips those
-# deleted in the last 60 s (360 s while their inode table is not yet written
-# back, hence the sync), so creating files right after deleting many others is
-# many times slower (see remove() in measure.py). Unsettled, that would measure
-# the previous run's deletion, not the build: a clean build 4.7 s after a pause
-# took 21.6 s right after deleting the last output (2026-12-04, this machine).
+# Outputs removed before clean builds are moved here, and deleted only when the
+# run ends: on ext4 without a journal, every new inode skips those deleted in the
+# last 60 s, and in the last 360 s while their inode table block is dirty, which
+# a build creating files in the same blocks makes it again (see remove() in
+# measure.py). Creating files right after deleting many others is then many times
+# slower: a clean build 4.7 s after a pause took 21.6 s right after deleting the
+# last output (2026-12-04, this machine), and 6.5–15.3 s within six minutes of
+# deleting six (2026-12-05). So no run deletes anything while it measures, and
+# one begins only SETTLE seconds after the last deletion it knows of (the trash
+# emptied, with its time, in TRASH_STAMP).
 export BENCH_TRASH="$CORPORA/.trash"
-if [ "$QUICK" = 1 ]; then SETTLE="${SETTLE:-0}"; else SETTLE="${SETTLE:-65}"; fi
+TRASH_STAMP="$CORPORA/.trash-emptied"
+if [ "$QUICK" = 1 ]; then SETTLE="${SETTLE:-0}"; else SETTLE="${SETTLE:-370}"; fi
 empty_trash() {
   if [ -d "$BENCH_TRASH" ] && [ -n "$(ls -A "$BENCH_TRASH")" ]; then
     rm -rf "$BENCH_TRASH"
     sync
-    echo "emptied the trash; waiting ${SETTLE} s for the file system's recently-deleted window"
-    sleep "$SETTLE"
+    date +%s >"$TRASH_STAMP"
+  fi
+}
+settle() {  # waits until SETTLE seconds have passed since the trash was emptied
+  local emptied now wait
+  [ -f "$TRASH_STAMP" ] || return 0
+  emptied="$(cat "$TRASH_STAMP" 2>/dev/null || echo 0)"
+  case "$emptied" in ''|*[!0-9]*) emptied=0 ;; esac
+  now="$(date +%s)"
+  wait=$((emptied + SETTLE - now))
+  if [ "$wait" -gt 0 ]; then
+    echo "old outputs were deleted $((now - emptied)) s ago; waiting ${wait} s for the file system's recently-deleted window"
+    sleep "$wait"
   fi
 }
 
 cleanup() {
   restore_edits || true
-  rm -rf "$BENCH_TRASH"
+  empty_trash || true
   if [ -n "$THEME_COPY" ] && [ -d "$THEME_COPY" ]; then rm -rf "$THEME_COPY"; fi
 }
 trap cleanup EXIT
@@ -195,13 +210,14 @@ for N in "${NS[@]}"; do
     fi
   }
 
+  # Outputs an interrupted run left are deleted now, and the builds wait.
   empty_trash
+  settle
   say "N=$N: clean full builds, interleaved ($WARMUPS warm-up, $RUNS measured each)"
   for ((i = 1; i <= WARMUPS; i++)); do full annals warmup "$i"; full hugo warmup "$i"; done
   for ((i = 1; i <= RUNS; i++)); do full annals measured "$i"; full hugo measured "$i"; done
 
   [ "$ANNALS_OK" = 1 ] && [ "$SKIP_INCREMENTAL" != 1 ] || continue
-  empty_trash
 
   say "N=$N: incremental annals builds (output kept)"
   inc() {  # inc CASE KIND RUN: one annals build into the existing output
