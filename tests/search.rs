@@ -457,7 +457,7 @@ fn stems_assembled_by_key_range_give_the_same_shards() {
         .1
         .iter()
         .any(|f| String::from_utf8_lossy(&f.1).contains("\"words\":{\"")));
-    for entries_per_range in [1, 7, 100] {
+    for entries_per_range in [1, 7, 100, 1000] {
         assert_eq!(
             assemble(entries_per_range),
             whole,

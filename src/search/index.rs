@@ -390,18 +390,104 @@ fn key_ranges(df: &[usize], entries_per_range: usize) -> Vec<std::ops::Range<usi
     ranges
 }
 
+/// Each document's stem slots grouped by the key range their key falls in
+/// (see [`key_ranges`]), so that filing a range reads only that range's
+/// entries. Filing every range from every document's whole list looked up each
+/// entry's key once a range: ranges times entries, and the ranges grow with the
+/// archive (8 at 100,000 documents, 75 at a million), so that pass grew with
+/// its square. Two bytes an entry, held through the stems' filing.
+///
+/// Per document: `ranges + 1` numbers, where each range's slots start after
+/// them (and where the last ends), then the slots. Empty for a document with
+/// more stems than two bytes number: its whole list is read for each range.
+type RangeSlots = Vec<Vec<u16>>;
+
+/// The most ranges whose slots are grouped per document; past it (a tiny
+/// range size, as tests use), every list is read whole for each range.
+const MAX_GROUPED_RANGES: usize = 255;
+
+/// Groups each document's stem slots by range (see [`RangeSlots`]); `None`
+/// for a single range (nothing to skip) or too many to count per document.
+fn range_slots(
+    docs: &[Doc<'_>],
+    ranges: &[std::ops::Range<usize>],
+    keys: usize,
+) -> Option<RangeSlots> {
+    if ranges.len() < 2 || ranges.len() > MAX_GROUPED_RANGES {
+        return None;
+    }
+    let mut range_of = vec![0u8; keys];
+    for (r, keys) in ranges.iter().enumerate() {
+        range_of[keys.clone()].fill(r as u8);
+    }
+    let count = ranges.len();
+    let grouped = docs
+        .par_iter()
+        .map(|doc| {
+            let stems = &doc.counted.stems;
+            if stems.len() > usize::from(u16::MAX) {
+                return Vec::new();
+            }
+            let range =
+                |s: &(u32, u16, u16)| usize::from(range_of[doc.global[s.0 as usize] as usize]);
+            // Counts, then where each range's slots start; then the slots.
+            let mut out = vec![0u16; count + 1 + stems.len()];
+            for s in stems {
+                out[range(s) + 1] += 1;
+            }
+            for r in 0..count {
+                out[r + 1] += out[r];
+            }
+            let mut at: Vec<u16> = out[..count].to_vec();
+            for (slot, s) in stems.iter().enumerate() {
+                let r = range(s);
+                out[count + 1 + usize::from(at[r])] = slot as u16;
+                at[r] += 1;
+            }
+            out
+        })
+        .collect();
+    Some(grouped)
+}
+
+/// The slots of `grouped` (one document's [`RangeSlots`] entry) in range `r`
+/// of `count`, or `None` if its slots are not grouped.
+fn slots_of_range(grouped: &[u16], r: usize, count: usize) -> Option<&[u16]> {
+    let (starts, slots) = grouped.split_at_checked(count + 1)?;
+    slots.get(usize::from(starts[r])..usize::from(starts[r + 1]))
+}
+
+/// Each of `doc`'s stem slots whose key is in a range, with the key's place
+/// in it (`place`): `own`, the document's slots of the range if grouped (see
+/// [`RangeSlots`]), else every slot, kept if its key is in the range.
+fn in_range<'d>(
+    doc: Doc<'d>,
+    own: Option<&'d [u16]>,
+    place: impl Fn(u32) -> Option<usize> + 'd,
+) -> impl Iterator<Item = (usize, usize)> + 'd {
+    let stems = &doc.counted.stems;
+    let whole = if own.is_some() { 0 } else { stems.len() };
+    let slots = own.into_iter().flatten().map(|&slot| usize::from(slot));
+    slots
+        .chain(0..whole)
+        .filter_map(move |slot| Some((slot, place(doc.global[stems[slot].0 as usize])?)))
+}
+
 /// Pass 3 for the stems of one range of keys: each contiguous range of
 /// documents (one per thread) files its entries of those keys by counting sort
 /// on its own, in parallel, computing each weight while the document's stems
 /// are at hand, and files each rare stem's neighbour text the same way, so
 /// that encoding a list reads its neighbours in one run rather than from
 /// every document (a cache miss each). A stem's list is then its runs in
-/// range order, which is document order.
+/// range order, which is document order. With `grouped` (the documents' slots
+/// by range, and which range of how many this is), each document's entries of
+/// the range are read, not its whole list.
 fn file_stems(
     docs: &[Doc<'_>],
     extra: &[Neighbours],
     keys: std::ops::Range<usize>,
     norms: &[f32],
+    grouped: Option<(&RangeSlots, usize, usize)>,
 ) -> Vec<FiledStems> {
     // No more ranges than keep each range's table of key positions smaller
     // than its entries: an archive with many keys and few documents a thread
@@ -414,6 +500,16 @@ fn file_stems(
     let (first, width) = (keys.start, keys.len());
     // A key's place in the range, if it is in it.
     let place = |k: u32| (k as usize).checked_sub(first).filter(|&k| k < width);
+    // A document's own slots of the range, if grouped.
+    let own = |i: usize| {
+        let (groups, r, count) = grouped?;
+        slots_of_range(groups.get(i)?, r, count)
+    };
+    // Where a slot's neighbour text is in the document's.
+    let near_of = |n: &Neighbours, slot: usize| {
+        let start = slot.checked_sub(1).map_or(0, |before| n.near_ends[before]);
+        start as usize..n.near_ends[slot] as usize
+    };
     docs.par_chunks(per)
         .zip(norms.par_chunks(per))
         .zip(extra.par_chunks(per))
@@ -422,35 +518,25 @@ fn file_stems(
             // Counts, then starts, moved to ends as entries are placed.
             let mut ends = vec![0usize; width];
             let mut near_ends = vec![0usize; width];
-            for (doc, n) in docs.iter().zip(extra) {
-                let mut start = 0;
-                for (s, &end) in doc.counted.stems.iter().zip(&n.near_ends) {
-                    if let Some(k) = place(doc.global[s.0 as usize]) {
-                        ends[k] += 1;
-                        near_ends[k] += (end - start) as usize;
-                    }
-                    start = end;
+            for (i, (doc, n)) in docs.iter().zip(extra).enumerate() {
+                for (slot, k) in in_range(*doc, own(r * per + i), place) {
+                    ends[k] += 1;
+                    near_ends[k] += near_of(n, slot).len();
                 }
             }
             let filed = starts(&mut ends);
             let near_bytes = starts(&mut near_ends);
             let mut entries: Vec<StemEntry> = vec![(0, 0, 0); filed];
             let mut near = vec![0u8; near_bytes];
-            for (i, ((&doc, &norm), n)) in docs.iter().zip(norms).zip(extra).enumerate() {
-                let d = (r * per + i) as u32;
-                let mut start = 0;
-                let stems = doc.counted.stems.iter().zip(&n.near_ends).enumerate();
-                for (slot, (&(id, tf, part), &end)) in stems {
-                    let (from, to) = (start as usize, end as usize);
-                    start = end;
-                    let Some(k) = place(doc.global[id as usize]) else {
-                        continue;
-                    };
+            for (i, ((doc, &norm), n)) in docs.iter().zip(norms).zip(extra).enumerate() {
+                let d = r * per + i;
+                for (slot, k) in in_range(*doc, own(d), place) {
+                    let (_, tf, part) = doc.counted.stems[slot];
                     let at = &mut ends[k];
                     let tf = doc.counted.count(slot, tf);
-                    entries[*at] = (d, part, quantise(tf, norm));
+                    entries[*at] = (d as u32, part, quantise(tf, norm));
                     *at += 1;
-                    let text = &n.near.as_bytes()[from..to];
+                    let text = &n.near.as_bytes()[near_of(n, slot)];
                     let at = &mut near_ends[k];
                     near[*at..*at + text.len()].copy_from_slice(text);
                     *at += text.len();
@@ -1371,6 +1457,8 @@ pub fn assemble_in_ranges<R: Send>(
     }
     drop(word_stems);
     let mut ranges = key_ranges(&df, entries_per_range);
+    let slots_by_range = range_slots(&docs, &ranges, strings.len());
+    let range_count = ranges.len();
     let final_keys = ranges.pop().unwrap_or_default();
     let mut cutter = ShardCutter::default();
     let mut namer = ShardNamer::default();
@@ -1407,14 +1495,17 @@ pub fn assemble_in_ranges<R: Send>(
             .collect();
         shards.extend(emitted);
     };
-    for keys in ranges {
-        let filed = file_stems(&docs, &extra, keys.clone(), &norms);
+    for (r, keys) in ranges.into_iter().enumerate() {
+        let grouped = slots_by_range.as_ref().map(|g| (g, r, range_count));
+        let filed = file_stems(&docs, &extra, keys.clone(), &norms, grouped);
         let lists = encode_stems(&filed, keys.clone(), &rare);
         drop(filed);
         cut(keys, lists);
     }
-    let filed = file_stems(&docs, &extra, final_keys.clone(), &norms);
+    let last = (slots_by_range.as_ref()).map(|g| (g, range_count - 1, range_count));
+    let filed = file_stems(&docs, &extra, final_keys.clone(), &norms, last);
     // Every entry is filed: the neighbours and the stems are done with.
+    drop(slots_by_range);
     drop(extra);
     drop(docs);
     if release == Release::AsYouGo {
