@@ -66,14 +66,9 @@ NOTES=()
 fail() { FAILURES=$((FAILURES + 1)); printf 'bench/run.sh: FAILED: %s\n' "$*" >&2; NOTES+=("FAILED: $*"); }
 
 # ---------------------------------------------------------------- tools
-command -v python3 >/dev/null || die "python3 is required"
 say "Python venv: $VENV"
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV" || die "could not create $VENV (on Debian: apt-get install python3-venv)"
-fi
-PY="$VENV/bin/python"
-"$PY" -c 'import yaml' 2>/dev/null || "$PY" -m pip install --quiet --disable-pip-version-check pyyaml \
-  || die "pip install pyyaml failed"
+# shellcheck source=bench/python.sh
+. "$BENCH/python.sh"
 
 HUGO=""
 if [ "$SKIP_HUGO" != 1 ]; then

@@ -41,13 +41,8 @@ die() { printf 'bench/scale.sh: error: %s\n' "$*" >&2; exit 2; }
 case "$SMALL$LARGE$RUNS$SEED" in *[!0-9]*) die "sizes, RUNS and SEED must be whole numbers" ;; esac
 [ "$RUNS" -ge 1 ] || die "RUNS must be at least 1"
 
-command -v python3 >/dev/null || die "python3 is required"
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV" || die "could not create $VENV (on Debian: apt-get install python3-venv)"
-fi
-PY="$VENV/bin/python"
-"$PY" -c 'import yaml' 2>/dev/null || "$PY" -m pip install --quiet --disable-pip-version-check pyyaml \
-  || die "pip install pyyaml failed"
+# shellcheck source=bench/python.sh
+. "$BENCH/python.sh"
 
 echo "== cargo build --release ($REPO)"
 mkdir -p "$RESULTS_DIR" "$SCALE_DIR"

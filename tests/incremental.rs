@@ -54,6 +54,17 @@ fn rebuild_matches_clean(site: &Site, what: &str) -> usize {
     stage_count(&stderr, "render", ", ")
 }
 
+/// [`rebuild_matches_clean`] for an edit the search index is patched for.
+fn patched_rebuild_matches_clean(site: &Site, what: &str) {
+    let (ok, stderr) = build_with_lines(site);
+    assert!(ok, "{what}: {stderr}");
+    assert!(
+        stage_line(&stderr, "search").contains("index patched"),
+        "{what}: {stderr}"
+    );
+    assert_same_tree(&clean_build_of(site), &snapshot(&site.out), what);
+}
+
 #[test]
 fn every_kind_of_edit_rebuilds_to_the_clean_builds_bytes() {
     let site = Site::new("basic");
@@ -644,17 +655,7 @@ fn a_patched_index_has_the_mentions_a_body_edit_made() {
     edit(&site, sibling, |t| {
         t.replace("the EDPS at hand", "the matter at hand")
     });
-    let (ok, stderr) = build_with_lines(&site);
-    assert!(ok, "{stderr}");
-    assert!(
-        stage_line(&stderr, "search").contains("index patched"),
-        "{stderr}"
-    );
-    assert_same_tree(
-        &clean_build_of(&site),
-        &snapshot(&site.out),
-        "the mention removed",
-    );
+    patched_rebuild_matches_clean(&site, "the mention removed");
     assert_eq!(facets(), before);
 }
 
@@ -943,17 +944,7 @@ fn a_body_edit_changes_the_cites_facet_as_a_clean_build_would() {
             "the communication",
         )
     });
-    let (ok, stderr) = build_with_lines(&site);
-    assert!(ok, "{stderr}");
-    assert!(
-        stage_line(&stderr, "search").contains("index patched"),
-        "{stderr}"
-    );
-    assert_same_tree(
-        &clean_build_of(&site),
-        &snapshot(&site.out),
-        "a link removed",
-    );
+    patched_rebuild_matches_clean(&site, "a link removed");
     let after = cites().expect("two documents still link to the target");
     assert_ne!(after, before);
     // The note mentioning the target's reference no longer does: one
@@ -961,12 +952,6 @@ fn a_body_edit_changes_the_cites_facet_as_a_clean_build_would() {
     edit(&site, "content/documents/2017/mentions.md", |t| {
         t.replace("COM(2016) 205", "the communication")
     });
-    let (ok, stderr) = build_with_lines(&site);
-    assert!(ok, "{stderr}");
-    assert_same_tree(
-        &clean_build_of(&site),
-        &snapshot(&site.out),
-        "a reference removed",
-    );
+    rebuild_matches_clean(&site, "a reference removed");
     assert_eq!(cites(), None);
 }
