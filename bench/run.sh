@@ -20,15 +20,11 @@
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(dirname "$BENCH")"
-VENV="$BENCH/.venv"
+# shellcheck source=bench/common.sh
+. "$BENCH/common.sh"
 CORPORA="$BENCH/.corpus"
-RESULTS_DIR="$BENCH/results"
 RESULTS="$RESULTS_DIR/latest.jsonl"
 REPORT="$RESULTS_DIR/latest.md"
-TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
-case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$REPO/$TARGET_DIR" ;; esac
-ANNALS="$TARGET_DIR/release/annals"
 
 HUGO_VERSION="${HUGO_VERSION:-0.168.0}"
 SEED="${SEED:-1}"
@@ -67,8 +63,7 @@ fail() { FAILURES=$((FAILURES + 1)); printf 'bench/run.sh: FAILED: %s\n' "$*" >&
 
 # ---------------------------------------------------------------- tools
 say "Python venv: $VENV"
-# shellcheck source=bench/python.sh
-. "$BENCH/python.sh"
+setup_python
 
 HUGO=""
 if [ "$SKIP_HUGO" != 1 ]; then

@@ -22,14 +22,10 @@
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(dirname "$BENCH")"
-VENV="$BENCH/.venv"
-RESULTS_DIR="$BENCH/results"
+# shellcheck source=bench/common.sh
+. "$BENCH/common.sh"
 RESULTS="$RESULTS_DIR/scale.jsonl"
 REPORT="$RESULTS_DIR/scale.md"
-TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
-case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$REPO/$TARGET_DIR" ;; esac
-ANNALS="$TARGET_DIR/release/annals"
 SMALL="${1:-10000}"
 LARGE="${2:-100000}"
 RUNS="${RUNS:-3}"
@@ -41,8 +37,7 @@ die() { printf 'bench/scale.sh: error: %s\n' "$*" >&2; exit 2; }
 case "$SMALL$LARGE$RUNS$SEED" in *[!0-9]*) die "sizes, RUNS and SEED must be whole numbers" ;; esac
 [ "$RUNS" -ge 1 ] || die "RUNS must be at least 1"
 
-# shellcheck source=bench/python.sh
-. "$BENCH/python.sh"
+setup_python
 
 echo "== cargo build --release ($REPO)"
 mkdir -p "$RESULTS_DIR" "$SCALE_DIR"

@@ -233,10 +233,9 @@ pub fn facets(archive: &Archive) -> Facets {
     }
     // Documents linking to a document whose page cannot list them all.
     let mut cites = Values::default();
-    let config = &archive.config;
+    let uncut = |count: usize| archive.config.listed(count) == count;
     for (to, backlinks) in archive.links.backlinks.iter().enumerate() {
         // (A list of passages has one or more per linking document.)
-        let uncut = |count: usize| config.listed(count) == count;
         if uncut(backlinks.len()) || uncut(linking_count(backlinks)) {
             continue;
         }
