@@ -57,11 +57,23 @@ def remove(pattern: str):
             path.unlink()
 
 
-def count_html(root: str) -> int:
-    n = 0
-    for _dir, _dirs, files in os.walk(root):
-        n += sum(1 for f in files if f.endswith(".html"))
-    return n
+def count_output(root: str) -> dict:
+    """What a build wrote: HTML pages, files, folders and bytes (apparent size).
+    The two tools write different amounts for the same documents (annals also
+    writes citation exports, search files and feeds per topic), and on a disk
+    each file and folder costs the file system an inode: these say how much
+    work each build's time bought."""
+    pages = files = dirs = size = 0
+    for folder, subdirs, names in os.walk(root):
+        dirs += len(subdirs)
+        for name in names:
+            files += 1
+            pages += name.endswith(".html")
+            try:
+                size += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass
+    return {"pages": pages, "files": files, "dirs": dirs, "bytes": size}
 
 
 STAGE_LINE = re.compile(r"^\s*([a-z]+)\s{2}.*?\s([0-9]+(?:\.[0-9]+)?) ms(?:\s+peak ([0-9]+) MB)?")
@@ -103,11 +115,13 @@ def run(a) -> int:
     finally:
         if log_path:
             log.close()
-    pages = count_html(a.count) if (a.count and rc == 0 and os.path.isdir(a.count)) else None
+    written = count_output(a.count) if (a.count and rc == 0 and os.path.isdir(a.count)) else {}
+    pages = written.get("pages")
     rec = {"n": a.n, "tool": a.tool, "case": a.case, "kind": a.kind, "ok": rc == 0,
            "rc": rc, "wall_s": round(wall, 4), "cpu_s": round(cpu, 4),
-           "rss_mb": round(rss_mb, 1), "pages": pages, "command": a.command,
-           "log": str(log_path) if log_path else None}
+           "rss_mb": round(rss_mb, 1), "pages": pages, "files": written.get("files"),
+           "dirs": written.get("dirs"), "bytes": written.get("bytes"),
+           "command": a.command, "log": str(log_path) if log_path else None}
     if a.tool == "annals" and rc == 0:
         rec["stages"] = stages(log_path)
     if a.results:
@@ -169,7 +183,12 @@ def summarise(recs):
     ok = [r for r in recs if r["ok"]]
     failed = len(recs) - len(ok)
     pages = sorted({r["pages"] for r in ok if r["pages"] is not None})
+
+    def written(key):  # the same in every run of a case; the median if not
+        return med([r[key] for r in ok if r.get(key) is not None])
+
     return {
+        "files": written("files"), "dirs": written("dirs"), "bytes": written("bytes"),
         "runs": len(ok), "failed": failed,
         "wall": med([r["wall_s"] for r in ok]),
         "wall_min": min((r["wall_s"] for r in ok), default=None),
@@ -192,10 +211,12 @@ def report(a) -> int:
             "Median of the measured runs (a warm-up of each tool first; annals and Hugo "
             "interleaved; output, caches and staging folders removed before each run). "
             "CPU = user + sys of the build process; RSS = its peak resident set. "
-            "Wall range in brackets.", "",
-            "| N | tool | median wall s | median CPU s | median peak RSS MB | pages | runs "
-            "| annals/Hugo wall |",
-            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            "Wall range in brackets. Files, folders and MB (apparent size) are what the "
+            "build wrote: the same documents make more and larger files in annals, which "
+            "also writes citation exports, search files and feeds per topic.", "",
+            "| N | tool | median wall s | median CPU s | median peak RSS MB | pages "
+            "| files | folders | MB written | runs | annals/Hugo wall |",
+            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     ns = sorted({r["n"] for r in measured if r["case"] == "full"})
     any_failed = any(not r["ok"] for r in recs)
     for n in ns:
@@ -212,10 +233,12 @@ def report(a) -> int:
             wall = fmt(s["wall"])
             if s["runs"] > 1:
                 wall += f" ({s['wall_min']:.2f}–{s['wall_max']:.2f})"
+            mb = None if s["bytes"] is None else s["bytes"] / 1e6
             out.append(f"| {n} | {tool} | {wall} | {fmt(s['cpu'])} | {fmt(s['rss'], 0)} "
-                       f"| {s['pages']} | {runs} | {ratio} |")
+                       f"| {s['pages']} | {fmt(s['files'], 0)} | {fmt(s['dirs'], 0)} "
+                       f"| {fmt(mb, 0)} | {runs} | {ratio} |")
     if not ns:
-        out.append("| — | no full build was measured | | | | | | |")
+        out.append("| — | no full build was measured | | | | | | | | | |")
 
     # annals' own stage lines: where a clean build spends its time (the search
     # index on its own among them).
