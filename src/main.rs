@@ -156,7 +156,7 @@ struct BuildArgs {
     /// Where to write the site [default: <root>/public].
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Print nothing but errors.
+    /// Show no progress: print only errors and the final summary line.
     #[arg(long, short)]
     quiet: bool,
 }
@@ -200,7 +200,7 @@ fn main() -> ExitCode {
     return_freed_memory_sooner();
     no_transparent_huge_pages();
     let cli = Cli::parse();
-    let (result, verb, quiet) = match cli.command {
+    let (result, verb) = match cli.command {
         Command::Serve(args) => {
             let mut build = options(args.common, args.output);
             // Stage lines for every rebuild only when asked for: they would
@@ -261,24 +261,26 @@ fn main() -> ExitCode {
         Command::Build(args) => {
             let mut opts = options(args.common, args.output);
             opts.progress = progress_mode(args.quiet);
-            (annals::build(&opts), "built", args.quiet)
+            (annals::build(&opts), "built")
         }
         Command::Check(args) => {
             let mut opts = options(args, None);
             opts.progress = progress_mode(false);
-            (annals::check(&opts), "checked", false)
+            (annals::check(&opts), "checked")
         }
     };
     let code = match result {
         Ok(report) => {
-            if !quiet && report.up_to_date {
+            // The summary line always, `--quiet` or not: it is the build's
+            // result, not its progress.
+            if report.up_to_date {
                 println!(
                     "up to date: {} documents, {} pages, nothing changed ({:.2} s)",
                     report.documents,
                     report.pages,
                     report.elapsed.as_secs_f64()
                 );
-            } else if !quiet {
+            } else {
                 println!(
                     "{verb} {} documents, {} pages in {:.2} s",
                     report.documents,

@@ -778,12 +778,19 @@ fn prints_one_summary_line() {
     assert_eq!(pages, count_html(&site.out), "pages = HTML files written");
     assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
 
-    let quiet = site.build(&["--quiet"]);
+    // `--quiet` drops the progress, never the result.
+    let quiet_out = site.tmp.path().join("quiet-out");
+    let quiet = site.build_into(&quiet_out, &["--quiet"]);
     quiet.assert_success();
+    let (documents, pages) = parse_summary(&quiet.stdout, "built");
+    assert_eq!(
+        (documents, pages),
+        (DOCUMENTS.len(), count_html(&quiet_out))
+    );
     assert!(
-        quiet.stdout.is_empty(),
+        quiet.stderr.is_empty(),
         "--quiet printed {:?}",
-        quiet.stdout
+        quiet.stderr
     );
 }
 
