@@ -4,8 +4,8 @@
     measure.py run --results FILE --n N --tool T --case C --kind warmup|measured
                    [--clean PATH]... [--count DIR] [--log FILE] -- COMMAND...
 
-Removes each --clean path (a glob; directories recursively), runs COMMAND with its
-output sent to --log, and waits for it with os.wait4 to read the child's own rusage:
+Removes each --clean path (a glob; directories recursively), writes back the file
+systems' dirty data (sync, untimed), runs COMMAND with its output sent to --log, and waits for it with os.wait4 to read the child's own rusage:
 wall time (time.perf_counter around fork/exec and wait), user+sys CPU time, and peak
 RSS (ru_maxrss). Counts the .html files under --count. Appends one JSON line to
 --results and prints a one-line summary. Exits 1 if COMMAND failed (after printing
@@ -95,6 +95,13 @@ def stages(log_path) -> dict:
 def run(a) -> int:
     for pattern in a.clean:
         remove(pattern)
+    # What earlier builds wrote is still in the page cache, to be written back
+    # by the kernel's flusher threads some 30 s later: during the next builds,
+    # on the same two cores (ext4 allocates a file's blocks only then). Runs
+    # alternate between the tools, so each would pay for the other's output,
+    # annals for Hugo's 200 MB and Hugo for annals' 430 MB. Written back first,
+    # untimed, each build is measured on its own work.
+    os.sync()
     log_path = Path(a.log) if a.log else None
     if log_path:
         log_path.parent.mkdir(parents=True, exist_ok=True)
