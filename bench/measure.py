@@ -5,10 +5,11 @@
                    [--clean PATH]... [--count DIR] [--log FILE] -- COMMAND...
 
 Removes each --clean path (a glob; directories recursively), writes back the file
-systems' dirty data (sync, untimed), runs COMMAND with its output sent to --log, and waits for it with os.wait4 to read the child's own rusage:
-wall time (time.perf_counter around fork/exec and wait), user+sys CPU time, and peak
-RSS (ru_maxrss). Counts the .html files under --count. Appends one JSON line to
---results and prints a one-line summary. Exits 1 if COMMAND failed (after printing
+systems' dirty data (sync, untimed), runs COMMAND with its output sent to --log,
+and waits for it with os.wait4 to read the child's own rusage: wall time
+(time.perf_counter around fork/exec and wait), user+sys CPU time, and peak RSS
+(ru_maxrss). Counts the HTML pages, files, folders and bytes under --count.
+Appends one JSON line to --results and prints a one-line summary. Exits 1 if COMMAND failed (after printing
 the end of its log), 0 otherwise; it never asserts anything about time.
 
     measure.py report --results FILE [--out FILE.md] [--note TEXT]...

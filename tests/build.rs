@@ -778,20 +778,39 @@ fn prints_one_summary_line() {
     assert_eq!(pages, count_html(&site.out), "pages = HTML files written");
     assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
 
-    // `--quiet` drops the progress, never the result.
+    // `--quiet` drops the progress, never the result. Run as a user would
+    // (the harness turns progress off for every other test): on a pipe, a
+    // build prints a line per stage, and with `--quiet` none.
+    let as_a_user = |output: &Path, extra: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("annals")
+            .unwrap()
+            .env_remove("ANNALS_PROGRESS")
+            .args(["build", "--root"])
+            .arg(&site.root)
+            .arg("--output")
+            .arg(output)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let (_, progress) = as_a_user(&site.tmp.path().join("loud-out"), &[]);
+    assert!(
+        progress
+            .lines()
+            .any(|l| l.trim_start().starts_with("render ")),
+        "no stage lines without --quiet: {progress:?}"
+    );
     let quiet_out = site.tmp.path().join("quiet-out");
-    let quiet = site.build_into(&quiet_out, &["--quiet"]);
-    quiet.assert_success();
-    let (documents, pages) = parse_summary(&quiet.stdout, "built");
+    let (stdout, stderr) = as_a_user(&quiet_out, &["--quiet"]);
+    let (documents, pages) = parse_summary(&stdout, "built");
     assert_eq!(
         (documents, pages),
         (DOCUMENTS.len(), count_html(&quiet_out))
     );
-    assert!(
-        quiet.stderr.is_empty(),
-        "--quiet printed {:?}",
-        quiet.stderr
-    );
+    assert!(stderr.is_empty(), "--quiet printed {stderr:?}");
 }
 
 #[test]
