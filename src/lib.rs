@@ -1840,22 +1840,10 @@ fn guard_urls(
         .iter()
         .map(|(p, _)| urls::url_path(p))
         .collect();
-    // An alias redirects a page and what was published under it (its exports).
-    let aliases: Vec<&str> = archive
-        .documents
-        .iter()
-        .flat_map(|d| d.aliases.iter().map(String::as_str))
-        .filter(|a| a.ends_with('/'))
-        .collect();
-    let missing: Vec<Diagnostic> =
-        urls::missing(&previous, &current, &archive.config.base_url(), spec)
-            .into_iter()
-            .filter(|d| {
-                !aliases
-                    .iter()
-                    .any(|a| d.message.contains(&format!("{}{a}", previous.base_url)))
-            })
-            .collect();
+    // An alias folder is in `current` with what it serves (the redirect page,
+    // the citation exports, the original): anything else that was published
+    // under the old path is missing.
+    let missing = urls::missing(&previous, &current, &archive.config.base_url(), spec);
     if missing.is_empty() {
         Ok(())
     } else {

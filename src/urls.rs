@@ -260,7 +260,7 @@ pub fn missing(
                     spec,
                     format!("{}{} was published before and would now be missing", previous.base_url, url.path),
                 )
-                .with_help("restore the document, or add the old path to the `aliases` of the document that replaces it"),
+                .with_help("restore the document, or add its old folder to the `aliases` of the document that replaces it (an alias folder serves the page, the citation exports and the original under its file name)"),
             );
         }
     }

@@ -621,3 +621,131 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A document renamed with an alias keeps every URL published under its old
+/// folder: the page redirects, and the citation exports and the original (which
+/// cannot redirect on a static host) are served there again, byte for byte. The
+/// URL guard checks the files the build really writes, so an original renamed in
+/// the same edit is still reported. Before, the alias silenced the guard for the
+/// whole old folder while its exports and original answered 404.
+#[test]
+fn an_alias_keeps_serving_the_old_folder() {
+    let site = common::Site::new("basic");
+    let doc = |id: &str, aliases: &str, original: &str| {
+        format!(
+            "---\nid: {id}\ntitle: Letter on data retention\ndate: 2020-02-03\n{aliases}\
+             source:\n  file: {original}\n---\nBody.\n"
+        )
+    };
+    let md = "content/documents/2020/letter.md";
+    site.write(md, &doc("old-id", "", "scan.pdf"));
+    site.write(
+        "content/documents/2020/scan.pdf",
+        "%PDF-1.4 the released copy\n",
+    );
+    site.build(&[]).assert_success();
+    let previous = site.tmp.path().join("previous-urls.json");
+    std::fs::copy(site.out.join("urls.json"), &previous).unwrap();
+    let previous = previous.to_str().unwrap();
+    let old_files = [
+        "index.html",
+        "cite.bib",
+        "cite.ris",
+        "cite.json",
+        "scan.pdf",
+    ];
+    for name in old_files {
+        assert!(
+            site.out.join("documents/old-id").join(name).is_file(),
+            "{name}"
+        );
+    }
+
+    // Renamed without an alias: every URL of the old folder is reported.
+    site.write(md, &doc("new-id", "", "scan.pdf"));
+    let run = site.build(&["--previous", previous]);
+    run.assert_exit_1();
+    for url in [
+        "old-id/ was",
+        "old-id/cite.bib",
+        "old-id/cite.ris",
+        "old-id/cite.json",
+        "old-id/scan.pdf",
+    ] {
+        assert!(
+            run.stderr.contains(url),
+            "{url} not reported:\n{}",
+            run.stderr
+        );
+    }
+
+    // With the alias, the build passes and the old folder serves it all.
+    site.write(
+        md,
+        &doc("new-id", "aliases: [/documents/old-id/]\n", "scan.pdf"),
+    );
+    let run = site.build(&["--previous", previous]);
+    run.assert_success();
+    let old = site.out.join("documents/old-id");
+    let new = site.out.join("documents/new-id");
+    for name in &old_files[1..] {
+        let (a, b) = (std::fs::read(old.join(name)), std::fs::read(new.join(name)));
+        assert_eq!(
+            a.unwrap(),
+            b.unwrap(),
+            "{name} differs from the document's own"
+        );
+    }
+    let redirect = std::fs::read_to_string(old.join("index.html")).unwrap();
+    assert!(redirect.contains("documents/new-id/"), "{redirect}");
+    let bib = std::fs::read_to_string(old.join("cite.bib")).unwrap();
+    assert!(
+        bib.contains("documents/new-id/"),
+        "the exports cite the permanent URL: {bib}"
+    );
+    let urls = std::fs::read_to_string(site.out.join("urls.json")).unwrap();
+    assert!(urls.contains("\"documents/old-id/cite.ris\""), "{urls}");
+
+    // The original renamed too: its old URL is missing, and nothing else is.
+    site.write(
+        md,
+        &doc("new-id", "aliases: [/documents/old-id/]\n", "scan-2.pdf"),
+    );
+    std::fs::rename(
+        site.root.join("content/documents/2020/scan.pdf"),
+        site.root.join("content/documents/2020/scan-2.pdf"),
+    )
+    .unwrap();
+    let run = site.build(&["--previous", previous]);
+    run.assert_exit_1();
+    assert_eq!(common::problem_count(&run.stderr), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("documents/old-id/scan.pdf"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// An alias folder holds the document's exports and original, so another alias
+/// may not be a folder of the same name inside it.
+#[test]
+fn an_alias_cannot_take_the_place_of_an_alias_export() {
+    let site = common::Site::new("basic");
+    site.write(
+        "content/documents/2020/a.md",
+        "---\nid: a\ntitle: A\ndate: 2020-01-01\naliases: [/old/a/]\n---\nBody.\n",
+    );
+    site.write(
+        "content/documents/2020/b.md",
+        "---\nid: b\ntitle: B\ndate: 2020-01-02\naliases: [/old/a/cite.bib/]\n---\nBody.\n",
+    );
+    let run = site.build(&[]);
+    run.assert_exit_1();
+    assert!(
+        run.stderr
+            .contains("alias `/old/a/cite.bib/` collides with `/old/a/cite.bib`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!site.out.exists(), "nothing is published");
+}

@@ -266,6 +266,11 @@ pub fn link_reusing(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             attachments.push((original.clone(), format!("{}{}", doc.path(), name)));
+            // An alias folder serves what its old page published, the original
+            // included (see `render::Renderer::render` for the exports).
+            for alias in doc.aliases.iter().filter(|a| a.ends_with('/')) {
+                attachments.push((original.clone(), format!("{alias}{name}")));
+            }
         }
     }
 
@@ -955,6 +960,19 @@ fn check_aliases(documents: &[Document], taxonomies: &[Taxonomy], errors: &mut V
             files.insert(format!("{path}feed.xml"));
             files.insert(format!("{path}feed.json"));
             pages.insert(path);
+        }
+    }
+    // An alias folder also holds the document's citation exports and original.
+    for doc in documents {
+        let original = doc.source.as_ref().and_then(|s| s.file.as_deref());
+        let original = original.and_then(|f| std::path::Path::new(f).file_name()?.to_str());
+        for alias in doc.aliases.iter().filter(|a| a.ends_with('/')) {
+            let exports = crate::document::FILES_OF_A_DOCUMENT
+                .iter()
+                .filter(|f| **f != "index.html");
+            for name in exports.copied().chain(original) {
+                files.insert(format!("{alias}{name}"));
+            }
         }
     }
     let document_folder = |alias: &str| {

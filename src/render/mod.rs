@@ -366,21 +366,7 @@ impl<'a> Renderer<'a> {
                 let doc = &a.documents[i];
                 let body = self.page_body(i)?;
                 ctx.insert("doc", &self.document_view(i, body));
-                let dir = doc.path();
-                companions.push(OutputFile {
-                    path: format!("{dir}cite.bib"),
-                    bytes: crate::cite::bibtex(doc, config).into_bytes(),
-                });
-                companions.push(OutputFile {
-                    path: format!("{dir}cite.ris"),
-                    bytes: crate::cite::ris(doc, config).into_bytes(),
-                });
-                let csl = serde_json::Value::Array(vec![crate::cite::csl_item(doc, config)]);
-                companions.push(OutputFile {
-                    path: format!("{dir}cite.json"),
-                    bytes: (serde_json::to_string_pretty(&csl).unwrap_or_default() + "\n")
-                        .into_bytes(),
-                });
+                companions = citation_exports(doc, config, &doc.path());
                 "document.html"
             }
             Page::TaxonomyIndex(t) => {
@@ -496,8 +482,16 @@ impl<'a> Renderer<'a> {
                 "correspondence.html"
             }
             Page::NotFound => "404.html",
-            Page::Alias(d, _) => {
+            Page::Alias(d, n) => {
                 let doc = &a.documents[d];
+                // The old folder keeps serving what was published in it: a
+                // redirect cannot be served for a `.bib` file, so the citation
+                // exports are there again, byte for byte (the originals are
+                // published there too, see `Archive::attachments`).
+                let alias = &doc.aliases[n];
+                if alias.ends_with('/') {
+                    companions = citation_exports(doc, config, alias);
+                }
                 ctx.insert(
                     "target",
                     &LinkView {
@@ -841,6 +835,26 @@ fn template_diagnostic(e: &tera::Error, origins: &[(String, PathBuf, String)]) -
             Diagnostic::file(PathBuf::from("templates"), format!("template error: {msg}"))
         }
     }
+}
+
+/// A document's citation exports (BibTeX, RIS, CSL-JSON), in the site folder
+/// `dir`: the document's own, or an alias folder that published them before.
+fn citation_exports(doc: &Document, config: &crate::config::Config, dir: &str) -> Vec<OutputFile> {
+    let csl = serde_json::Value::Array(vec![crate::cite::csl_item(doc, config)]);
+    vec![
+        OutputFile {
+            path: format!("{dir}cite.bib"),
+            bytes: crate::cite::bibtex(doc, config).into_bytes(),
+        },
+        OutputFile {
+            path: format!("{dir}cite.ris"),
+            bytes: crate::cite::ris(doc, config).into_bytes(),
+        },
+        OutputFile {
+            path: format!("{dir}cite.json"),
+            bytes: (serde_json::to_string_pretty(&csl).unwrap_or_default() + "\n").into_bytes(),
+        },
+    ]
 }
 
 #[cfg(test)]
