@@ -223,6 +223,8 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
     let mut out = RenderedBody::default();
     let mut mapped: Vec<Event<'_>> = Vec::with_capacity(events.len());
     let mut used_ids: HashSet<String> = HashSet::new();
+    // The next suffix to try per heading base (see `unique_id`).
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     // Blocks opened with an anchor are closed by hand: (expected end, closing HTML),
     // and the nesting depth at which each was opened.
     let mut close_stack: Vec<(TagEnd, &str)> = Vec::new();
@@ -402,7 +404,7 @@ pub fn render_with(markdown: &str, options_: &RenderOptions<'_>) -> RenderedBody
                     Some(id) if !id.is_empty() => id.to_string(),
                     _ => heading_slug(&text),
                 };
-                let unique = unique_id(&base, &mut used_ids);
+                let unique = unique_id(&base, &mut used_ids, &mut next_suffix);
                 out.blocks.push(
                     TextBlock {
                         anchor: unique.clone(),
@@ -865,21 +867,31 @@ fn reserved_id(id: &str) -> bool {
         || id.strip_prefix("fnref-").is_some_and(numbered)
 }
 
-fn unique_id(base: &str, used: &mut HashSet<String>) -> String {
+/// `base`, or the first `base-<n>` not used yet. The suffix to try next is kept
+/// per base, so that a body of thousands of headings with one text takes linear
+/// time, not a scan of every suffix given before for each heading.
+fn unique_id(
+    base: &str,
+    used: &mut HashSet<String>,
+    next_suffix: &mut HashMap<String, usize>,
+) -> String {
     // `## Main` becomes `h-main`: still readable, and never the theme's.
     let base = if reserved_id(base) {
         format!("h-{base}")
     } else {
         base.to_string()
     };
-    let base = base.as_str();
-    let mut candidate = base.to_string();
-    let mut n = 1;
-    while !used.insert(candidate.clone()) {
-        candidate = format!("{base}-{n}");
-        n += 1;
+    if used.insert(base.clone()) {
+        return base;
     }
-    candidate
+    let n = next_suffix.entry(base.clone()).or_insert(1);
+    loop {
+        let candidate = format!("{base}-{n}");
+        *n += 1;
+        if used.insert(candidate.clone()) {
+            return candidate;
+        }
+    }
 }
 
 fn heading_level(level: HeadingLevel) -> u8 {
@@ -896,6 +908,25 @@ fn heading_level(level: HeadingLevel) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_headings_take_the_next_free_suffix() {
+        // A heading whose text is itself `a-2` takes that id before the
+        // repeats reach it; they skip it.
+        let body = render("## A\n\n## A\n\n## A 2\n\n## A\n\n## A\n");
+        let ids: Vec<&str> = body
+            .html
+            .match_indices("<h2 id=\"")
+            .map(|(i, m)| {
+                let rest = &body.html[i + m.len()..];
+                &rest[..rest.find('"').unwrap_or(0)]
+            })
+            .collect();
+        assert_eq!(ids, ["a", "a-1", "a-2", "a-3", "a-4"], "{}", body.html);
+        let many = render(&"## A\n\n".repeat(3000));
+        assert!(many.html.contains("<h2 id=\"a-2999\">"));
+        assert!(!many.html.contains("a-3000"));
+    }
 
     #[test]
     fn an_escaped_marker_is_its_own_text() {
