@@ -90,12 +90,12 @@ fn walk_documents(root: &Path) -> (Listing, Vec<Diagnostic>) {
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut markdown = Vec::new();
     let mut attachments = Vec::new();
-    let walker = WalkDir::new(&dir)
+    let mut walker = WalkDir::new(&dir)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walker {
+    while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -126,6 +126,11 @@ fn walk_documents(root: &Path) -> (Listing, Vec<Diagnostic>) {
                     relative(root, entry.path()),
                     "symbolic link points outside the archive; copy the file in instead",
                 ));
+                // Reported once, never walked: a link to `/` would otherwise
+                // have the whole file system read.
+                if entry.file_type().is_dir() {
+                    walker.skip_current_dir();
+                }
                 continue;
             }
         }

@@ -828,6 +828,43 @@ fn symbolic_link_leaving_the_archive_is_an_error() {
     );
 }
 
+/// A link to a folder outside the archive is reported once and never walked:
+/// nothing in it is read (its broken document is not reported), so a link to
+/// `/` cannot have the whole file system read.
+#[cfg(unix)]
+#[test]
+fn symbolic_link_to_an_outside_folder_is_not_walked() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let sub = elsewhere.path().join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        sub.join("o.md"),
+        "---\nid: o\ntitle: O\ndate: 2019-02-30\n---\n",
+    )
+    .unwrap();
+    let site = Site::new("basic");
+    let link = site.root.join("content/documents/ext");
+    std::os::unix::fs::symlink(elsewhere.path(), &link).unwrap();
+    let run = site.check(&[]);
+    run.assert_exit_1();
+    assert!(
+        run.stderr.contains("content/documents/ext"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("points outside the archive"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("o.md"),
+        "the outside folder was walked:\n{}",
+        run.stderr
+    );
+    assert_eq!(problem_count(&run.stderr), 1, "{}", run.stderr);
+}
+
 #[cfg(unix)]
 #[test]
 fn symbolic_link_inside_the_archive_is_followed_and_dangling_one_reported() {
