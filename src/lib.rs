@@ -1318,14 +1318,14 @@ fn produce(
             let record = previous.as_ref()?.pages.get(incremental::GENERATED)?;
             (&record.key == key).then_some((r, record))
         });
+        // Kept only if every file still is in the live site (none deleted by
+        // hand); else made again.
+        let previous_generated = previous_generated.filter(|(r, record)| {
+            (record.files.iter()).all(|(site_path, sha256)| (r.keep)(site_path, sha256).is_ok())
+        });
         let generated_entries: Vec<(String, String)> = match previous_generated {
-            Some((r, record)) => {
-                for (site_path, sha256) in &record.files {
-                    match (r.keep)(site_path, sha256) {
-                        Ok(()) => made_entries.push((site_path.clone(), sha256.clone())),
-                        Err(d) => errors.push(d),
-                    }
-                }
+            Some((_, record)) => {
+                made_entries.extend(record.files.iter().cloned());
                 kept.extend(record.files.iter().map(|(p, _)| p.clone()));
                 record.files.clone()
             }
@@ -1376,10 +1376,12 @@ fn produce(
                     });
                     if let Some((r, path, key)) = &keyed {
                         if let Some(previous) = previous.as_ref().and_then(|p| p.pages.get(path)) {
-                            if &previous.key == key {
-                                for (site_path, sha256) in &previous.files {
-                                    (r.keep)(site_path, sha256)?;
-                                }
+                            // A file gone from the live site (deleted by hand)
+                            // cannot be kept: the page is rendered again.
+                            if &previous.key == key
+                                && (previous.files.iter())
+                                    .all(|(site_path, sha256)| (r.keep)(site_path, sha256).is_ok())
+                            {
                                 let entries = previous.files.clone();
                                 return Ok((entries, Some((path.clone(), previous.clone())), true));
                             }

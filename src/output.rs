@@ -188,7 +188,26 @@ impl Staging {
         if let Some(parent) = path.parent() {
             self.ensure_dir(parent)?;
         }
-        std::fs::write(&path, &file.bytes).map_err(io_err(&path))
+        // Nothing is there unless this build put it there: a page rendered
+        // after its files could not all be kept from the live site (see
+        // `keep`) may find some of them linked already, shared with the live
+        // site, and must replace them, never write through them.
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path);
+        match created {
+            Ok(mut new) => {
+                use std::io::Write;
+                new.write_all(&file.bytes).map_err(io_err(&path))
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let tmp = temporary_beside(&path);
+                std::fs::write(&tmp, &file.bytes).map_err(io_err(&tmp))?;
+                std::fs::rename(&tmp, &path).map_err(io_err(&path))
+            }
+            Err(e) => Err(OutputError::Io(path, e)),
+        }
     }
 
     /// The staging folder, swapped in for the output by [`Staging::commit`].

@@ -206,6 +206,37 @@ fn a_spare_changed_by_hand_is_not_trusted() {
     rebuild_matches_clean(&site, "after a tampered spare");
 }
 
+/// A file deleted by hand from the live site is made again by the next build,
+/// whether anything was edited or not, and the site is what a clean build
+/// makes. Before, every later build failed with "cannot write" until the build
+/// cache was deleted, because the page's record said its files could be kept.
+#[test]
+fn a_file_deleted_from_the_live_site_is_made_again() {
+    for (spare, edited) in [(false, false), (false, true), (true, false), (true, true)] {
+        let site = Site::new("basic");
+        site.build(&[]).assert_success();
+        // A second build leaves the first site beside the output, as the spare
+        // the next one stages into.
+        if spare {
+            edit(&site, EDITED, |t| t + "\nOne.\n");
+            site.build(&[]).assert_success();
+        }
+        // A page, a citation export and a generated file.
+        for gone in [
+            UNRELATED_PAGE,
+            "documents/minutes-2019/cite.ris",
+            "feed.xml",
+        ] {
+            std::fs::remove_file(site_file(&site.out, gone)).unwrap();
+        }
+        if edited {
+            edit(&site, EDITED, |t| t + "\nTwo.\n");
+        }
+        let what = format!("three files deleted, spare: {spare}, edited: {edited}");
+        rebuild_matches_clean(&site, &what);
+    }
+}
+
 #[test]
 fn a_spare_left_half_updated_by_a_killed_build_is_discarded() {
     let site = Site::new("basic");
