@@ -215,7 +215,14 @@ fn body_links(
     let links = found
         .into_iter()
         .map(|link| {
-            let excerpt = shorten(sentence_with(block_text(&link.block), &link.text), 240);
+            // Only a link to a document becomes a backlink with an excerpt: the
+            // others (to the web, within the page) are not quoted anywhere.
+            let path = link.dest.split('#').next().unwrap_or_default();
+            let excerpt = if link.dest.starts_with("doc:") || is_relative_markdown(path) {
+                shorten(sentence_with(block_text(&link.block), &link.text), 240)
+            } else {
+                String::new()
+            };
             (link, excerpt)
         })
         .collect();
@@ -951,11 +958,31 @@ pub fn sentence_with<'t>(text: &'t str, needle: &str) -> &'t str {
             .is_some_and(|b| matches!(b, b'.' | b'!' | b'?'))
             && text.as_bytes().get(i + 1).is_none_or(|b| *b == b' ')
     };
-    let start = (0..at).rev().find(|&i| is_end(i)).map_or(0, |i| i + 2);
-    let end = (at + needle.len()..text.len())
+    // A sentence is looked for within a few kilobytes of the needle: a block
+    // with no sentence end (a list of thousands of links in one paragraph)
+    // must not be scanned whole for each of its links.
+    let from = floor_boundary(text, at.saturating_sub(SENTENCE_WINDOW));
+    let to = floor_boundary(text, (at + needle.len()).saturating_add(SENTENCE_WINDOW));
+    let start = (from..at)
+        .rev()
         .find(|&i| is_end(i))
-        .map_or(text.len(), |i| i + 1);
+        .map_or(from, |i| i + 2);
+    let end = (at + needle.len()..to)
+        .find(|&i| is_end(i))
+        .map_or(to, |i| i + 1);
     text.get(start.min(end)..end).unwrap_or(text)
+}
+
+/// How far [`sentence_with`] looks for a sentence's ends, in bytes each way.
+const SENTENCE_WINDOW: usize = 4096;
+
+/// The largest char boundary of `text` at or below `i`.
+fn floor_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// Shortens text to about `max` characters at a word boundary, with an ellipsis.
@@ -1095,6 +1122,14 @@ mod tests {
         assert_eq!(sentence_with(text, ""), text);
         assert_eq!(sentence_with("No end", "end"), "No end");
         assert_eq!(sentence_with("4.2. Numbered é. Next", "é"), "Numbered é.");
+        // A sentence longer than the window is cut around the needle.
+        let long = format!("{}needle{}. After.", "é".repeat(5000), "word ".repeat(2000));
+        let found = sentence_with(&long, "needle");
+        assert!(
+            found.contains("needle") && found.len() <= 2 * 4096 + 6,
+            "{}",
+            found.len()
+        );
     }
 
     #[test]
