@@ -89,7 +89,11 @@ impl Staging {
     ) -> Result<Staging, OutputError> {
         let output = absolute(output);
         let root = absolute(site_root);
-        if root.starts_with(&output) {
+        // Checked as written and with symbolic links resolved: `-o t/static/x`,
+        // where `t` links to `themes/default`, is inside the theme too.
+        let (real_output, real_root) = (resolved(&output), resolved(&root));
+        let places = [(&output, &root), (&real_output, &real_root)];
+        if places.iter().any(|(output, root)| root.starts_with(output)) {
             return Err(OutputError::Refused(format!(
                 "refusing to write the site to {}: it contains the archive's own files",
                 output.display()
@@ -98,7 +102,10 @@ impl Staging {
         // The cache holds the build's manifests and records, which must never
         // be published (nor the site written where the next build reads them).
         for protected in ["content", "themes", crate::cache::CACHE_DIR] {
-            if output.starts_with(root.join(protected)) {
+            if places
+                .iter()
+                .any(|(output, root)| output.starts_with(root.join(protected)))
+            {
                 return Err(OutputError::Refused(format!(
                     "refusing to write the site into the archive's {protected}/ folder"
                 )));
@@ -872,6 +879,28 @@ impl Drop for OutputLock {
     fn drop(&mut self) {
         // Removed while still held, so no other build can lock the doomed file.
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// `path` (absolute, normalised) with the symbolic links of its longest
+/// existing part resolved; the rest, not made yet, appended as written.
+fn resolved(path: &Path) -> PathBuf {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (
+            existing.file_name().map(|n| n.to_os_string()),
+            existing.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return path.to_path_buf(),
+        }
     }
 }
 

@@ -456,9 +456,17 @@ fn refuses_a_non_empty_folder_not_built_by_annals() {
 #[test]
 fn refuses_to_write_over_the_archive() {
     let site = Site::new("basic");
-    let before = snapshot(site.tmp.path());
     let root = &site.root;
-    let outputs = [
+    // Through symbolic links too: a path outside the archive that leads into it.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let links = elsewhere.path();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(root.join("content"), links.join("to-content")).unwrap();
+        std::os::unix::fs::symlink(root, links.join("to-root")).unwrap();
+    }
+    let before = snapshot(site.tmp.path());
+    let mut outputs = vec![
         root.clone(),
         root.join("."),
         root.join("content").join(".."),
@@ -468,6 +476,11 @@ fn refuses_to_write_over_the_archive() {
         root.join(".annals-cache"),
         root.join(".annals-cache").join("site"),
     ];
+    if cfg!(unix) {
+        outputs.push(links.join("to-content").join("documents").join("site"));
+        outputs.push(links.join("to-root"));
+        outputs.push(links.join("to-root").join("themes").join("x"));
+    }
     for output in &outputs {
         let run = site.build_into(output, &[]);
         run.assert_exit_1();
