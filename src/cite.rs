@@ -216,7 +216,9 @@ pub fn provenance_note(doc: &Document) -> Option<String> {
         if note.is_empty() {
             note.push_str("Released");
         }
-        note.push_str(&format!(" on {}", d.display()));
+        // "on 15 January 2020", but "in January 2020", "in 2020".
+        let on = if d.day.is_some() { "on" } else { "in" };
+        note.push_str(&format!(" {on} {}", d.display()));
     }
     (!note.is_empty()).then_some(note)
 }
@@ -335,6 +337,20 @@ mod tests {
             crate::document::parse_document(&src, &config).unwrap(),
             config,
         )
+    }
+
+    #[test]
+    fn a_release_date_reads_on_a_day_in_a_month_or_year() {
+        let (mut doc, _) = fixture();
+        let note = |doc: &Document| provenance_note(doc).unwrap_or_default();
+        let date = |year, month, day| PartialDate { year, month, day };
+        let source = doc.source.as_mut().unwrap();
+        source.released = Some(date(2020, Some(1), Some(15)));
+        assert!(note(&doc).ends_with("Palantir” on 15 January 2020"), "{}", note(&doc));
+        doc.source.as_mut().unwrap().released = Some(date(2020, Some(1), None));
+        assert!(note(&doc).ends_with("Palantir” in January 2020"), "{}", note(&doc));
+        doc.source.as_mut().unwrap().released = Some(date(2020, None, None));
+        assert!(note(&doc).ends_with("Palantir” in 2020"), "{}", note(&doc));
     }
 
     #[test]
