@@ -346,9 +346,17 @@ mod tests {
         let date = |year, month, day| PartialDate { year, month, day };
         let source = doc.source.as_mut().unwrap();
         source.released = Some(date(2020, Some(1), Some(15)));
-        assert!(note(&doc).ends_with("Palantir” on 15 January 2020"), "{}", note(&doc));
+        assert!(
+            note(&doc).ends_with("Palantir” on 15 January 2020"),
+            "{}",
+            note(&doc)
+        );
         doc.source.as_mut().unwrap().released = Some(date(2020, Some(1), None));
-        assert!(note(&doc).ends_with("Palantir” in January 2020"), "{}", note(&doc));
+        assert!(
+            note(&doc).ends_with("Palantir” in January 2020"),
+            "{}",
+            note(&doc)
+        );
         doc.source.as_mut().unwrap().released = Some(date(2020, None, None));
         assert!(note(&doc).ends_with("Palantir” in 2020"), "{}", note(&doc));
     }

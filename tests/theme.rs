@@ -308,3 +308,39 @@ fn a_busy_topic_keeps_bars_to_the_year_pages_and_no_second_list() {
     assert!(!select(&few, "figure.chart a.mark-document").is_empty());
     assert!(!select(&few, "section.term-timeline").is_empty());
 }
+
+/// A document in another language than the site's keeps the page's own words
+/// (navigation, labels) in the site's language and marks its title, summary and
+/// body with its own, so that a screen reader reads each with the right rules;
+/// the language is named for readers.
+#[test]
+fn a_document_in_another_language_marks_its_own_words_only() {
+    let site = Site::new("basic");
+    let file = "content/documents/2019/minutes-2019.md";
+    let text = std::fs::read_to_string(site.root.join(file)).unwrap();
+    let text = text.replacen(
+        "\ntitle:",
+        "\nlanguage: fr-BE\nsummary: Un résumé.\ntitle:",
+        1,
+    );
+    write(&site.root, file, &text);
+    site.build(&[]).assert_success();
+    let page = std::fs::read_to_string(site.out.join("documents/minutes-2019/index.html")).unwrap();
+    assert!(
+        page.contains("<html lang=\"en\">"),
+        "the page is in the site's language"
+    );
+    for marked in [
+        "<h1 id=\"doc-title\" lang=\"fr-BE\">",
+        "<p class=\"summary\" lang=\"fr-BE\">",
+        "<div class=\"document-body\" lang=\"fr-BE\">",
+        "<dt>Language</dt><dd>French (fr-BE)</dd>",
+    ] {
+        assert!(page.contains(marked), "{marked}");
+    }
+    let english =
+        std::fs::read_to_string(site.out.join("documents/council-note-2019-04/index.html"))
+            .unwrap();
+    assert!(english.contains("<dt>Language</dt><dd>English</dd>"));
+    assert!(english.contains("<h1 id=\"doc-title\">"), "no mark where the languages agree");
+}

@@ -698,6 +698,7 @@ impl<'a> Renderer<'a> {
             summary: DocumentSummary::new(doc, config),
             permalink: config.absolute_url(&doc.path()),
             language: doc.language.clone(),
+            language_name: language_name(&doc.language),
             markings: doc.markings.clone(),
             taxonomies,
             source,

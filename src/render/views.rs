@@ -304,6 +304,9 @@ pub struct DocumentView {
     pub permalink: String,
     /// BCP 47 language.
     pub language: String,
+    /// The language's English name, for readers (`French (fr-BE)`); the tag
+    /// itself when it is not one [`language_name`] knows.
+    pub language_name: String,
     /// Markings as printed.
     pub markings: Vec<String>,
     /// Terms by taxonomy (only taxonomies with terms).
@@ -451,4 +454,59 @@ pub struct CitationView {
     pub ris_url: String,
     /// URL of `cite.json` (CSL-JSON).
     pub csl_url: String,
+}
+
+/// The English name of a BCP 47 tag's language, with the whole tag after it
+/// when the tag says more (`fr-BE` → `French (fr-BE)`); the tag as written for
+/// a language not listed: the EU's official languages and those most often
+/// met in released documents.
+pub fn language_name(tag: &str) -> String {
+    let primary = tag.split(['-', '_']).next().unwrap_or_default();
+    let name = match primary.to_ascii_lowercase().as_str() {
+        "bg" => "Bulgarian",
+        "cs" => "Czech",
+        "da" => "Danish",
+        "de" => "German",
+        "el" => "Greek",
+        "en" => "English",
+        "es" => "Spanish",
+        "et" => "Estonian",
+        "fi" => "Finnish",
+        "fr" => "French",
+        "ga" => "Irish",
+        "hr" => "Croatian",
+        "hu" => "Hungarian",
+        "it" => "Italian",
+        "lt" => "Lithuanian",
+        "lv" => "Latvian",
+        "mt" => "Maltese",
+        "nl" => "Dutch",
+        "pl" => "Polish",
+        "pt" => "Portuguese",
+        "ro" => "Romanian",
+        "sk" => "Slovak",
+        "sl" => "Slovenian",
+        "sv" => "Swedish",
+        "ar" => "Arabic",
+        "ca" => "Catalan",
+        "eu" => "Basque",
+        "is" => "Icelandic",
+        "ja" => "Japanese",
+        "ko" => "Korean",
+        "lb" => "Luxembourgish",
+        "mk" => "Macedonian",
+        "no" | "nb" | "nn" => "Norwegian",
+        "ru" => "Russian",
+        "sq" => "Albanian",
+        "sr" => "Serbian",
+        "tr" => "Turkish",
+        "uk" => "Ukrainian",
+        "zh" => "Chinese",
+        _ => return tag.to_string(),
+    };
+    if primary.len() == tag.len() {
+        name.to_string()
+    } else {
+        format!("{name} ({tag})")
+    }
 }
