@@ -520,7 +520,8 @@ pub fn meta_tags(doc: &Document, config: &Config, pdf_url: Option<&str>) -> Vec<
     tags
 }
 
-/// schema.org `Report` as JSON-LD, ready to embed in a script element.
+/// schema.org `Report` (and `Message`, when it has recipients) as JSON-LD,
+/// ready to embed in a script element.
 pub fn json_ld(
     doc: &Document,
     config: &Config,
@@ -556,6 +557,9 @@ pub fn json_ld(
             );
         }
         if !doc.to.is_empty() {
+            // schema.org gives `recipient` to a Message, not to a Report: a
+            // document addressed to someone is both.
+            obj.insert("@type".into(), json!(["Report", "Message"]));
             obj.insert(
                 "recipient".into(),
                 Value::Array(

@@ -512,7 +512,8 @@ fn pages_carry_schema_org_json_ld() {
     let ld: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
     let url = url_of("special-characters");
     assert_eq!(ld["@context"], "https://schema.org");
-    assert_eq!(ld["@type"], "Report");
+    // Addressed to someone: a Message too, which is what `recipient` belongs to.
+    assert_eq!(ld["@type"], serde_json::json!(["Report", "Message"]));
     assert_eq!(ld["@id"], url.as_str());
     assert_eq!(ld["url"], url.as_str());
     assert_eq!(s(&ld["name"]), SPECIAL_TITLE);
