@@ -151,6 +151,12 @@ pub fn rearrange(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
                 "<a class=\"footnote-back\" href=\"#fnref-{n}\" role=\"doc-backlink\" aria-label=\"Back to reference {n}\">↩</a>\n"
             ))));
         }
+        // A note referred to more than once leads back to each reference.
+        for k in 2..=refs {
+            out.push(Event::Html(CowStr::from(format!(
+                "<a class=\"footnote-back\" href=\"#fnref-{n}-{k}\" role=\"doc-backlink\" aria-label=\"Back to reference {n} ({k})\">↩<sup>{k}</sup></a>\n"
+            ))));
+        }
         out.push(Event::Html(CowStr::from("</li>\n")));
     }
     out.push(Event::Html(CowStr::from("</ol>\n</section>\n")));
