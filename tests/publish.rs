@@ -296,6 +296,21 @@ fn feeds_parse_with_a_real_parser() {
         hrefs.contains(&"/archive/topics/biometrics/feed.xml"),
         "{hrefs:?}"
     );
+    // And a reader sees them: links on the topic's page itself.
+    let shown = scraper::Selector::parse(".term-feeds a").unwrap();
+    let shown: Vec<&str> = term
+        .select(&shown)
+        .filter_map(|l| l.value().attr("href"))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "/archive/topics/biometrics/feed.xml",
+            "/archive/topics/biometrics/feed.json"
+        ]
+    );
+    let organisation = read(&out, "organisations/europol/index.html");
+    assert!(!organisation.contains("term-feeds"), "no feeds, no links");
 }
 
 fn xmllint_validate(xsd: &str, file: &Path) {
