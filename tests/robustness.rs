@@ -1780,3 +1780,44 @@ fn entity_files_sharing_a_stem_are_reported_by_name() {
         run.stderr
     );
 }
+
+/// A term or alias that would make a file or folder name longer than file
+/// systems allow is refused at its document's line, by `check` as by `build`,
+/// all in one run. Before, `check` passed and `build` failed with "File name
+/// too long", naming no document.
+#[test]
+fn names_too_long_for_a_file_system_are_refused_where_they_are_written() {
+    let site = Site::new("basic");
+    let long_topic = "a".repeat(300);
+    let long_type = "汉".repeat(100);
+    let long_alias = "b".repeat(300);
+    write(
+        &site.root,
+        "content/documents/2021/long.md",
+        format!("---\nid: long\ntitle: T\ndate: 2021-01-01\ntype: {long_type}\ntopics: [{long_topic}]\n---\nBody.\n").as_bytes(),
+    );
+    write(
+        &site.root,
+        "content/documents/2021/moved.md",
+        format!("---\nid: moved\ntitle: T\ndate: 2021-01-01\naliases: [/old/{long_alias}/]\n---\nBody.\n").as_bytes(),
+    );
+    for run in [site.check(&[]), site.build(&[])] {
+        run.assert_exit_1();
+        let found = diagnostics(&run.stderr);
+        for (file, line, message) in [
+            ("long.md", 5, "makes a URL segment of 300 bytes"),
+            ("long.md", 6, "makes a URL segment of 300 bytes"),
+            ("moved.md", 5, "has a path segment of 300 bytes"),
+        ] {
+            assert!(
+                found.iter().any(|d| d.file.ends_with(file)
+                    && d.line == line
+                    && d.message.contains(message)),
+                "line {line}: {message}\n{}",
+                run.stderr
+            );
+        }
+        assert_eq!(problem_count(&run.stderr), 3, "{}", run.stderr);
+        assert!(!site.out.exists());
+    }
+}

@@ -342,5 +342,8 @@ fn a_document_in_another_language_marks_its_own_words_only() {
         std::fs::read_to_string(site.out.join("documents/council-note-2019-04/index.html"))
             .unwrap();
     assert!(english.contains("<dt>Language</dt><dd>English</dd>"));
-    assert!(english.contains("<h1 id=\"doc-title\">"), "no mark where the languages agree");
+    assert!(
+        english.contains("<h1 id=\"doc-title\">"),
+        "no mark where the languages agree"
+    );
 }

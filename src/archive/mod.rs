@@ -612,6 +612,21 @@ fn build_taxonomy(
                 ));
                 continue;
             }
+            // A folder name longer than file systems allow (255 bytes) would
+            // fail the build when written, with no word of which term it was.
+            if slug.len() > crate::document::MAX_ID_LEN {
+                errors.push(doc.diagnostic_at_key(
+                    &tc.key,
+                    format!(
+                        "{} `{}…` makes a URL segment of {} bytes: at most {} are allowed",
+                        tc.singular.to_lowercase(),
+                        name.chars().take(40).collect::<String>(),
+                        slug.len(),
+                        crate::document::MAX_ID_LEN
+                    ),
+                ));
+                continue;
+            }
             if let Some(&other) = by_slug.get(&slug) {
                 errors.push(
                     doc.diagnostic_at_key(

@@ -962,6 +962,15 @@ pub fn normalise_alias(alias: &str) -> Result<String, String> {
             "alias `{alias}` is not a plain site path (no `..`, `//`, `\\`, `?`, `#`, `%`, control characters or spaces around a `/`)"
         ));
     }
+    // A folder or file name longer than file systems allow fails the build
+    // when written, far from the alias that named it.
+    if let Some(long) = segments.iter().find(|s| s.len() > MAX_ID_LEN) {
+        return Err(format!(
+            "alias `{alias}` has a path segment of {} bytes (`{}…`): at most {MAX_ID_LEN} are allowed",
+            long.len(),
+            long.chars().take(20).collect::<String>()
+        ));
+    }
     // `x/index.html` is the page `x/` is served from: one path, one form.
     let segments = match segments.split_last() {
         Some((&"index.html", folder)) if !folder.is_empty() => folder,

@@ -1160,8 +1160,14 @@ mod tests {
         assert!(after < ay && ay < bee, "{html}");
         assert!(html.contains("id=\"fnref-1-2\""), "{html}");
         // Note 1, cited twice, leads back to both references; note 2 to its one.
-        assert!(html.contains("href=\"#fnref-1\" role=\"doc-backlink\""), "{html}");
-        assert!(html.contains("href=\"#fnref-1-2\" role=\"doc-backlink\""), "{html}");
+        assert!(
+            html.contains("href=\"#fnref-1\" role=\"doc-backlink\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"#fnref-1-2\" role=\"doc-backlink\""),
+            "{html}"
+        );
         assert!(!html.contains("#fnref-2-2"), "{html}");
         assert!(html.contains("[^missing]") || !html.contains("missing"));
     }
