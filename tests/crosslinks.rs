@@ -785,3 +785,35 @@ fn bundled_documents_connect_through_entity_pages() {
         ]
     );
 }
+
+/// A sender or recipient that names an entity (by its name or an alias) links to
+/// the entity's page, written as the document writes it; another name stays text.
+#[test]
+fn senders_and_recipients_link_to_their_entity_pages() {
+    let site = Site::new("crosslinks");
+    let file = site.root.join("content/documents/2019/sibling.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let text = text.replacen(
+        "to: DG HOME",
+        "to: [European Police Office, A Journalist]",
+        1,
+    );
+    std::fs::write(&file, text).unwrap();
+    site.build(&[]).assert_success();
+    let html = page(&site.out, "documents/sibling-2019/");
+    let from = meta_entry(&html, "From").expect("a From entry");
+    assert_eq!(
+        links_in(from, "a"),
+        [("/organisations/europol/".to_string(), "Europol".to_string())]
+    );
+    let to = meta_entry(&html, "To").expect("a To entry");
+    assert_eq!(
+        links_in(to, "a"),
+        [(
+            "/organisations/europol/".to_string(),
+            "European Police Office".to_string()
+        )]
+    );
+    assert_eq!(text_of(to), "European Police Office, A Journalist");
+    check_links(&site.out, "/").assert_ok();
+}

@@ -87,6 +87,9 @@ pub struct RenderParts {
     summaries: std::sync::OnceLock<Vec<Value>>,
     /// The term of each entity: entity index -> (taxonomy, term).
     entity_terms: std::collections::HashMap<usize, (usize, usize)>,
+    /// Each name and alias of an entity, as a term key, to the entity's page
+    /// URL: a sender or recipient that names one links to it.
+    entity_urls: std::collections::HashMap<String, String>,
     /// The published original of each document that has one: (URL, original).
     originals: std::collections::HashMap<usize, (String, crate::load::Original)>,
     template_origins: Vec<(String, PathBuf, String)>,
@@ -217,6 +220,7 @@ impl<'a> Renderer<'a> {
             tera,
             summaries: std::sync::OnceLock::new(),
             entity_terms: body::entity_terms(&archive.taxonomies),
+            entity_urls: entity_urls(archive),
             originals: archive
                 .attachments
                 .iter()
@@ -517,6 +521,20 @@ impl<'a> Renderer<'a> {
         Ok(files)
     }
 
+    /// Names as a document writes them, each with its entity's page if it
+    /// names one.
+    fn name_links(&self, names: &[String]) -> Vec<NameLink> {
+        names
+            .iter()
+            .map(|name| NameLink {
+                name: name.clone(),
+                url: (self.parts.entity_urls)
+                    .get(&crate::archive::term_key(name))
+                    .cloned(),
+            })
+            .collect()
+    }
+
     /// What an entity's page shows beyond its term's document list.
     fn entity_view(&self, e: usize, listed: &[usize]) -> EntityView {
         let a = self.archive;
@@ -699,6 +717,8 @@ impl<'a> Renderer<'a> {
             permalink: config.absolute_url(&doc.path()),
             language: doc.language.clone(),
             language_name: language_name(&doc.language),
+            from_links: self.name_links(&doc.from),
+            to_links: self.name_links(&doc.to),
             markings: doc.markings.clone(),
             taxonomies,
             source,
@@ -836,6 +856,21 @@ fn template_diagnostic(e: &tera::Error, origins: &[(String, PathBuf, String)]) -
             Diagnostic::file(PathBuf::from("templates"), format!("template error: {msg}"))
         }
     }
+}
+
+/// Each name and alias of every entity with a page, as a term key (compared
+/// as [`crate::archive::Correspondents`] compares them), to that page's URL.
+fn entity_urls(archive: &Archive) -> std::collections::HashMap<String, String> {
+    let mut urls = std::collections::HashMap::new();
+    for (&e, &(ti, ki)) in &body::entity_terms(&archive.taxonomies) {
+        let tax = &archive.taxonomies[ti];
+        let url = archive.config.url(&tax.term_path(&tax.terms[ki]));
+        for name in archive.entities[e].names() {
+            urls.entry(crate::archive::term_key(name))
+                .or_insert_with(|| url.clone());
+        }
+    }
+    urls
 }
 
 /// A document's citation exports (BibTeX, RIS, CSL-JSON), in the site folder

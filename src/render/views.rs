@@ -33,6 +33,15 @@ impl From<&PartialDate> for DateView {
     }
 }
 
+/// A sender's or recipient's name, with the page of the entity it names.
+#[derive(Debug, Clone, Serialize)]
+pub struct NameLink {
+    /// The name as the document writes it.
+    pub name: String,
+    /// The page of the entity it names, if any.
+    pub url: Option<String>,
+}
+
 /// A link: a label and a URL.
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkView {
@@ -304,6 +313,11 @@ pub struct DocumentView {
     pub permalink: String,
     /// BCP 47 language.
     pub language: String,
+    /// Senders as written, each linked to its entity's page when it names one
+    /// (by its name or an alias).
+    pub from_links: Vec<NameLink>,
+    /// Recipients, likewise.
+    pub to_links: Vec<NameLink>,
     /// The language's English name, for readers (`French (fr-BE)`); the tag
     /// itself when it is not one [`language_name`] knows.
     pub language_name: String,
