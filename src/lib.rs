@@ -125,6 +125,10 @@ pub struct BuildReport {
     /// Whether the live search index was patched for the edited bodies rather
     /// than assembled again (see [`search::patch`]).
     pub search_patched: bool,
+    /// The base URL has no host (`--base-url /` for a preview): feeds, the
+    /// sitemap and the citation exports then carry site-relative URLs, which
+    /// cite nothing once copied elsewhere.
+    pub host_less: bool,
 }
 
 /// Everything up to rendering: the checked archive and its theme.
@@ -723,6 +727,7 @@ fn check_unquoted(options: &BuildOptions) -> Result<BuildReport, Diagnostics> {
         parsed: prepared.parsed,
         linked: prepared.archive.links.rendered,
         search_patched: false,
+        host_less: prepared.archive.config.origin.is_empty(),
     })
 }
 
@@ -779,6 +784,7 @@ fn build_unquoted(
                 parsed: 0,
                 linked: 0,
                 search_patched: false,
+                host_less: false,
             });
         }
     }
@@ -1177,6 +1183,7 @@ fn build_unquoted(
         parsed: prepared.parsed,
         linked: archive.links.rendered,
         search_patched,
+        host_less: archive.config.origin.is_empty(),
     };
     // Freeing a large archive takes a noticeable share of a build (millions of
     // small allocations); do it off the critical path. A command-line build exits

@@ -288,6 +288,13 @@ fn main() -> ExitCode {
                     report.elapsed.as_secs_f64()
                 );
             }
+            if report.host_less {
+                eprintln!(
+                    "note: the base URL has no host: feeds, citation exports and canonical links \
+                     carry site-relative URLs and no sitemap is written; publish with a full \
+                     base URL (https://…)"
+                );
+            }
             0
         }
         Err(diagnostics) => {

@@ -1378,3 +1378,20 @@ fn a_long_document_list_shows_the_newest_and_links_every_year() {
     assert_eq!(listed_documents(&term, "/").len(), 4);
     assert!(select(&term, "p.list-more").is_empty());
 }
+
+/// A base URL without a host (for a local preview) builds, with a note that
+/// what is meant to be cited elsewhere then carries site-relative URLs.
+#[test]
+fn a_base_url_without_a_host_is_noted() {
+    let site = Site::new("basic");
+    let run = site.build(&["--base-url", "/"]);
+    run.assert_success();
+    assert!(
+        run.stderr.contains("note: the base URL has no host"),
+        "{}",
+        run.stderr
+    );
+    let run = site.build(&[]);
+    run.assert_success();
+    assert!(!run.stderr.contains("no host"), "{}", run.stderr);
+}
