@@ -143,6 +143,7 @@ rejects! {
     number_for_a_reference: "number-reference.md" at 5:12 says "`reference` must be a string or a list of strings, found a number";
     missing_date: "missing-date.md" at 2:1 says "missing required key `date`";
     null_title_is_not_silently_dropped: "null-title.md" at 3:8 says "required key `title` has no value";
+    empty_title_is_reported_at_its_key: "empty-title.md" at 3:1 says "required key `title` has no value";
     unknown_key: "unknown-key.md" at 5:1 says "unknown front-matter key `sumary`";
     unknown_key_differing_in_case: "unknown-key-case.md" at 5:1 says "unknown front-matter key `Summary`";
     date_month_13: "date-month-13.md" at 4:7 says "there is no month 13";

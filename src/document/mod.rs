@@ -643,10 +643,15 @@ impl<'a> Validator<'a> {
                 self.error(&[], false, format!("missing required key `{key}`"));
                 None
             }
+            // At the `~` or `null` if written, else at the key: YAML places an
+            // empty value at the next token, on the next line.
             Some(Yaml::Null) => {
+                let path = [Step::Key(key)];
+                let line = |at_key| line_col(self.text, self.locator.exact_offset(&path, at_key)).0;
+                let written = line(false) == line(true);
                 self.error(
-                    &[Step::Key(key)],
-                    false,
+                    &path,
+                    !written,
                     format!("required key `{key}` has no value"),
                 )
                 .help = Some(format!("write the {key} after `{key}:`"));
