@@ -150,6 +150,67 @@ pub fn default_taxonomies() -> Vec<TaxonomyConfig> {
     ]
 }
 
+/// Reads `site.toml` into its raw form, with every mistake it can find in one
+/// run: a value of the wrong type, an unknown key or a line TOML cannot read is
+/// reported, its lines are made comments (of the same length, so that every
+/// position stays where it was) and the rest read again. `None` when what is
+/// left still cannot be read (a required key missing, say).
+fn read_raw(file: &Path, text: &str) -> (Option<RawConfig>, Vec<Diagnostic>) {
+    let mut errors = Vec::new();
+    let mut rest = text.to_string();
+    // The keys of the lines set aside: a required one is then missing, which
+    // says nothing new.
+    let mut set_aside: Vec<String> = Vec::new();
+    // Each round comments out at least one more line, so this ends; the bound
+    // is a second guard.
+    for _ in 0..=text.lines().count() {
+        let e = match toml::from_str::<RawConfig>(&rest) {
+            Ok(raw) => return (Some(raw), errors),
+            Err(e) => e,
+        };
+        let (line, col) = e.span().map_or((0, 0), |s| line_col(text, s.start));
+        let message = e.message().trim().to_string();
+        // A key that is not there is not on any line to set aside.
+        let missing = message.starts_with("missing field");
+        let consequence = missing
+            && set_aside
+                .iter()
+                .any(|k| message.contains(&format!("`{k}`")));
+        if !consequence {
+            errors.push(Diagnostic::at(file, text, line, col, message));
+        }
+        let Some(span) = e.span().filter(|_| !missing) else {
+            break;
+        };
+        // The whole lines the mistake spans (a list may take several).
+        let start = rest[..span.start.min(rest.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let end = span.end.clamp(start, rest.len());
+        let end = rest[end..].find('\n').map_or(rest.len(), |i| end + i);
+        if rest[start..end].trim().is_empty() {
+            break;
+        }
+        if let Some((key, _)) = rest[start..end].split_once('=') {
+            set_aside.push(key.trim().trim_matches('"').to_string());
+        }
+        let commented: String = rest[start..end]
+            .split('\n')
+            .map(|l| {
+                let blank = " ".repeat(l.len());
+                if l.is_empty() {
+                    blank
+                } else {
+                    format!("#{}", &blank[1..])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        rest.replace_range(start..end, &commented);
+    }
+    (None, errors)
+}
+
 impl Config {
     /// How many of `count` documents (or events) a long list shows: all of
     /// them within `document_list_limit` (or without a limit), else the limit.
@@ -164,12 +225,10 @@ impl Config {
 
     /// Parses `site.toml` text; `file` is only used to name the file in errors.
     pub fn parse(file: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let (line, col) = e.span().map_or((0, 0), |s| line_col(text, s.start));
-            let message = e.message().trim().to_string();
-            vec![Diagnostic::at(file, text, line, col, message)]
-        })?;
-        let mut errors = Vec::new();
+        let (raw, mut errors) = read_raw(file, text);
+        let Some(raw) = raw else {
+            return Err(errors);
+        };
         let locate = |key: &str| -> (usize, usize) {
             text.lines()
                 .position(|l| l.trim_start().starts_with(key))

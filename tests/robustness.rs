@@ -1133,6 +1133,47 @@ fn broken_site_toml_is_reported_with_its_line() {
     }
 }
 
+/// Every mistake of a `site.toml` is reported in one run, each at its line:
+/// values of the wrong type and unknown keys, in the top table and in
+/// `[markdown]` and `[mentions]`. Before, each run reported the first only.
+#[test]
+fn every_site_toml_mistake_is_reported_in_one_run() {
+    let site = Site::new("basic");
+    std::fs::write(
+        site.root.join("site.toml"),
+        "title = 5\ndescription = \"d\"\nbase_url = \"https://example.org/\"\n\
+         latest_documents = -3\nunknwn = 1\n[markdown]\ntrusted_html = \"yes\"\n\
+         [mentions]\nfoo = 1\n",
+    )
+    .unwrap();
+    for run in [site.check(&[]), site.build(&[])] {
+        run.assert_exit_1();
+        let found = diagnostics(&run.stderr);
+        for (line, message) in [
+            (1, "invalid type: integer `5`, expected a string"),
+            (4, "expected usize"),
+            (5, "unknown field `unknwn`"),
+            (7, "invalid type: string \"yes\", expected a boolean"),
+            (9, "unknown field `foo`"),
+        ] {
+            assert!(
+                found.iter().any(|d| d.file == "site.toml"
+                    && d.line == line
+                    && d.message.contains(message)),
+                "{line}: {message}\n{}",
+                run.stderr
+            );
+        }
+        assert_eq!(
+            problem_count(&run.stderr),
+            5,
+            "no consequence reported: {}",
+            run.stderr
+        );
+        assert!(!site.out.exists());
+    }
+}
+
 // ------------------------------------------------------------------ XSS corpus
 
 /// The XSS corpus (`tests/xss/`) builds, and no page of it carries anything a
