@@ -298,6 +298,11 @@ pub fn stage_file(
 
 const OUTPUT_MANIFEST: &str = "output-manifest.bin";
 const SPARE_MANIFEST: &str = "spare-manifest.bin";
+/// When the live site was finished (`<manifest id> <seconds>.<nanoseconds>`),
+/// and the spare's, moved along as the manifests are: a folder of it changed
+/// after that was changed by hand (see [`crate::output::Holdings::present_in`]).
+const OUTPUT_FINISHED: &str = "output-finished.txt";
+const SPARE_FINISHED: &str = "spare-finished.txt";
 
 /// What the site of manifest `id` holds, from the last two sites' manifests
 /// (the live output's, then the spare's: the site before it, kept beside the
@@ -313,6 +318,17 @@ pub fn load_holdings(root: &Path, id: &str) -> Option<crate::output::Holdings> {
     })
 }
 
+/// When the site of manifest `id` was finished, if recorded.
+pub fn finished(root: &Path, id: &str) -> Option<std::time::SystemTime> {
+    [SPARE_FINISHED, OUTPUT_FINISHED].iter().find_map(|name| {
+        let text = std::fs::read_to_string(root.join(CACHE_DIR).join(name)).ok()?;
+        let (of, at) = text.trim().split_once(' ')?;
+        let (secs, nanos) = at.split_once('.')?;
+        let at = std::time::Duration::new(secs.parse().ok()?, nanos.parse().ok()?);
+        (of == id).then(|| std::time::UNIX_EPOCH + at)
+    })
+}
+
 /// Records the manifest of the site just built; the live site's becomes the
 /// spare's, as its folder does (moved, not read: if it does not describe that
 /// folder, the folder's marker says so and the next build does not reuse it).
@@ -325,6 +341,20 @@ pub fn store_manifests(root: &Path, output: &crate::output::Manifest) {
         let _ = std::fs::remove_file(dir.join(SPARE_MANIFEST));
     }
     replace_file(root, OUTPUT_MANIFEST, |out| out.write_all(&output.encode()));
+    if std::fs::rename(dir.join(OUTPUT_FINISHED), dir.join(SPARE_FINISHED)).is_err() {
+        let _ = std::fs::remove_file(dir.join(SPARE_FINISHED));
+    }
+    // Taken after the site was swapped in: every folder of it was last
+    // written before this.
+    if let Ok(since) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        let line = format!(
+            "{} {}.{:09}\n",
+            output.id,
+            since.as_secs(),
+            since.subsec_nanos()
+        );
+        replace_file(root, OUTPUT_FINISHED, |out| out.write_all(line.as_bytes()));
+    }
     // Their names before they were binary, left by an older annals.
     for old in ["output-manifest.json", "spare-manifest.json", "pages.json"] {
         let _ = std::fs::remove_file(dir.join(old));

@@ -809,7 +809,12 @@ fn build_unquoted(
         let root = options.root.clone();
         let spare = output::spare_folder(&output_dir);
         std::thread::spawn(move || {
-            output::marker_id(&spare).and_then(|id| cache::load_holdings(&root, &id))
+            let holdings =
+                output::marker_id(&spare).and_then(|id| cache::load_holdings(&root, &id));
+            holdings.map(|h| {
+                let finished = cache::finished(&root, h.id());
+                h.present_in(&spare, finished)
+            })
         })
     };
     // The previous build's page records: without them, or when this build's

@@ -207,9 +207,11 @@ fn a_spare_changed_by_hand_is_not_trusted() {
 }
 
 /// A file deleted by hand from the live site is made again by the next build,
-/// whether anything was edited or not, and the site is what a clean build
-/// makes. Before, every later build failed with "cannot write" until the build
-/// cache was deleted, because the page's record said its files could be kept.
+/// whether anything was edited or not, and by the builds after it, and the site
+/// is what a clean build makes. Before, every later build failed with "cannot
+/// write" until the build cache was deleted (the page's record said its files
+/// could be kept), or, with a spare, the build after next published the site
+/// without them (the spare's manifest still listed them).
 #[test]
 fn a_file_deleted_from_the_live_site_is_made_again() {
     for (spare, edited) in [(false, false), (false, true), (true, false), (true, true)] {
@@ -234,6 +236,12 @@ fn a_file_deleted_from_the_live_site_is_made_again() {
         }
         let what = format!("three files deleted, spare: {spare}, edited: {edited}");
         rebuild_matches_clean(&site, &what);
+        // The build after that stages into the folder they were deleted from,
+        // whose manifest still lists them.
+        edit(&site, EDITED, |t| t + "\nThree.\n");
+        rebuild_matches_clean(&site, &format!("the build after, {what}"));
+        edit(&site, EDITED, |t| t + "\nFour.\n");
+        rebuild_matches_clean(&site, &format!("two builds after, {what}"));
     }
 }
 
