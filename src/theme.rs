@@ -131,9 +131,33 @@ impl Theme {
                             continue;
                         }
                     };
-                    if !entry.file_type().is_file()
-                        || entry.file_name().to_string_lossy().starts_with('.')
-                    {
+                    if entry.file_name().to_string_lossy().starts_with('.') {
+                        continue;
+                    }
+                    // A link is followed to a file inside the archive, as in
+                    // content/; anything else is said, never skipped in silence.
+                    let linked_file = entry.path_is_symlink()
+                        && {
+                            let target = entry.path().canonicalize();
+                            let inside = target
+                                .as_ref()
+                                .is_ok_and(|t| root.canonicalize().is_ok_and(|r| t.starts_with(r)));
+                            let rel = theme_rel
+                                .join(sub)
+                                .join(entry.path().strip_prefix(&dir).unwrap_or(entry.path()));
+                            match (inside, target.map(|t| t.is_file())) {
+                                (true, Ok(true)) => true,
+                                (true, _) => {
+                                    errors.push(Diagnostic::file(rel, "symbolic link to a folder in the theme: it is not followed; copy the files in instead"));
+                                    false
+                                }
+                                (false, _) => {
+                                    errors.push(Diagnostic::file(rel, "symbolic link points outside the archive; copy the file in instead"));
+                                    false
+                                }
+                            }
+                        };
+                    if !entry.file_type().is_file() && !linked_file {
                         continue;
                     }
                     let rel_name = entry

@@ -1096,6 +1096,41 @@ fn missing_theme_is_reported_at_its_line() {
     );
 }
 
+/// A symbolic link in a theme's `static/` is published when it leads to a
+/// file inside the archive, and reported when it leads outside: before, every
+/// link was left out of the site without a word.
+#[cfg(unix)]
+#[test]
+fn symbolic_links_in_a_theme_are_followed_inside_and_reported_outside() {
+    let site = Site::new("basic");
+    with_site_toml("theme = \"custom\"\n")(&site);
+    let static_dir = site.root.join("themes/custom/static");
+    std::fs::create_dir_all(&static_dir).unwrap();
+    std::fs::write(site.root.join("logo.svg"), "<svg/>").unwrap();
+    std::os::unix::fs::symlink(site.root.join("logo.svg"), static_dir.join("logo.svg")).unwrap();
+    site.build(&[]).assert_success();
+    assert_eq!(
+        std::fs::read_to_string(site.out.join("static/logo.svg")).unwrap(),
+        "<svg/>"
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("secret.txt"), "not for publishing").unwrap();
+    std::os::unix::fs::symlink(
+        elsewhere.path().join("secret.txt"),
+        static_dir.join("host.txt"),
+    )
+    .unwrap();
+    let run = site.build(&[]);
+    run.assert_exit_1();
+    assert!(
+        run.stderr.contains("themes/custom/static/host.txt")
+            && run.stderr.contains("points outside the archive"),
+        "{}",
+        run.stderr
+    );
+    assert!(!site.out.join("static/host.txt").exists());
+}
+
 #[test]
 fn theme_outside_themes_folder_is_refused() {
     assert_rejected(
