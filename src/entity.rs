@@ -29,6 +29,8 @@ pub struct Entity {
     pub description: Option<String>,
     /// Markdown body.
     pub body: String,
+    /// The file's line the body starts on (1-based), for errors in it.
+    pub body_line: usize,
     /// The file, relative to the site root.
     pub file: PathBuf,
     /// Where each of [`Entity::names`] is written in the file: (line, column,
@@ -95,6 +97,7 @@ pub fn parse_entity(source: &SourceFile, tax: &TaxonomyConfig) -> Result<Entity,
             url,
             description,
             body: split.body.to_string(),
+            body_line: split.body_line,
             file: file.clone(),
             name_places,
         }),

@@ -817,3 +817,51 @@ fn senders_and_recipients_link_to_their_entity_pages() {
     assert_eq!(text_of(to), "European Police Office, A Journalist");
     check_links(&site.out, "/").assert_ok();
 }
+
+/// An entity page's body links to documents as a document's body does: `doc:`
+/// and relative `.md` links become the documents' URLs, and one naming no
+/// document is an error at its line in the entity's file. Before, the page was
+/// published with `href="doc:…"`, dead in every browser.
+#[test]
+fn entity_bodies_link_to_documents() {
+    let site = Site::new("crosslinks");
+    let file = site.root.join("content/organisations/europol.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{text}\nSee [the target](doc:target-2016#p1) and [the file](../documents/2016/target.md).\n"),
+    )
+    .unwrap();
+    site.build(&[]).assert_success();
+    let html = page(&site.out, "organisations/europol/");
+    let body = select(&html, ".entity-body");
+    assert_eq!(
+        links_in(body[0], "a:not(.pin)"),
+        [
+            (
+                "/documents/target-2016/#p1".to_string(),
+                "the target".to_string()
+            ),
+            (
+                "/documents/target-2016/".to_string(),
+                "the file".to_string()
+            ),
+        ]
+    );
+    check_links(&site.out, "/").assert_ok();
+
+    std::fs::write(&file, format!("{text}\nSee [nothing](doc:nowhere).\n")).unwrap();
+    let run = site.build(&[]);
+    run.assert_exit_1();
+    let found = diagnostics(&run.stderr);
+    let line = text.lines().count() + 2;
+    assert!(
+        found
+            .iter()
+            .any(|d| d.file.ends_with("organisations/europol.md")
+                && d.line == line
+                && d.message.contains("unknown document id `nowhere`")),
+        "line {line}:\n{}",
+        run.stderr
+    );
+}

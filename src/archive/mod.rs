@@ -374,6 +374,7 @@ pub fn link_reusing(
     if made_here {
         check_aliases(&documents, &taxonomies, &mut errors);
     }
+    check_entity_links(&entities, &by_id, &by_file, &mut errors);
     // A build that renders every page makes the bodies' page HTML in the link
     // pass, from the same parse (see [`crate::render::body`]).
     let entity_terms = crate::render::body::entity_terms(&taxonomies);
@@ -952,6 +953,36 @@ const GENERATED_AT_TOP: &[&str] = &[
     "urls.json",
 ];
 
+/// An entity page's body links to documents as a document's body does (`doc:<id>`,
+/// a relative `.md` path): each must name a document, or the page would
+/// publish a dead link. Reported at the link's line in the entity's file.
+fn check_entity_links(
+    entities: &[Entity],
+    by_id: &FxHashMap<String, usize>,
+    by_file: &FxHashMap<PathBuf, usize>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    for entity in entities {
+        if !entity.body.contains("](") && !entity.body.contains("]:") {
+            continue;
+        }
+        for (dest, offset) in crate::markdown::link_offsets(&entity.body) {
+            if let Err(message) = links::resolve(&dest, &entity.file, by_id, by_file) {
+                let (line, column) = crate::diagnostics::line_col(&entity.body, offset);
+                let mut d = Diagnostic::file(entity.file.clone(), message);
+                d.line = entity.body_line + line - 1;
+                d.column = column;
+                d.source_line = entity
+                    .body
+                    .lines()
+                    .nth(line - 1)
+                    .map(|l| l.trim_end().to_string());
+                errors.push(d);
+            }
+        }
+    }
+}
+
 /// Refuses aliases that would take the place of a file the build writes, so that
 /// no alias ever silently replaces a page (or, written in parallel, replaces it
 /// in some builds and not in others). An alias `x/` is written as
@@ -1118,6 +1149,7 @@ mod tests {
 
     fn entity(slug: &str, name: &str, aliases: &[&str]) -> Entity {
         Entity {
+            body_line: 1,
             taxonomy: "organisations".into(),
             slug: slug.into(),
             name: name.into(),

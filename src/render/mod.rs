@@ -521,6 +521,33 @@ impl<'a> Renderer<'a> {
         Ok(files)
     }
 
+    /// An entity's body as HTML, its links to documents (`doc:<id>`, a
+    /// relative `.md` path) made the documents' URLs, as in a document's body.
+    fn entity_body(&self, entity: &crate::entity::Entity) -> String {
+        let a = self.archive;
+        let resolve_link = |dest: &str| {
+            let target = crate::archive::links::resolve(dest, &entity.file, &a.by_id, &a.by_file);
+            match target.ok()? {
+                crate::archive::links::LinkTarget::Document(to, fragment) => {
+                    let url = a.config.url(&a.documents.get(to)?.path());
+                    Some(match fragment {
+                        Some(f) => format!("{url}#{f}"),
+                        None => url,
+                    })
+                }
+                _ => None,
+            }
+        };
+        markdown::render_with(
+            &entity.body,
+            &markdown::RenderOptions {
+                resolve_link: Some(&resolve_link),
+                ..markdown::RenderOptions::default()
+            },
+        )
+        .html
+    }
+
     /// Names as a document writes them, each with its entity's page if it
     /// names one.
     fn name_links(&self, names: &[String]) -> Vec<NameLink> {
@@ -583,7 +610,7 @@ impl<'a> Renderer<'a> {
             aliases: entity.aliases.clone(),
             url: entity.url.clone(),
             description: entity.description.clone(),
-            body: markdown::render(&entity.body).html,
+            body: self.entity_body(entity),
             mentioned_in: summaries(&mentioned),
             mentioned_count: mentioned.len(),
             mentions_url: search_url(MENTIONS_PARAM),
