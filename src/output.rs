@@ -466,14 +466,16 @@ impl Holdings {
     }
 
     /// These holdings, with the files that may no longer be in `folder` as
-    /// listed held with unknown bytes. A spare was the live site before: a file deleted from it by hand
-    /// is still in its manifest, and a build staging into it must write that
-    /// file again, not take it as held (and publish a site without it).
+    /// listed held with unknown bytes. A spare was the live site before: a
+    /// file deleted from it by hand is still in its manifest, and a build
+    /// staging into it must write that file again, not take it as held (and
+    /// publish a site without it).
     ///
     /// With `finished`, when the folder's site was finished, only its folders
     /// are looked at: one changed since (a file added, removed or renamed in
-    /// it; a hand edit of a file's bytes is not seen) has its files replaced. Its top folder, which the next build's swap touches, is checked
-    /// file by file. Without it, every file is looked for (once: the next build
+    /// it; a hand edit of a file's bytes is not seen) has its files replaced.
+    /// Its top folder, which the next build's swap touches, is checked file by
+    /// file. Without it, every file is looked for (once: the next build
     /// records it). 10,000 documents make 10,300 folders and 54,000 files.
     pub fn present_in(self, folder: &Path, finished: Option<std::time::SystemTime>) -> Holdings {
         #[cfg(unix)]
