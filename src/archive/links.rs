@@ -926,9 +926,21 @@ fn missing_anchor(doc: &Document, link: &BodyLink, whose: &str, f: &str) -> Diag
 /// A diagnostic at a byte offset of a document's body.
 pub fn body_diagnostic(doc: &Document, offset: usize, message: impl Into<String>) -> Diagnostic {
     let text = doc.body.text().unwrap_or_default();
-    let (line, column) = line_col(&text, offset);
-    let mut d = Diagnostic::file(doc.file.clone(), message);
-    d.line = doc.body_line + line - 1;
+    diagnostic_in_body(&doc.file, &text, doc.body_line, offset, message)
+}
+
+/// An error at byte `offset` of a Markdown body `text` that starts on line
+/// `body_line` of `file` (a document's or an entity's), quoting its line.
+pub fn diagnostic_in_body(
+    file: &Path,
+    text: &str,
+    body_line: usize,
+    offset: usize,
+    message: impl Into<String>,
+) -> Diagnostic {
+    let (line, column) = line_col(text, offset);
+    let mut d = Diagnostic::file(file.to_path_buf(), message);
+    d.line = body_line + line - 1;
     d.column = column;
     d.source_line = text
         .lines()

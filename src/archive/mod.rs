@@ -968,16 +968,13 @@ fn check_entity_links(
         }
         for (dest, offset) in crate::markdown::link_offsets(&entity.body) {
             if let Err(message) = links::resolve(&dest, &entity.file, by_id, by_file) {
-                let (line, column) = crate::diagnostics::line_col(&entity.body, offset);
-                let mut d = Diagnostic::file(entity.file.clone(), message);
-                d.line = entity.body_line + line - 1;
-                d.column = column;
-                d.source_line = entity
-                    .body
-                    .lines()
-                    .nth(line - 1)
-                    .map(|l| l.trim_end().to_string());
-                errors.push(d);
+                errors.push(links::diagnostic_in_body(
+                    &entity.file,
+                    &entity.body,
+                    entity.body_line,
+                    offset,
+                    message,
+                ));
             }
         }
     }

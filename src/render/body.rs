@@ -46,17 +46,7 @@ impl BodyRenderer<'_> {
         let documents = self.documents;
         let file = documents.get(i).map(|d| d.file.as_path());
         let resolve_link = |dest: &str| {
-            let file = file?;
-            match resolve(dest, file, self.by_id, self.by_file) {
-                Ok(LinkTarget::Document(to, fragment)) => {
-                    let url = config.url(&documents.get(to)?.path());
-                    Some(match fragment {
-                        Some(f) => format!("{url}#{f}"),
-                        None => url,
-                    })
-                }
-                _ => None,
-            }
+            document_link_url(dest, file?, config, documents, self.by_id, self.by_file)
         };
         let autolink_url = |target: usize| {
             if target < self.entity_count {
@@ -82,6 +72,28 @@ impl BodyRenderer<'_> {
                 trusted_html: config.markdown.trusted_html,
             },
         )
+    }
+}
+
+/// The URL a body's link to a document (`doc:<id>`, a relative `.md` path)
+/// becomes, written in `file`; `None` for any other link (kept as written).
+pub fn document_link_url(
+    dest: &str,
+    file: &std::path::Path,
+    config: &crate::config::Config,
+    documents: &[Document],
+    by_id: &rustc_hash::FxHashMap<String, usize>,
+    by_file: &rustc_hash::FxHashMap<PathBuf, usize>,
+) -> Option<String> {
+    match resolve(dest, file, by_id, by_file) {
+        Ok(LinkTarget::Document(to, fragment)) => {
+            let url = config.url(&documents.get(to)?.path());
+            Some(match fragment {
+                Some(f) => format!("{url}#{f}"),
+                None => url,
+            })
+        }
+        _ => None,
     }
 }
 

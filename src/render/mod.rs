@@ -216,11 +216,12 @@ impl<'a> Renderer<'a> {
         };
         tera.global_context().insert("site", &site);
 
+        let entity_terms = body::entity_terms(&archive.taxonomies);
         let parts = RenderParts {
             tera,
             summaries: std::sync::OnceLock::new(),
-            entity_terms: body::entity_terms(&archive.taxonomies),
-            entity_urls: entity_urls(archive),
+            entity_urls: entity_urls(archive, &entity_terms),
+            entity_terms,
             originals: archive
                 .attachments
                 .iter()
@@ -526,17 +527,14 @@ impl<'a> Renderer<'a> {
     fn entity_body(&self, entity: &crate::entity::Entity) -> String {
         let a = self.archive;
         let resolve_link = |dest: &str| {
-            let target = crate::archive::links::resolve(dest, &entity.file, &a.by_id, &a.by_file);
-            match target.ok()? {
-                crate::archive::links::LinkTarget::Document(to, fragment) => {
-                    let url = a.config.url(&a.documents.get(to)?.path());
-                    Some(match fragment {
-                        Some(f) => format!("{url}#{f}"),
-                        None => url,
-                    })
-                }
-                _ => None,
-            }
+            body::document_link_url(
+                dest,
+                &entity.file,
+                &a.config,
+                &a.documents,
+                &a.by_id,
+                &a.by_file,
+            )
         };
         markdown::render_with(
             &entity.body,
@@ -887,9 +885,12 @@ fn template_diagnostic(e: &tera::Error, origins: &[(String, PathBuf, String)]) -
 
 /// Each name and alias of every entity with a page, as a term key (compared
 /// as [`crate::archive::Correspondents`] compares them), to that page's URL.
-fn entity_urls(archive: &Archive) -> std::collections::HashMap<String, String> {
+fn entity_urls(
+    archive: &Archive,
+    entity_terms: &std::collections::HashMap<usize, (usize, usize)>,
+) -> std::collections::HashMap<String, String> {
     let mut urls = std::collections::HashMap::new();
-    for (&e, &(ti, ki)) in &body::entity_terms(&archive.taxonomies) {
+    for (&e, &(ti, ki)) in entity_terms {
         let tax = &archive.taxonomies[ti];
         let url = archive.config.url(&tax.term_path(&tax.terms[ki]));
         for name in archive.entities[e].names() {
